@@ -1,0 +1,53 @@
+import { deepFreeze, type EnvReader } from './env-reader.ts';
+
+export interface RedisConfig {
+  /** Full connection URL: redis:// or rediss:// (TLS), optional user:password@, optional /db. */
+  url: string;
+  /** Key prefix for every key this project writes (LPR_PREFIX). */
+  prefix: string;
+  /** How long a producer waits for a TCP connect before failing (ms). */
+  connectTimeoutMs: number;
+  /** Per-command deadline on producer connections; past it the command fails instead of hanging (ms). */
+  commandTimeoutMs: number;
+}
+
+export const REDIS_DEFAULTS: RedisConfig = {
+  url: 'redis://127.0.0.1:6379',
+  prefix: 'lpr',
+  connectTimeoutMs: 2000,
+  commandTimeoutMs: 2000,
+};
+
+const PREFIX_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function readRedisConfig(r: EnvReader): RedisConfig {
+  const url = r.string('REDIS_URL', REDIS_DEFAULTS.url);
+  const problem = checkRedisUrl(url);
+  if (problem) r.problem('REDIS_URL', problem);
+  return deepFreeze({
+    url,
+    prefix: r.string('LPR_PREFIX', REDIS_DEFAULTS.prefix, {
+      pattern: PREFIX_RE,
+      hint: '1-64 characters of A-Z a-z 0-9 _ . - (no ":" or braces; the project adds those)',
+    }),
+    connectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', REDIS_DEFAULTS.connectTimeoutMs, { min: 50, max: 60_000 }),
+    commandTimeoutMs: r.int('REDIS_COMMAND_TIMEOUT_MS', REDIS_DEFAULTS.commandTimeoutMs, { min: 50, max: 60_000 }),
+  });
+}
+
+/** Returns a description of what is wrong with a Redis URL, or undefined when it is fine. */
+export function checkRedisUrl(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `"${url}" is not a URL; expected redis://[user:password@]host[:port][/db] or rediss://... for TLS`;
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    return `protocol "${u.protocol}" is not supported; use redis:// or rediss:// (TLS)`;
+  }
+  if (!u.hostname) return 'the URL has no host';
+  const db = u.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,2}$/.test(db)) return `database index "${db}" must be a number such as /0 or /2`;
+  return undefined;
+}

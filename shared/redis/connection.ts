@@ -1,0 +1,123 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/redis-config.ts';
+import { PlatestreamError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export type ConnectionRole = 'producer' | 'consumer' | 'blocking';
+
+/** Turns a redis:// or rediss:// URL into ioredis options (TLS, ACL user, password, db). */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const u = new URL(url);
+  const db = u.pathname.replace(/^\//, '');
+  const opts: RedisOptions = {
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : 6379,
+    db: db ? Number(db) : 0,
+  };
+  if (u.username) opts.username = decodeURIComponent(u.username);
+  if (u.password) opts.password = decodeURIComponent(u.password);
+  if (u.protocol === 'rediss:') {
+    opts.tls = { servername: opts.host };
+    if (u.searchParams.get('insecure') === 'true') opts.tls.rejectUnauthorized = false;
+  }
+  return opts;
+}
+
+/**
+ * Creates a connection for one role.
+ * - producer: fails fast when Redis is down (no offline queue, one retry per command, command timeout),
+ *   and keeps reconnecting in the background so it recovers by itself.
+ * - consumer: for non-blocking commands of long-running workers: queues while reconnecting, retries forever.
+ * - blocking: for XREADGROUP BLOCK and friends; own socket, retries forever. Callers must guard it with a
+ *   watchdog (see BlockingReader) because ioredis re-sends blocking commands after a reconnect.
+ */
+export function createRedis(
+  config: RedisConfig,
+  role: ConnectionRole,
+  opts: { name?: string; logger?: Logger; lazyConnect?: boolean } = {},
+): Redis {
+  const base = redisOptionsFromUrl(config.url);
+  const retryStrategy = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+  const common: RedisOptions = {
+    ...base,
+    connectionName: opts.name ? `platestream:${opts.name}` : `platestream:${role}`,
+    connectTimeout: config.connectTimeoutMs,
+    retryStrategy,
+    lazyConnect: opts.lazyConnect ?? false,
+  };
+  const roleOpts: RedisOptions =
+    role === 'producer'
+      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: config.commandTimeoutMs }
+      : { enableOfflineQueue: true, maxRetriesPerRequest: null };
+  const redis = new Redis({ ...common, ...roleOpts });
+  // An 'error' listener is required or ioredis prints unhandled errors; log at most one per state change.
+  let lastMessage = '';
+  redis.on('error', (err: Error) => {
+    if (err.message !== lastMessage) {
+      lastMessage = err.message;
+      opts.logger?.warn({ err, role }, 'redis connection error');
+    }
+  });
+  redis.on('ready', () => {
+    if (lastMessage) opts.logger?.info({ role }, 'redis connection restored');
+    lastMessage = '';
+  });
+  return redis;
+}
+
+/** Maps ioredis connection failures to REDIS_UNAVAILABLE; leaves other errors (script errors, WRONGTYPE) alone. */
+export function asRedisError(err: unknown, what: string): Error {
+  if (err instanceof PlatestreamError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  if (
+    /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE|connect ETIMEDOUT|LOADING|max retries/i.test(
+      msg,
+    )
+  ) {
+    return new PlatestreamError('REDIS_UNAVAILABLE', `Redis is unavailable while ${what}: ${msg}. Retry later.`, {
+      cause: err,
+    });
+  }
+  return err instanceof Error ? err : new Error(msg);
+}
+
+/** Quits politely, disconnecting hard when QUIT cannot be sent (Redis down). Never throws. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  try {
+    if (redis.status === 'ready') {
+      await Promise.race([redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+  } catch {
+    // fall through to disconnect
+  }
+  redis.disconnect(false);
+}
+
+/**
+ * Resolves once the connection is ready. Producers need this at start-up: with no offline queue, commands
+ * sent before the first connect fail at once.
+ */
+export function waitReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new PlatestreamError(
+          'REDIS_UNAVAILABLE',
+          `Redis did not become ready within ${timeoutMs} ms (status ${redis.status}); check REDIS_URL and that the server is up`,
+        ),
+      );
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+    };
+    redis.on('ready', onReady);
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * The only place that builds Redis key names. Everything else asks a StreamKeys instance.
+ *
+ * Without a partition: `lpr:frames`, `lpr:results`, ... With a partition `p` (Redis Cluster):
+ * `lpr:{p}:frames`, `lpr:{p}:results`, ... so one frame's stream, results, DLQ and alerts share a slot and
+ * the atomic complete script stays single-slot.
+ */
+export class StreamKeys {
+  readonly prefix: string;
+  readonly partition: string | undefined;
+  private readonly base: string;
+
+  constructor(prefix = 'lpr', partition?: string) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) throw new Error(`invalid key prefix "${prefix}"`);
+    if (partition !== undefined && !/^[A-Za-z0-9_.-]{1,32}$/.test(partition)) {
+      throw new Error(`invalid partition "${partition}"`);
+    }
+    this.prefix = prefix;
+    this.partition = partition;
+    this.base = partition === undefined ? prefix : `${prefix}:{${partition}}`;
+  }
+
+  /** Stream of camera frames (fields: camera, ts, mime, img, seq?, meta?). */
+  get frames(): string {
+    return `${this.base}:frames`;
+  }
+  /** Stream of recognition results, one per frame. */
+  get results(): string {
+    return `${this.base}:results`;
+  }
+  /** Dead-letter stream: the frame's fields + error, stage, deliveries. */
+  get dlq(): string {
+    return `${this.base}:dlq`;
+  }
+  /** Watchlist hits. */
+  get alerts(): string {
+    return `${this.base}:alerts`;
+  }
+  /** Hash of counters kept in Redis (dropped frames by policy, stale completions, ...). */
+  get counters(): string {
+    return `${this.base}:counters`;
+  }
+  /** Lease lock for the single housekeeping leader. */
+  get housekeepingLock(): string {
+    return `${this.base}:lock:housekeeping`;
+  }
+  /** Monotonic fencing-token counter handed out with every lease. */
+  get fencingCounter(): string {
+    return `${this.base}:lock:fence`;
+  }
+  /** Sorted set of recent sightings of one plate (score = capture ms). */
+  plateIndex(plate: string): string {
+    return `${this.base}:plate:${plate}`;
+  }
+  /** Cached watchlist answer for one plate. */
+  watchlistCache(plate: string): string {
+    return `${this.prefix}:wl:${plate}`;
+  }
+  /** Short lock that keeps concurrent cache misses for one plate to one database query. */
+  watchlistFill(plate: string): string {
+    return `${this.prefix}:wl-fill:${plate}`;
+  }
+  /** Alert de-duplication window marker per camera and plate. */
+  alertWindow(camera: string, plate: string): string {
+    return `${this.base}:alert-window:${camera}:${plate}`;
+  }
+  /** Pattern matching every key of this prefix; for SCAN in tests and tools, never KEYS on a live server. */
+  get scanPattern(): string {
+    return `${this.prefix}:*`;
+  }
+}
+
+/** Consumer group every worker joins on the frames stream. */
+export const WORKER_GROUP = 'workers';
+
+/** Counter fields in the counters hash. */
+export const COUNTER = {
+  droppedOldest: 'dropped:drop-oldest',
+  staleCompletions: 'stale-completions',
+  deadLettered: 'dead-lettered',
+} as const;

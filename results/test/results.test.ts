@@ -141,7 +141,8 @@ describe('annotate', () => {
     });
     const meta = await sharp(out).metadata();
     expect(meta).toMatchObject({ format: 'jpeg', width: 640, height: 360 });
-    const stats = await sharp(out).extract({ left: 99, top: 205, width: 2, height: 20 }).stats();
+    const edge = await sharp(out).extract({ left: 99, top: 205, width: 2, height: 20 }).toBuffer();
+    const stats = await sharp(edge).stats();
     // The box edge is drawn in green: the green channel dominates there.
     expect(stats.channels[1]!.mean).toBeGreaterThan(stats.channels[0]!.mean + 40);
   });

@@ -164,6 +164,11 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
     return reply.code(404).send(errorBody(err));
   });
 
+  // While draining, answers close their connection so keep-alive sockets do not hold the shutdown open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     metrics.requestDuration.observe(
       {

@@ -99,7 +99,8 @@ describe('replay', () => {
     );
     expect(summary).toMatchObject({ sent: 8, accepted: 4, rejected: 4, rejectedBy: { FORBIDDEN: 4 } });
     expect(new Set(rejected)).toEqual(new Set(['cam-b 403 FORBIDDEN']));
-    const got = await entries(keys);
+    const got = (await entries(keys)).sort((a, b) => a.seq! - b.seq!);
+    expect(got.map((e) => e.seq)).toEqual([0, 1, 2, 3]);
     expect(got.map((e) => sha256(e.img))).toEqual(
       [images[2]!, images[0]!, images[2]!, images[0]!].map(sha256),
     );

@@ -154,6 +154,8 @@ export interface LayoutOptions {
   tracking?: number;
   /** Width of a space as a fraction of the cap height. */
   spaceWidth?: number;
+  /** Squeeze glyphs that reach below the baseline or above the capitals into the cap height. */
+  capFit?: boolean;
   fill: string;
 }
 
@@ -170,7 +172,7 @@ export function layoutText(metrics: FontMetrics, text: string, opts: LayoutOptio
   let first = true;
   let top = Number.POSITIVE_INFINITY;
   let bottom = Number.NEGATIVE_INFINITY;
-  const parts: { ch: string; tx: number }[] = [];
+  const parts: { ch: string; tx: number; ty: number; sy: number }[] = [];
   for (const ch of text) {
     if (ch === ' ') {
       pen += space;
@@ -180,10 +182,16 @@ export function layoutText(metrics: FontMetrics, text: string, opts: LayoutOptio
     if (!g) continue;
     if (!first) pen += gap;
     first = false;
-    top = Math.min(top, g.top * size);
-    bottom = Math.max(bottom, (g.top + g.height) * size);
-    const tx = pen - sx * g.left * size;
-    parts.push({ ch, tx });
+    let sy = 1;
+    let ty = 0;
+    // Plate fonts keep every character between baseline and cap height (no descending J or Q tail).
+    if (opts.capFit && (g.top + g.height > 0.02 * metrics.capHeight || g.top < -1.04 * metrics.capHeight)) {
+      sy = metrics.capHeight / g.height;
+      ty = -metrics.capHeight * size - sy * g.top * size;
+    }
+    top = Math.min(top, ty + sy * g.top * size);
+    bottom = Math.max(bottom, ty + sy * (g.top + g.height) * size);
+    parts.push({ ch, tx: pen - sx * g.left * size, ty, sy });
     pen += sx * g.width * size;
   }
   if (parts.length === 0) return { svg: '', width: 0, height: 0 };
@@ -191,8 +199,8 @@ export function layoutText(metrics: FontMetrics, text: string, opts: LayoutOptio
   const y0 = Math.min(top, capTop);
   const svg = parts
     .map(
-      ({ ch, tx }) =>
-        `<text transform="translate(${fmt(tx)} ${fmt(-y0)}) scale(${fmt(sx)} 1)">${escapeXml(ch)}</text>`,
+      ({ ch, tx, ty, sy }) =>
+        `<text transform="translate(${fmt(tx)} ${fmt(ty - y0)}) scale(${fmt(sx)} ${fmt(sy)})">${escapeXml(ch)}</text>`,
     )
     .join('');
   const group =

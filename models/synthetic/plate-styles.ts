@@ -70,7 +70,7 @@ function plateText(
   let condense = rng.float(0.78, 0.95);
   const tracking = rng.float(0.06, 0.12);
   const spaceWidth = rng.float(0.3, 0.45);
-  let lay = layoutText(metrics, display, { capHeight, condense, tracking, spaceWidth, fill });
+  let lay = layoutText(metrics, display, { capHeight, condense, tracking, spaceWidth, capFit: true, fill });
   if (lay.width > box.w) {
     condense *= box.w / lay.width;
     lay = layoutText(metrics, display, {
@@ -78,6 +78,7 @@ function plateText(
       condense,
       tracking: tracking * (box.w / lay.width),
       spaceWidth,
+      capFit: true,
       fill,
     });
   }

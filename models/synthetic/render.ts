@@ -167,14 +167,19 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
 
   // Scene: backdrop, car around the plate, distracting text, plate, light.
   const parts: string[] = [backdrop(rngScene, W, H)];
-  const carPart = car(rngScene, { cx, cy, plateW: s * plate.w, plateH: s * plate.h * squash, angle }, fonts);
+  // Signs hang behind the car; the camera's time stamp is burnt in on top of everything.
+  const signPart = rngScene.chance(0.5) ? sign(rngScene, W, H, box, fonts) : undefined;
+  if (signPart) parts.push(signPart.svg);
+  const carPart = car(
+    rngScene,
+    { cx, cy, plateW: s * plate.w, plateH: s * plate.h * squash, angle, mm: s },
+    fonts,
+  );
   parts.push(carPart.svg);
   // The dealer's holder belongs to the car: it stays when the plate is left out.
   const frameSvg = withFrame ? dealerFrame(rngScene, plate.w, plate.h, fonts) : '';
   const plateSvg = opts.withoutPlate ? '' : plate.svg;
   if (frameSvg || plateSvg) parts.push(`<g transform="${matrixAttr(m)}">${frameSvg}${plateSvg}</g>`);
-  const signPart = rngScene.chance(0.5) ? sign(rngScene, W, H, box, fonts) : undefined;
-  if (signPart) parts.push(signPart.svg);
   const stamp = rngScene.chance(0.4) ? timestamp(rngScene, W, H, box, fonts) : undefined;
   if (stamp) parts.push(stamp.svg);
   parts.push(lighting(rngScene, W, H, Math.min(1, D)));

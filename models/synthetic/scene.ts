@@ -191,6 +191,8 @@ export interface CarOptions {
   plateW: number;
   plateH: number;
   angle: number;
+  /** Pixels per millimetre at the plate (plate drawings are in millimetres). */
+  mm: number;
 }
 
 /** A car's rear or front, drawn around the plate. Returns the SVG and the boxes of any text on it. */
@@ -198,8 +200,9 @@ export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; 
   const colour = rng.pick(CAR_COLOURS);
   const rear = rng.chance(0.6);
   const P = o.plateW;
-  const ph = o.plateH;
-  const bw = P * rng.float(3.4, 4.6);
+  // Car parts are sized in millimetres, so a small US plate sits on a car as wide as an EU plate's.
+  const ph = o.mm * 112;
+  const bw = o.mm * rng.float(1650, 1900);
   const bx = -bw / 2 + rng.float(-0.12, 0.12) * bw;
   const top = -ph * rng.float(2.6, 3.6);
   const bottom = ph * rng.float(2.4, 3.4);
@@ -234,14 +237,15 @@ export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; 
   );
   // Recess behind the plate.
   parts.push(
-    `<rect x="${fmt(-P * 0.6)}" y="${fmt(-ph * 0.8)}" width="${fmt(P * 1.2)}" height="${fmt(ph * 1.6)}" rx="${fmt(ph * 0.25)}" fill="${shade(colour, 0.6)}" opacity="0.6"/>`,
+    `<rect x="${fmt(-P * 0.6)}" y="${fmt(-o.plateH * 0.8)}" width="${fmt(P * 1.2)}" height="${fmt(o.plateH * 1.6)}" rx="${fmt(o.plateH * 0.25)}" fill="${shade(colour, 0.6)}" opacity="0.6"/>`,
   );
   // Lights.
   const lw = bw * rng.float(0.14, 0.2);
   const lh = ph * rng.float(0.9, 1.5);
   const ly = top + ph * rng.float(0.3, 0.8);
   const lamp = rear ? rgb(rng.int(170, 220), 20, 25) : rgb(230, 232, 225);
-  for (const lx of [bx + bw * 0.04, bx + bw * 0.96 - lw]) {
+  const lightXs = [bx + bw * 0.04, bx + bw * 0.96 - lw];
+  for (const lx of lightXs) {
     parts.push(
       `<rect x="${fmt(lx)}" y="${fmt(ly)}" width="${fmt(lw)}" height="${fmt(lh)}" rx="${fmt(lh * 0.3)}" fill="${lamp}"/>`,
     );
@@ -264,36 +268,43 @@ export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; 
   parts.push(`<circle cx="0" cy="${fmt(ey)}" r="${fmt(ph * 0.22)}" fill="#4a4e55"/>`);
   const texts: TextStamp[] = [];
   const local: string[] = [];
+  // Text on the body, never on or touching the plate and never off the body.
+  const plateZone: PlateBox = { x: -P * 0.6, y: -o.plateH * 0.8, w: P * 1.2, h: o.plateH * 1.6 };
+  const lights: PlateBox[] = lightXs.map((lx) => ({ x: lx, y: ly, w: lw, h: lh }));
+  const fits = (b: PlateBox, pad: number) =>
+    !overlaps(b, plateZone, pad) &&
+    !lights.some((l) => overlaps(b, l, pad)) &&
+    b.x - pad > bx &&
+    b.x + b.w + pad < bx + bw &&
+    b.y - pad > top;
   if (rng.chance(0.7)) {
     const cap = ph * rng.float(0.28, 0.4);
-    const side = rng.chance(0.5) ? 1 : -1;
-    const x = side > 0 ? P * rng.float(0.75, 1.1) : -P * rng.float(1.1, 1.5);
-    const t = textAt(
-      fonts.labelBold,
-      rng.pick(BADGES),
-      x,
-      -ph * rng.float(1.2, 1.8),
-      cap,
-      rng.pick(['#d8dade', '#2a2a2a', '#b0b4ba']),
-    );
-    local.push(t.svg);
-    texts.push(t);
+    const word = rng.pick(BADGES);
+    const fill = rng.pick(['#d8dade', '#2a2a2a', '#b0b4ba']);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const x = rng.chance(0.5) ? P * rng.float(0.7, 1.2) : -P * rng.float(1.0, 1.6);
+      const t = textAt(fonts.labelBold, word, x, -ph * rng.float(1.2, 1.8), cap, fill);
+      if (!fits(t.box, cap * 0.5)) continue;
+      local.push(t.svg);
+      texts.push(t);
+      break;
+    }
   }
   if (rng.chance(0.35)) {
     const cap = ph * rng.float(0.22, 0.3);
-    const t = textAt(
-      fonts.labelBold,
-      rng.pick(STICKERS),
-      -P * rng.float(1.3, 1.6),
-      top + ph * rng.float(1.8, 2.4),
-      cap,
-      '#111',
-    );
-    local.push(
-      `<rect x="${fmt(t.box.x - cap * 0.4)}" y="${fmt(t.box.y - cap * 0.4)}" width="${fmt(t.box.w + cap * 0.8)}" height="${fmt(t.box.h + cap * 0.8)}" rx="${fmt(cap * 0.3)}" fill="${rng.pick(['#ffd400', '#ffffff', '#8fd3ff'])}"/>`,
-      t.svg,
-    );
-    texts.push(t);
+    const word = rng.pick(STICKERS);
+    const paper = rng.pick(['#ffd400', '#ffffff', '#8fd3ff']);
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const x = rng.chance(0.5) ? -P * rng.float(1.2, 2.2) : P * rng.float(0.8, 1.4);
+      const t = textAt(fonts.labelBold, word, x, top + ph * rng.float(1.8, 2.4), cap, '#111');
+      if (!fits(t.box, cap)) continue;
+      local.push(
+        `<rect x="${fmt(t.box.x - cap * 0.4)}" y="${fmt(t.box.y - cap * 0.4)}" width="${fmt(t.box.w + cap * 0.8)}" height="${fmt(t.box.h + cap * 0.8)}" rx="${fmt(cap * 0.3)}" fill="${paper}"/>`,
+        t.svg,
+      );
+      texts.push(t);
+      break;
+    }
   }
   const m: Matrix = rotationAbout(o.cx, o.cy, o.angle);
   const svg = `<g transform="${matrixAttr(m)}">${parts.join('')}${local.join('')}</g>`;

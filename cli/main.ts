@@ -30,6 +30,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('../results/annotate-cli.ts'),
   },
   models: { summary: 'list or pull recognition models', load: () => import('../models/cli.ts') },
+  synth: {
+    summary: 'write synthetic plate photos with ground truth',
+    load: () => import('../models/synthetic/cli.ts'),
+  },
 };
 
 function usage(): string {

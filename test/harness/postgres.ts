@@ -183,7 +183,7 @@ export class PostgresCluster {
   }
 
   async start(): Promise<void> {
-    const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+    const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
     await this.exec('pg_ctl', [
       '-D',
       this.dataDir,

@@ -34,6 +34,19 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: 'write synthetic plate photos with ground truth',
     load: () => import('../models/synthetic/cli.ts'),
   },
+  db: { summary: 'PostgreSQL schema: migrate or status', load: () => import('../watchlist/db-cli.ts') },
+  watchlist: {
+    summary: 'watchlist entries: add, remove, list, import <csv>',
+    load: () => import('../watchlist/cli.ts'),
+  },
+  notifier: {
+    summary: 'deliver watchlist alerts to webhooks (BullMQ)',
+    load: () => import('../watchlist/notifier/cli.ts'),
+  },
+  alerts: {
+    summary: 'list or retry webhook deliveries of alerts',
+    load: () => import('../watchlist/alerts-cli.ts'),
+  },
 };
 
 function usage(): string {

@@ -26,13 +26,15 @@ export interface SceneOptions {
   charHeight?: readonly [number, number];
   /** Scales every distortion (rotation, shear, blur, noise, light, JPEG loss): 0 = clean, 1 = default. */
   distortion?: number;
-  /** Leave out the plate (same scene otherwise): for negative samples and tests. */
+  /** Leave out the plate (same scene otherwise; `box` says where it would be): for negatives and tests. */
   withoutPlate?: boolean;
+  /** Output encoding; default 'jpeg' (with the drawn JPEG quality). 'png' is lossless. */
+  format?: 'jpeg' | 'png';
 }
 
 export interface SceneResult {
   image: Buffer;
-  mime: 'image/jpeg';
+  mime: 'image/jpeg' | 'image/png';
   /** Ground truth, A-Z0-9 (empty when rendered without plate). */
   text: string;
   /** Text as drawn on the plate, with gaps/dashes. */
@@ -93,6 +95,9 @@ function checkOptions(o: SceneOptions): { width: number; height: number; distort
     problems.push(
       `text "${o.text}" must be 2-16 characters of A-Z, 0-9, space or "-", starting and ending with A-Z0-9`,
     );
+  }
+  if (o.format !== undefined && o.format !== 'jpeg' && o.format !== 'png') {
+    problems.push(`format must be jpeg or png, got ${o.format}`);
   }
   if (o.letters !== undefined && !/^[A-Z]+$/.test(o.letters))
     problems.push('letters must be a non-empty string of A-Z');
@@ -192,10 +197,15 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   const cast = [0, 1, 2].map(() => 1 + rngCamera.float(-0.06, 0.06) * D);
   const noise = rngCamera.float(0, 7) * D;
   const quality = Math.round(95 - rngCamera.float(0, 40) * Math.min(1, D));
-  const image = await rasterise(svg, { blur, contrast, brightness, cast, noise, quality }, rngCamera);
+  const image = await rasterise(
+    svg,
+    opts.format ?? 'jpeg',
+    { blur, contrast, brightness, cast, noise, quality },
+    rngCamera,
+  );
   return {
     image,
-    mime: 'image/jpeg',
+    mime: opts.format === 'png' ? 'image/png' : 'image/jpeg',
     text: opts.withoutPlate ? '' : plateText.text,
     display: opts.withoutPlate ? '' : plateText.display,
     style,
@@ -239,7 +249,7 @@ interface CameraSettings {
   quality: number;
 }
 
-async function rasterise(svg: string, c: CameraSettings, rng: Rng): Promise<Buffer> {
+async function rasterise(svg: string, format: 'jpeg' | 'png', c: CameraSettings, rng: Rng): Promise<Buffer> {
   let pipeline = sharp(Buffer.from(svg)).removeAlpha();
   if (c.blur >= 0.3) pipeline = pipeline.blur(c.blur);
   const mul = c.cast.map((k) => k * c.contrast);
@@ -247,9 +257,8 @@ async function rasterise(svg: string, c: CameraSettings, rng: Rng): Promise<Buff
   pipeline = pipeline.linear(mul, add);
   const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
   if (c.noise > 0.2) addNoise(data, c.noise, rng);
-  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
-    .jpeg({ quality: c.quality })
-    .toBuffer();
+  const out = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  return (format === 'png' ? out.png() : out.jpeg({ quality: c.quality })).toBuffer();
 }
 
 /** 65,536 standard normal samples from a fixed seed: per-pixel noise is then one table look-up. */

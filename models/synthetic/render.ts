@@ -22,7 +22,10 @@ export interface SceneOptions {
   /** Image size in pixels; default 640 x 480. */
   width?: number;
   height?: number;
-  /** Range of the plate's capital-letter height in pixels; default scales [16, 32] with the image size. */
+  /**
+   * Range of the plate's capital-letter height in pixels. Default [16, 32] at 480 px image height, scaled
+   * with the image but never under 14 px, so the plate stays readable in small frames.
+   */
   charHeight?: readonly [number, number];
   /** Scales every distortion (rotation, shear, blur, noise, light, JPEG loss): 0 = clean, 1 = default. */
   distortion?: number;
@@ -134,7 +137,7 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
 
   // Pose: size from the capital-letter height, then rotation and shear (a camera a little off-axis).
   const scaleRef = Math.min(W, H) / 480;
-  const [chMin, chMax] = opts.charHeight ?? [16 * scaleRef, 32 * scaleRef];
+  const [chMin, chMax] = opts.charHeight ?? defaultCharHeight(scaleRef);
   const charHeight = rngPose.float(chMin, chMax);
   const s = charHeight / plate.charHeight;
   const angle = rngPose.normal(0, 2.2) * D;
@@ -225,6 +228,10 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
       dealerFrame: withFrame,
     },
   };
+}
+
+function defaultCharHeight(scaleRef: number): [number, number] {
+  return [Math.max(14, 16 * scaleRef), Math.max(20, 32 * scaleRef)];
 }
 
 function round2(n: number): number {

@@ -5,7 +5,7 @@ import { loadFonts } from './font-set.ts';
 import { displayForText, fillPattern, type PlatePattern, validatePattern } from './patterns.ts';
 import { DEFAULT_PATTERNS, drawPlate, isPlateStyle, PLATE_STYLES, type PlateStyle } from './plate-styles.ts';
 import { deriveSeed, Rng, type Seed } from './prng.ts';
-import { backdrop, car, dealerFrame, lighting, sign, timestamp, transformBox } from './scene.ts';
+import { backdrop, car, dealerFrame, lighting, plateLight, sign, timestamp, transformBox } from './scene.ts';
 import { type Matrix, matrixAttr, multiply } from './svg.ts';
 
 export interface SceneOptions {
@@ -186,7 +186,8 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   parts.push(carPart.svg);
   // The dealer's holder belongs to the car: it stays when the plate is left out.
   const frameSvg = withFrame ? dealerFrame(rngScene, plate.w, plate.h, fonts) : '';
-  const plateSvg = opts.withoutPlate ? '' : plate.svg;
+  const glare = plateLight(new Rng(deriveSeed(opts.seed, 'glare')), plate.w, plate.h, Math.min(1, D));
+  const plateSvg = opts.withoutPlate ? '' : plate.svg + glare;
   if (frameSvg || plateSvg) parts.push(`<g transform="${matrixAttr(m)}">${frameSvg}${plateSvg}</g>`);
   const stamp = rngScene.chance(0.4) ? timestamp(rngScene, W, H, box, fonts) : undefined;
   if (stamp) parts.push(stamp.svg);

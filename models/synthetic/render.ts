@@ -1,6 +1,6 @@
-import sharp from 'sharp';
 import { PlatestreamError } from '../../shared/errors.ts';
 import type { PlateBox } from '../../shared/recognizer.ts';
+import { drawCamera, rasterise } from './camera.ts';
 import { loadFonts } from './font-set.ts';
 import { displayForText, fillPattern, type PlatePattern, validatePattern } from './patterns.ts';
 import { DEFAULT_PATTERNS, drawPlate, isPlateStyle, PLATE_STYLES, type PlateStyle } from './plate-styles.ts';
@@ -47,6 +47,8 @@ export interface SceneResult {
   box: PlateBox;
   width: number;
   height: number;
+  /** Boxes of the other text in the frame (badges, stickers, signs, time stamp; signs may be partly hidden). */
+  distractors: PlateBox[];
   /** The settings drawn from the seed, for debugging and reports. */
   params: SceneParams;
 }
@@ -195,18 +197,8 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
 
   // Camera: blur, exposure and colour cast, sensor noise, JPEG.
-  const blur = rngCamera.chance(0.7) ? rngCamera.float(0.3, 1.0) * D * Math.max(1, charHeight / 24) : 0;
-  const contrast = 1 + rngCamera.float(-0.25, 0.15) * D;
-  const brightness = rngCamera.float(-25, 25) * D;
-  const cast = [0, 1, 2].map(() => 1 + rngCamera.float(-0.06, 0.06) * D);
-  const noise = rngCamera.float(0, 7) * D;
-  const quality = Math.round(95 - rngCamera.float(0, 40) * Math.min(1, D));
-  const image = await rasterise(
-    svg,
-    opts.format ?? 'jpeg',
-    { blur, contrast, brightness, cast, noise, quality },
-    rngCamera,
-  );
+  const cam = drawCamera(rngCamera, D, charHeight);
+  const image = await rasterise(svg, opts.format ?? 'jpeg', cam, rngCamera);
   return {
     image,
     mime: opts.format === 'png' ? 'image/png' : 'image/jpeg',
@@ -216,16 +208,23 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
     box,
     width: W,
     height: H,
+    distractors: [
+      ...(signPart ? [signPart.box] : []),
+      ...carPart.texts.map((t) => t.box),
+      ...(stamp ? [stamp.box] : []),
+    ]
+      .map((b) => toPixelBox(b, W, H))
+      .filter((b) => b.w > 0 && b.h > 0),
     params: {
       angle: round2(angle),
       shearX: round2(shearX),
       shearY: round2(shearY),
       charHeight: round2(charHeight),
-      blur: round2(blur),
-      noise: round2(noise),
-      contrast: round2(contrast),
-      brightness: round2(brightness),
-      quality,
+      blur: round2(cam.blur),
+      noise: round2(cam.noise),
+      contrast: round2(cam.contrast),
+      brightness: round2(cam.brightness),
+      quality: cam.quality,
       dealerFrame: withFrame,
     },
   };
@@ -246,57 +245,4 @@ function toPixelBox(b: PlateBox, W: number, H: number): PlateBox {
   const x1 = Math.min(W, Math.ceil(b.x + b.w));
   const y1 = Math.min(H, Math.ceil(b.y + b.h));
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-}
-
-interface CameraSettings {
-  blur: number;
-  contrast: number;
-  brightness: number;
-  cast: number[];
-  noise: number;
-  quality: number;
-}
-
-async function rasterise(svg: string, format: 'jpeg' | 'png', c: CameraSettings, rng: Rng): Promise<Buffer> {
-  let pipeline = sharp(Buffer.from(svg)).removeAlpha();
-  if (c.blur >= 0.3) pipeline = pipeline.blur(c.blur);
-  const mul = c.cast.map((k) => k * c.contrast);
-  const add = c.cast.map(() => c.brightness + 128 * (1 - c.contrast));
-  pipeline = pipeline.linear(mul, add);
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  if (c.noise > 0.2) addNoise(data, c.noise, rng);
-  const out = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
-  return (format === 'png' ? out.png() : out.jpeg({ quality: c.quality })).toBuffer();
-}
-
-/** 65,536 standard normal samples from a fixed seed: per-pixel noise is then one table look-up. */
-let gaussTable: Float32Array | undefined;
-function gaussian(): Float32Array {
-  if (!gaussTable) {
-    const rng = new Rng('platestream-gaussian-table');
-    gaussTable = new Float32Array(65536);
-    for (let i = 0; i < gaussTable.length; i++) gaussTable[i] = rng.normal();
-  }
-  return gaussTable;
-}
-
-/**
- * Gaussian sensor noise from the seeded stream: mostly luma (the same on all channels) with a little
- * chroma. One 32-bit draw per pixel indexes two table entries (high and low 16 bits).
- */
-function addNoise(data: Buffer, sd: number, rng: Rng): void {
-  const table = gaussian();
-  const chroma = sd * 0.3;
-  for (let i = 0; i < data.length; i += 3) {
-    const r = rng.nextUint32();
-    const l = table[r >>> 16]! * sd;
-    const c = table[r & 0xffff]! * chroma;
-    data[i] = clamp(data[i]! + l + c);
-    data[i + 1] = clamp(data[i + 1]! + l);
-    data[i + 2] = clamp(data[i + 2]! + l - c);
-  }
-}
-
-function clamp(v: number): number {
-  return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }

@@ -95,6 +95,24 @@ describe('renderScene', () => {
     }
   });
 
+  it('keeps other text in the frame and off the plate', async () => {
+    let seen = 0;
+    for (let seed = 0; seed < 6; seed++) {
+      const r = await renderScene({ seed, width: 480, height: 360 });
+      for (const d of r.distractors) {
+        seen++;
+        expect(d.x >= 0 && d.y >= 0 && d.x + d.w <= r.width && d.y + d.h <= r.height).toBe(true);
+        const apart =
+          d.x >= r.box.x + r.box.w ||
+          r.box.x >= d.x + d.w ||
+          d.y >= r.box.y + r.box.h ||
+          r.box.y >= d.y + d.h;
+        expect(apart, `${JSON.stringify(d)} overlaps plate ${JSON.stringify(r.box)}`).toBe(true);
+      }
+    }
+    expect(seen).toBeGreaterThan(3);
+  });
+
   it('draws text from the given patterns, or the given text', async () => {
     for (const seed of [1, 2, 3]) {
       const r = await renderScene({ seed, patterns: ['LLL 999', '99-LL-99'] });

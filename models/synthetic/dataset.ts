@@ -4,7 +4,7 @@ import { PlatestreamError } from '../../shared/errors.ts';
 import { deriveSeed, type Seed } from './prng.ts';
 import { renderScene, type SceneOptions, type SceneResult } from './render.ts';
 
-export interface SetOptions extends Omit<SceneOptions, 'seed' | 'text' | 'withoutPlate'> {
+export interface SetOptions extends Omit<SceneOptions, 'seed' | 'text' | 'withoutPlate' | 'format'> {
   count: number;
   seed: Seed;
   /** File name stem; images are named `<prefix>-0001` etc. Default `synth`. */

@@ -46,13 +46,18 @@ export class Rng {
     this.state = seedToUint32(seed);
   }
 
-  /** Uniform in [0, 1). mulberry32. */
-  next(): number {
+  /** Uniform 32-bit unsigned integer. mulberry32. */
+  nextUint32(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;
     let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
   }
 
   /** Uniform in [min, max). */

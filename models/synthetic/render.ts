@@ -1,11 +1,11 @@
-import sharp from 'sharp';
 import { PlatestreamError } from '../../shared/errors.ts';
 import type { PlateBox } from '../../shared/recognizer.ts';
+import { drawCamera, rasterise } from './camera.ts';
 import { loadFonts } from './font-set.ts';
 import { displayForText, fillPattern, type PlatePattern, validatePattern } from './patterns.ts';
 import { DEFAULT_PATTERNS, drawPlate, isPlateStyle, PLATE_STYLES, type PlateStyle } from './plate-styles.ts';
 import { deriveSeed, Rng, type Seed } from './prng.ts';
-import { backdrop, car, dealerFrame, lighting, sign, timestamp, transformBox } from './scene.ts';
+import { backdrop, car, dealerFrame, lighting, plateLight, sign, timestamp, transformBox } from './scene.ts';
 import { type Matrix, matrixAttr, multiply } from './svg.ts';
 
 export interface SceneOptions {
@@ -22,17 +22,22 @@ export interface SceneOptions {
   /** Image size in pixels; default 640 x 480. */
   width?: number;
   height?: number;
-  /** Range of the plate's capital-letter height in pixels; default scales [16, 32] with the image size. */
+  /**
+   * Range of the plate's capital-letter height in pixels. Default [16, 32] at 480 px image height, scaled
+   * with the image but never under 14 px, so the plate stays readable in small frames.
+   */
   charHeight?: readonly [number, number];
   /** Scales every distortion (rotation, shear, blur, noise, light, JPEG loss): 0 = clean, 1 = default. */
   distortion?: number;
-  /** Leave out the plate (same scene otherwise): for negative samples and tests. */
+  /** Leave out the plate (same scene otherwise; `box` says where it would be): for negatives and tests. */
   withoutPlate?: boolean;
+  /** Output encoding; default 'jpeg' (with the drawn JPEG quality). 'png' is lossless. */
+  format?: 'jpeg' | 'png';
 }
 
 export interface SceneResult {
   image: Buffer;
-  mime: 'image/jpeg';
+  mime: 'image/jpeg' | 'image/png';
   /** Ground truth, A-Z0-9 (empty when rendered without plate). */
   text: string;
   /** Text as drawn on the plate, with gaps/dashes. */
@@ -42,6 +47,8 @@ export interface SceneResult {
   box: PlateBox;
   width: number;
   height: number;
+  /** Boxes of the other text in the frame (badges, stickers, signs, time stamp; signs may be partly hidden). */
+  distractors: PlateBox[];
   /** The settings drawn from the seed, for debugging and reports. */
   params: SceneParams;
 }
@@ -94,6 +101,9 @@ function checkOptions(o: SceneOptions): { width: number; height: number; distort
       `text "${o.text}" must be 2-16 characters of A-Z, 0-9, space or "-", starting and ending with A-Z0-9`,
     );
   }
+  if (o.format !== undefined && o.format !== 'jpeg' && o.format !== 'png') {
+    problems.push(`format must be jpeg or png, got ${o.format}`);
+  }
   if (o.letters !== undefined && !/^[A-Z]+$/.test(o.letters))
     problems.push('letters must be a non-empty string of A-Z');
   if (o.charHeight && !(o.charHeight[0] >= 6 && o.charHeight[1] >= o.charHeight[0])) {
@@ -129,7 +139,7 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
 
   // Pose: size from the capital-letter height, then rotation and shear (a camera a little off-axis).
   const scaleRef = Math.min(W, H) / 480;
-  const [chMin, chMax] = opts.charHeight ?? [16 * scaleRef, 32 * scaleRef];
+  const [chMin, chMax] = opts.charHeight ?? defaultCharHeight(scaleRef);
   const charHeight = rngPose.float(chMin, chMax);
   const s = charHeight / plate.charHeight;
   const angle = rngPose.normal(0, 2.2) * D;
@@ -178,7 +188,8 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   parts.push(carPart.svg);
   // The dealer's holder belongs to the car: it stays when the plate is left out.
   const frameSvg = withFrame ? dealerFrame(rngScene, plate.w, plate.h, fonts) : '';
-  const plateSvg = opts.withoutPlate ? '' : plate.svg;
+  const glare = plateLight(new Rng(deriveSeed(opts.seed, 'glare')), plate.w, plate.h, Math.min(1, D));
+  const plateSvg = opts.withoutPlate ? '' : plate.svg + glare;
   if (frameSvg || plateSvg) parts.push(`<g transform="${matrixAttr(m)}">${frameSvg}${plateSvg}</g>`);
   const stamp = rngScene.chance(0.4) ? timestamp(rngScene, W, H, box, fonts) : undefined;
   if (stamp) parts.push(stamp.svg);
@@ -186,35 +197,41 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
 
   // Camera: blur, exposure and colour cast, sensor noise, JPEG.
-  const blur = rngCamera.chance(0.7) ? rngCamera.float(0.3, 1.0) * D * Math.max(1, charHeight / 24) : 0;
-  const contrast = 1 + rngCamera.float(-0.25, 0.15) * D;
-  const brightness = rngCamera.float(-25, 25) * D;
-  const cast = [0, 1, 2].map(() => 1 + rngCamera.float(-0.06, 0.06) * D);
-  const noise = rngCamera.float(0, 7) * D;
-  const quality = Math.round(95 - rngCamera.float(0, 40) * Math.min(1, D));
-  const image = await rasterise(svg, { blur, contrast, brightness, cast, noise, quality }, rngCamera);
+  const cam = drawCamera(rngCamera, D, charHeight);
+  const image = await rasterise(svg, opts.format ?? 'jpeg', cam, rngCamera);
   return {
     image,
-    mime: 'image/jpeg',
+    mime: opts.format === 'png' ? 'image/png' : 'image/jpeg',
     text: opts.withoutPlate ? '' : plateText.text,
     display: opts.withoutPlate ? '' : plateText.display,
     style,
     box,
     width: W,
     height: H,
+    distractors: [
+      ...(signPart ? [signPart.box] : []),
+      ...carPart.texts.map((t) => t.box),
+      ...(stamp ? [stamp.box] : []),
+    ]
+      .map((b) => toPixelBox(b, W, H))
+      .filter((b) => b.w > 0 && b.h > 0),
     params: {
       angle: round2(angle),
       shearX: round2(shearX),
       shearY: round2(shearY),
       charHeight: round2(charHeight),
-      blur: round2(blur),
-      noise: round2(noise),
-      contrast: round2(contrast),
-      brightness: round2(brightness),
-      quality,
+      blur: round2(cam.blur),
+      noise: round2(cam.noise),
+      contrast: round2(cam.contrast),
+      brightness: round2(cam.brightness),
+      quality: cam.quality,
       dealerFrame: withFrame,
     },
   };
+}
+
+function defaultCharHeight(scaleRef: number): [number, number] {
+  return [Math.max(14, 16 * scaleRef), Math.max(20, 32 * scaleRef)];
 }
 
 function round2(n: number): number {
@@ -228,39 +245,4 @@ function toPixelBox(b: PlateBox, W: number, H: number): PlateBox {
   const x1 = Math.min(W, Math.ceil(b.x + b.w));
   const y1 = Math.min(H, Math.ceil(b.y + b.h));
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-}
-
-interface CameraSettings {
-  blur: number;
-  contrast: number;
-  brightness: number;
-  cast: number[];
-  noise: number;
-  quality: number;
-}
-
-async function rasterise(svg: string, c: CameraSettings, rng: Rng): Promise<Buffer> {
-  let pipeline = sharp(Buffer.from(svg)).removeAlpha();
-  if (c.blur >= 0.3) pipeline = pipeline.blur(c.blur);
-  const mul = c.cast.map((k) => k * c.contrast);
-  const add = c.cast.map(() => c.brightness + 128 * (1 - c.contrast));
-  pipeline = pipeline.linear(mul, add);
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  if (c.noise > 0.2) addNoise(data, c.noise, rng);
-  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
-    .jpeg({ quality: c.quality })
-    .toBuffer();
-}
-
-/** Gaussian sensor noise, mostly shared by the channels (luma) with a little chroma, from the seeded stream. */
-function addNoise(data: Buffer, sd: number, rng: Rng): void {
-  const n = data.length / 3;
-  for (let i = 0; i < n; i++) {
-    const l = rng.normal(0, sd);
-    for (let ch = 0; ch < 3; ch++) {
-      const j = i * 3 + ch;
-      const v = data[j]! + l + (ch === 1 ? 0 : rng.normal(0, sd * 0.3));
-      data[j] = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
-    }
-  }
 }

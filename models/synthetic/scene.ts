@@ -421,3 +421,28 @@ export function lighting(rng: Rng, W: number, H: number, strength: number): stri
   );
   return parts.join('');
 }
+
+/** Light on the plate itself, in plate units: a sheen across the reflective film, sometimes a shadow edge. */
+export function plateLight(rng: Rng, w: number, h: number, strength: number): string {
+  const id = gid(rng, 'sheen');
+  const a = rng.float(-0.6, 0.6);
+  const x1 = 0.5 - 0.5 * Math.cos(a);
+  const y1 = 0.5 - 0.5 * Math.sin(a);
+  const peak = rng.float(0.2, 0.8);
+  const parts = [
+    `<defs><linearGradient id="${id}" x1="${fmt(x1)}" y1="${fmt(y1)}" x2="${fmt(1 - x1)}" y2="${fmt(1 - y1)}">` +
+      `<stop offset="0" stop-color="#fff" stop-opacity="0"/>` +
+      `<stop offset="${fmt(peak)}" stop-color="#fff" stop-opacity="${fmt(rng.float(0.05, 0.3) * strength)}"/>` +
+      `<stop offset="1" stop-color="#fff" stop-opacity="0"/></linearGradient></defs>`,
+    `<rect width="${w}" height="${h}" rx="8" fill="url(#${id})"/>`,
+  ];
+  if (rng.chance(0.3)) {
+    // Shadow of the bumper lip or the holder across the top of the plate.
+    const depth = h * rng.float(0.15, 0.45);
+    const tilt = h * rng.float(-0.2, 0.2);
+    parts.push(
+      `<path d="M0 0 H${w} V${fmt(Math.max(0, depth + tilt))} L0 ${fmt(Math.max(0, depth - tilt))} Z" fill="#000" opacity="${fmt(rng.float(0.1, 0.3) * strength)}"/>`,
+    );
+  }
+  return parts.join('');
+}

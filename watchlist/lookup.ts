@@ -26,7 +26,7 @@ export type LookupResult =
       plate: string;
     }
   | { status: 'miss' }
-  | { status: 'unknown'; reason: 'database' | 'redis' | 'internal' };
+  | { status: 'unknown'; reason: 'database' | 'redis' | 'timeout' | 'internal' };
 
 export type LookupHit = Extract<LookupResult, { status: 'hit' }>;
 
@@ -168,32 +168,47 @@ export class WatchlistLookup {
     if (this.config.fuzzyDistance > 0) await this.refreshIndex();
   }
 
-  /** Looks one read plate up. Never throws and never waits longer than about the query timeout. */
+  /** Looks one read plate up. Never throws and never takes longer than lookupDeadlineMs. */
   async lookup(rawPlate: string): Promise<LookupResult> {
     this.stats.lookups++;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<LookupResult>((resolve) => {
+      timer = setTimeout(() => {
+        // The work goes on in the background (and fills the cache); this frame just does not wait for it.
+        this.metrics.unavailable.inc({ reason: 'timeout' });
+        resolve({ status: 'unknown', reason: 'timeout' });
+      }, this.config.lookupDeadlineMs);
+    });
+    try {
+      return this.count(await Promise.race([this.answer(rawPlate), deadline]));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async answer(rawPlate: string): Promise<LookupResult> {
     try {
       const plate = normalizePlate(rawPlate);
-      if (plateProblem(plate)) return this.count({ status: 'miss' }, 'none');
+      if (plateProblem(plate)) return { status: 'miss' };
       const exact = await this.exact(plate);
-      if ('unknown' in exact) return this.count({ status: 'unknown', reason: exact.unknown }, 'none');
-      if (exact.entry)
-        return this.count({ status: 'hit', entry: exact.entry, fuzzy: false, distance: 0, plate }, 'cache');
-      if (this.config.fuzzyDistance <= 0) return this.count({ status: 'miss' }, 'cache');
+      if ('unknown' in exact) return { status: 'unknown', reason: exact.unknown };
+      if (exact.entry) return { status: 'hit', entry: exact.entry, fuzzy: false, distance: 0, plate };
+      if (this.config.fuzzyDistance <= 0) return { status: 'miss' };
       return await this.fuzzy(plate);
     } catch (err) {
       this.deps.logger?.error({ err }, 'watchlist lookup failed unexpectedly');
       this.metrics.unavailable.inc({ reason: 'internal' });
-      return this.count({ status: 'unknown', reason: 'internal' }, 'none');
+      return { status: 'unknown', reason: 'internal' };
     }
   }
 
-  private count(r: LookupResult, source: string): LookupResult {
+  private count(r: LookupResult): LookupResult {
     if (r.status === 'hit') {
       this.stats.hits++;
       if (r.fuzzy) this.stats.fuzzyHits++;
     } else if (r.status === 'miss') this.stats.misses++;
     else this.stats.unknown++;
-    this.metrics.lookups.inc({ result: r.status === 'hit' && r.fuzzy ? 'fuzzy' : r.status, source });
+    this.metrics.lookups.inc({ result: r.status === 'hit' && r.fuzzy ? 'fuzzy' : r.status });
     return r;
   }
 
@@ -203,18 +218,15 @@ export class WatchlistLookup {
       // With no index at all, wait for the first load (bounded by the query timeout); else use the old one.
       if (!this.index) await loading;
     }
-    if (!this.index) return this.count({ status: 'unknown', reason: 'database' }, 'none');
+    if (!this.index) return { status: 'unknown', reason: 'database' };
     for (const cand of this.index.idx.search(plate, this.config.fuzzyDistance)) {
       const exact = await this.exact(cand.plate);
-      if ('unknown' in exact) return this.count({ status: 'unknown', reason: exact.unknown }, 'none');
+      if ('unknown' in exact) return { status: 'unknown', reason: exact.unknown };
       if (exact.entry) {
-        return this.count(
-          { status: 'hit', entry: exact.entry, fuzzy: true, distance: cand.distance, plate },
-          'cache',
-        );
+        return { status: 'hit', entry: exact.entry, fuzzy: true, distance: cand.distance, plate };
       }
     }
-    return this.count({ status: 'miss' }, 'cache');
+    return { status: 'miss' };
   }
 
   /** Exact answer for one normalised plate: local cache, then Redis, then one shared fill. */

@@ -197,6 +197,11 @@ describe('watchlist cache-aside lookup', () => {
       expect(Date.now() - started).toBeLessThan(100);
       expect((await lookup.lookup('SLOW1')).status).toBe('hit'); // cached answers keep flowing
       expect(await t.client.exists(w.keys.watchlistCache('SLOW2'))).toBe(0);
+      // Whatever the timeouts below it, one lookup never takes longer than its deadline.
+      const patient = await w.lookup({ fuzzyDistance: 0, queryTimeoutMs: 5000, lookupDeadlineMs: 100 });
+      started = Date.now();
+      expect(await patient.lookup.lookup('SLOW4')).toEqual({ status: 'unknown', reason: 'timeout' });
+      expect(Date.now() - started).toBeLessThan(600);
 
       await blocker.query('ROLLBACK');
       await waitFor(async () => (await lookup.lookup('SLOW2')).status === 'miss', {

@@ -5,6 +5,8 @@ export {
   alertFieldList,
   alertPayload,
   alertWindowKey,
+  alertWrite,
+  type AlertWrite,
   decodeAlert,
 } from './alert.ts';
 export { announceWatchlistChange, WatchlistAdmin } from './admin.ts';

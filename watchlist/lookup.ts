@@ -293,10 +293,14 @@ export class WatchlistLookup {
     const deadline = Date.now() + this.config.fillLockMs;
     let pause = 2;
     let waited = false;
+    let owned = false;
     for (;;) {
       try {
         const got = await redis.set(lockKey, token, 'PX', this.config.fillLockMs, 'NX');
-        if (got === 'OK') break;
+        if (got === 'OK') {
+          owned = true;
+          break;
+        }
         if (!waited) {
           waited = true;
           this.stats.waitedForFill++;
@@ -334,7 +338,7 @@ export class WatchlistLookup {
       return this.redisFailed(err);
     } finally {
       // The lock outlives the query timeout, so it is still ours unless Redis itself lost it.
-      redis.del(lockKey).catch(() => {});
+      if (owned) redis.del(lockKey).catch(() => {});
     }
   }
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { isPlatestreamError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { delay, withTimeout } from '../shared/util/wait.ts';
@@ -165,7 +164,9 @@ export class WatchlistLookup {
     } else {
       await this.syncGeneration();
     }
-    if (this.config.fuzzyDistance > 0) await this.refreshIndex();
+    // Wait a bounded time for the fuzzy index; a slow database finishes the load in the background.
+    if (this.config.fuzzyDistance > 0)
+      await Promise.race([this.refreshIndex(), delay(this.config.lookupDeadlineMs)]);
   }
 
   /** Looks one read plate up. Never throws and never takes longer than lookupDeadlineMs. */
@@ -421,7 +422,6 @@ export class WatchlistLookup {
         this.dbRecovered();
         this.index = { v, idx: new FuzzyIndex(plates, this.config.fuzzyDistance) };
       } catch (err) {
-        if (isPlatestreamError(err, 'DATABASE_NOT_MIGRATED')) throw err;
         this.dbFailed(err);
       }
     })().finally(() => {

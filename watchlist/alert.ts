@@ -84,6 +84,34 @@ export function alertWindowKey(keys: StreamKeys, a: Pick<AlertFields, 'camera' |
   return keys.alertWindow(a.camera, a.watchPlate);
 }
 
+/** Everything the worker's atomic complete script needs to write one alert (see docs/watchlist.md). */
+export interface AlertWrite {
+  /** KEYS: the de-duplication marker, set with `SET key frameId NX PX windowMs`. */
+  windowKey: string;
+  /** KEYS: the alerts stream (same hash slot as the frames stream of the partition). */
+  streamKey: string;
+  /** ARGV: length of the per camera + plate window (ms). */
+  windowMs: number;
+  /** ARGV: approximate MAXLEN for the XADD. */
+  maxLen: number;
+  /** ARGV: the alert as field, value, field, value, ... */
+  fields: string[];
+}
+
+export function alertWrite(
+  keys: StreamKeys,
+  alert: AlertFields,
+  config: { alertWindowMs: number; alertsMaxLen: number },
+): AlertWrite {
+  return {
+    windowKey: alertWindowKey(keys, alert),
+    streamKey: keys.alerts,
+    windowMs: config.alertWindowMs,
+    maxLen: config.alertsMaxLen,
+    fields: alertFieldList(alert),
+  };
+}
+
 /** Reads an alerts stream entry back (the notifier's side); throws WATCHLIST_INVALID naming what is missing. */
 export function decodeAlert(id: string, fields: string[]): AlertFields {
   const m: Record<string, string> = {};

@@ -18,6 +18,8 @@ export interface WatchlistConfig {
   fuzzyDistance: number;
   /** Lifetime of the cross-process fill lock; longer than the query timeout (ms). */
   fillLockMs: number;
+  /** Hard upper bound of one lookup, whatever happens (ms); past it the answer is "unknown". */
+  lookupDeadlineMs: number;
   /** After a database failure, answer "unknown" without asking it for this long, then probe again (ms). */
   retryAfterMs: number;
   /** Entries in the in-process cache in front of Redis (0 turns it off). */
@@ -40,7 +42,8 @@ export const WATCHLIST_DEFAULTS: WatchlistConfig = {
   hitTtlMs: 10 * 60_000,
   missTtlMs: 60_000,
   fuzzyDistance: 1,
-  fillLockMs: 1000,
+  fillLockMs: 500,
+  lookupDeadlineMs: 1000,
   retryAfterMs: 1000,
   localCacheSize: 10_000,
   localCacheTtlMs: 5000,
@@ -69,6 +72,7 @@ export function readWatchlistConfig(r: EnvReader): WatchlistConfig {
       r.int('WATCHLIST_FILL_LOCK_MS', d.fillLockMs, { min: 20, max: 60_000 }),
       queryTimeoutMs + 50,
     ),
+    lookupDeadlineMs: r.int('WATCHLIST_LOOKUP_DEADLINE_MS', d.lookupDeadlineMs, { min: 10, max: 60_000 }),
     retryAfterMs: r.int('WATCHLIST_RETRY_AFTER_MS', d.retryAfterMs, { min: 10, max: 600_000 }),
     localCacheSize: r.int('WATCHLIST_LOCAL_CACHE_SIZE', d.localCacheSize, { min: 0, max: 10_000_000 }),
     localCacheTtlMs: r.int('WATCHLIST_LOCAL_CACHE_TTL_MS', d.localCacheTtlMs, { min: 0, max: 3600_000 }),

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { isPlatestreamError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { delay, withTimeout } from '../shared/util/wait.ts';
@@ -26,7 +25,7 @@ export type LookupResult =
       plate: string;
     }
   | { status: 'miss' }
-  | { status: 'unknown'; reason: 'database' | 'redis' | 'internal' };
+  | { status: 'unknown'; reason: 'database' | 'redis' | 'timeout' | 'internal' };
 
 export type LookupHit = Extract<LookupResult, { status: 'hit' }>;
 
@@ -165,35 +164,52 @@ export class WatchlistLookup {
     } else {
       await this.syncGeneration();
     }
-    if (this.config.fuzzyDistance > 0) await this.refreshIndex();
+    // Wait a bounded time for the fuzzy index; a slow database finishes the load in the background.
+    if (this.config.fuzzyDistance > 0)
+      await Promise.race([this.refreshIndex(), delay(this.config.lookupDeadlineMs)]);
   }
 
-  /** Looks one read plate up. Never throws and never waits longer than about the query timeout. */
+  /** Looks one read plate up. Never throws and never takes longer than lookupDeadlineMs. */
   async lookup(rawPlate: string): Promise<LookupResult> {
     this.stats.lookups++;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<LookupResult>((resolve) => {
+      timer = setTimeout(() => {
+        // The work goes on in the background (and fills the cache); this frame just does not wait for it.
+        this.metrics.unavailable.inc({ reason: 'timeout' });
+        resolve({ status: 'unknown', reason: 'timeout' });
+      }, this.config.lookupDeadlineMs);
+    });
+    try {
+      return this.count(await Promise.race([this.answer(rawPlate), deadline]));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async answer(rawPlate: string): Promise<LookupResult> {
     try {
       const plate = normalizePlate(rawPlate);
-      if (plateProblem(plate)) return this.count({ status: 'miss' }, 'none');
+      if (plateProblem(plate)) return { status: 'miss' };
       const exact = await this.exact(plate);
-      if ('unknown' in exact) return this.count({ status: 'unknown', reason: exact.unknown }, 'none');
-      if (exact.entry)
-        return this.count({ status: 'hit', entry: exact.entry, fuzzy: false, distance: 0, plate }, 'cache');
-      if (this.config.fuzzyDistance <= 0) return this.count({ status: 'miss' }, 'cache');
+      if ('unknown' in exact) return { status: 'unknown', reason: exact.unknown };
+      if (exact.entry) return { status: 'hit', entry: exact.entry, fuzzy: false, distance: 0, plate };
+      if (this.config.fuzzyDistance <= 0) return { status: 'miss' };
       return await this.fuzzy(plate);
     } catch (err) {
       this.deps.logger?.error({ err }, 'watchlist lookup failed unexpectedly');
       this.metrics.unavailable.inc({ reason: 'internal' });
-      return this.count({ status: 'unknown', reason: 'internal' }, 'none');
+      return { status: 'unknown', reason: 'internal' };
     }
   }
 
-  private count(r: LookupResult, source: string): LookupResult {
+  private count(r: LookupResult): LookupResult {
     if (r.status === 'hit') {
       this.stats.hits++;
       if (r.fuzzy) this.stats.fuzzyHits++;
     } else if (r.status === 'miss') this.stats.misses++;
     else this.stats.unknown++;
-    this.metrics.lookups.inc({ result: r.status === 'hit' && r.fuzzy ? 'fuzzy' : r.status, source });
+    this.metrics.lookups.inc({ result: r.status === 'hit' && r.fuzzy ? 'fuzzy' : r.status });
     return r;
   }
 
@@ -203,18 +219,15 @@ export class WatchlistLookup {
       // With no index at all, wait for the first load (bounded by the query timeout); else use the old one.
       if (!this.index) await loading;
     }
-    if (!this.index) return this.count({ status: 'unknown', reason: 'database' }, 'none');
+    if (!this.index) return { status: 'unknown', reason: 'database' };
     for (const cand of this.index.idx.search(plate, this.config.fuzzyDistance)) {
       const exact = await this.exact(cand.plate);
-      if ('unknown' in exact) return this.count({ status: 'unknown', reason: exact.unknown }, 'none');
+      if ('unknown' in exact) return { status: 'unknown', reason: exact.unknown };
       if (exact.entry) {
-        return this.count(
-          { status: 'hit', entry: exact.entry, fuzzy: true, distance: cand.distance, plate },
-          'cache',
-        );
+        return { status: 'hit', entry: exact.entry, fuzzy: true, distance: cand.distance, plate };
       }
     }
-    return this.count({ status: 'miss' }, 'cache');
+    return { status: 'miss' };
   }
 
   /** Exact answer for one normalised plate: local cache, then Redis, then one shared fill. */
@@ -281,10 +294,14 @@ export class WatchlistLookup {
     const deadline = Date.now() + this.config.fillLockMs;
     let pause = 2;
     let waited = false;
+    let owned = false;
     for (;;) {
       try {
         const got = await redis.set(lockKey, token, 'PX', this.config.fillLockMs, 'NX');
-        if (got === 'OK') break;
+        if (got === 'OK') {
+          owned = true;
+          break;
+        }
         if (!waited) {
           waited = true;
           this.stats.waitedForFill++;
@@ -322,7 +339,7 @@ export class WatchlistLookup {
       return this.redisFailed(err);
     } finally {
       // The lock outlives the query timeout, so it is still ours unless Redis itself lost it.
-      redis.del(lockKey).catch(() => {});
+      if (owned) redis.del(lockKey).catch(() => {});
     }
   }
 
@@ -405,7 +422,6 @@ export class WatchlistLookup {
         this.dbRecovered();
         this.index = { v, idx: new FuzzyIndex(plates, this.config.fuzzyDistance) };
       } catch (err) {
-        if (isPlatestreamError(err, 'DATABASE_NOT_MIGRATED')) throw err;
         this.dbFailed(err);
       }
     })().finally(() => {

@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 
 /** Prometheus counters of the watchlist lookup; registered only in the registry the caller passes. */
 export class WatchlistMetrics {
-  readonly lookups: Counter<'result' | 'source'>;
+  readonly lookups: Counter<'result'>;
   readonly dbQueries: Counter;
   readonly unavailable: Counter<'reason'>;
 
@@ -10,8 +10,8 @@ export class WatchlistMetrics {
     const registers = registry ? [registry] : [];
     this.lookups = new Counter({
       name: 'platestream_watchlist_lookups_total',
-      help: 'Watchlist lookups by result (hit, fuzzy, miss, unknown) and where the answer came from (local, redis, db, none).',
-      labelNames: ['result', 'source'],
+      help: 'Watchlist lookups by result: hit, fuzzy (hit within the edit distance), miss, unknown.',
+      labelNames: ['result'],
       registers,
     });
     this.dbQueries = new Counter({

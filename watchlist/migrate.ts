@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PlatestreamError } from '../shared/errors.ts';
-import { inTransaction, type Pool } from './db.ts';
+import type { Pool } from './db.ts';
 
 export interface Migration {
   version: number;
@@ -34,29 +34,44 @@ export function loadMigrations(dir = migrationsDir()): Migration[] {
 }
 
 const TABLE = 'platestream_migrations';
-/** Arbitrary constant key for pg_advisory_xact_lock so two `db migrate` runs do not interleave. */
+/** Arbitrary constant key for pg_advisory_lock so two `db migrate` runs do not interleave. */
 const LOCK_KEY = 7_365_201;
 
-async function ensureTable(pool: Pool): Promise<void> {
-  await pool.query(
-    `CREATE TABLE IF NOT EXISTS ${TABLE} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-  );
-}
-
-/** Applies every migration not yet applied, each in its own transaction. Returns the ones applied now. */
+/**
+ * Applies every migration not yet applied, each in its own transaction, holding a session advisory lock
+ * for the whole run (concurrent runs wait, then find nothing left to do). Returns the ones applied now.
+ */
 export async function migrate(pool: Pool, migrations = loadMigrations()): Promise<Migration[]> {
-  await ensureTable(pool);
+  const client = await pool.connect();
   const applied: Migration[] = [];
-  for (const mig of migrations) {
-    const done = await inTransaction(pool, async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
-      const seen = await client.query(`SELECT 1 FROM ${TABLE} WHERE version = $1`, [mig.version]);
-      if (seen.rowCount) return false;
-      await client.query(mig.sql);
-      await client.query(`INSERT INTO ${TABLE} (version, name) VALUES ($1, $2)`, [mig.version, mig.name]);
-      return true;
-    });
-    if (done) applied.push(mig);
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    try {
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${TABLE} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (const mig of migrations) {
+        const seen = await client.query(`SELECT 1 FROM ${TABLE} WHERE version = $1`, [mig.version]);
+        if (seen.rowCount) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(mig.sql);
+          await client.query(`INSERT INTO ${TABLE} (version, name) VALUES ($1, $2)`, [mig.version, mig.name]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw new Error(
+            `migration ${String(mig.version).padStart(3, '0')}-${mig.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+            { cause: err },
+          );
+        }
+        applied.push(mig);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
+    }
+  } finally {
+    client.release();
   }
   return applied;
 }

@@ -77,13 +77,9 @@ export async function deliverAlert(
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
-    throw new PlatestreamError(
-      'WEBHOOK_FAILED',
-      `alert ${data.id}: POST ${where} failed (${why}); retrying`,
-      {
-        cause: err,
-      },
-    );
+    throw new PlatestreamError('WEBHOOK_FAILED', `alert ${data.id}: POST ${where} failed (${why})`, {
+      cause: err,
+    });
   }
   await res.body?.cancel().catch(() => {});
   if (res.ok) return res.status;
@@ -92,10 +88,7 @@ export async function deliverAlert(
       `alert ${data.id}: ${where} refused it with HTTP ${res.status}; fix the receiver, then "platestream alerts retry ${data.id}"`,
     );
   }
-  throw new PlatestreamError(
-    'WEBHOOK_FAILED',
-    `alert ${data.id}: ${where} answered HTTP ${res.status}; retrying`,
-  );
+  throw new PlatestreamError('WEBHOOK_FAILED', `alert ${data.id}: ${where} answered HTTP ${res.status}`);
 }
 
 /** Origin and path only: no credentials or query string in logs. */

@@ -160,8 +160,10 @@ describe('watchlist cache-aside lookup', () => {
     const w = await freshWatchlist(pgt, t);
     try {
       await w.admin.add(entry('HOT1'));
-      const a = await w.lookup({ fuzzyDistance: 0 });
-      const b = await w.lookup({ fuzzyDistance: 0 });
+      // Generous deadlines so a loaded CI machine cannot turn a slow fill into a second query.
+      const patient = { fuzzyDistance: 0, queryTimeoutMs: 3000, fillLockMs: 5000, lookupDeadlineMs: 10_000 };
+      const a = await w.lookup(patient);
+      const b = await w.lookup(patient);
       const one = await Promise.all(Array.from({ length: 100 }, () => a.lookup.lookup('HOT1')));
       expect(one.every((r) => r.status === 'hit')).toBe(true);
       expect(a.store.queries).toBe(1);
@@ -194,9 +196,14 @@ describe('watchlist cache-aside lookup', () => {
       expect(Date.now() - started).toBeLessThan(1500);
       started = Date.now();
       expect((await lookup.lookup('SLOW3')).status).toBe('unknown'); // breaker open: no wait at all
-      expect(Date.now() - started).toBeLessThan(100);
+      expect(Date.now() - started).toBeLessThan(250);
       expect((await lookup.lookup('SLOW1')).status).toBe('hit'); // cached answers keep flowing
       expect(await t.client.exists(w.keys.watchlistCache('SLOW2'))).toBe(0);
+      // Whatever the timeouts below it, one lookup never takes longer than its deadline.
+      const patient = await w.lookup({ fuzzyDistance: 0, queryTimeoutMs: 5000, lookupDeadlineMs: 100 });
+      started = Date.now();
+      expect(await patient.lookup.lookup('SLOW4')).toEqual({ status: 'unknown', reason: 'timeout' });
+      expect(Date.now() - started).toBeLessThan(800);
 
       await blocker.query('ROLLBACK');
       await waitFor(async () => (await lookup.lookup('SLOW2')).status === 'miss', {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EnvReader } from '../../shared/config/env-reader.ts';
 import { isPlatestreamError } from '../../shared/errors.ts';
+import { StreamKeys } from '../../shared/redis/keys.ts';
+import { alertFieldList, alertPayload, alertWrite, decodeAlert } from '../alert.ts';
 import { readWatchlistConfig } from '../config.ts';
 import { deletions, FuzzyIndex, levenshtein } from '../fuzzy-index.ts';
 import { LocalCache } from '../local-cache.ts';
@@ -112,5 +114,50 @@ describe('configuration', () => {
     for (const name of ['DATABASE_URL', 'WATCHLIST_FUZZY_DISTANCE', 'NOTIFIER_SECRET', 'LPR_WEBHOOK_URL']) {
       expect(msg).toContain(name);
     }
+  });
+});
+
+describe('alert payload', () => {
+  it('carries the hit, the frame and the result, and reads back from stream fields', () => {
+    const hit = {
+      status: 'hit' as const,
+      fuzzy: true,
+      distance: 1,
+      plate: 'AB128CD',
+      entry: {
+        id: '42',
+        plate: 'AB123CD',
+        label: 'stolen',
+        expiresAt: null,
+        webhook: 'https://example.org/h',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        updatedAt: '2026-01-01T00:00:00.000Z',
+      },
+    };
+    const a = alertPayload(
+      hit,
+      { id: '1700000000000-3', camera: 'gate-1', ts: 1_700_000_000_000 },
+      { plate: 'AB128CD', confidence: 0.8 },
+    );
+    expect(a).toEqual({
+      plate: 'AB128CD',
+      watchPlate: 'AB123CD',
+      camera: 'gate-1',
+      ts: '1700000000000',
+      frame: '1700000000000-3',
+      entry: '42',
+      label: 'stolen',
+      fuzzy: '1',
+      distance: '1',
+      confidence: '0.8',
+      webhook: 'https://example.org/h',
+    });
+    expect(decodeAlert('1-0', alertFieldList(a))).toEqual(a);
+    const w = alertWrite(new StreamKeys('lpr', '3'), a, { alertWindowMs: 60_000, alertsMaxLen: 1000 });
+    expect(w.windowKey).toBe('lpr:{3}:alert-window:gate-1:AB123CD');
+    expect(w.streamKey).toBe('lpr:{3}:alerts');
+    expect(() => decodeAlert('2-0', ['plate', 'X'])).toThrow(
+      /alert 2-0 lacks field\(s\) camera, ts, frame, entry/,
+    );
   });
 });

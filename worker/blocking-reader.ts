@@ -32,7 +32,6 @@ type ReadReply = [Buffer, [Buffer, Buffer[] | null][]][] | null;
 export class BlockingReader {
   private conn: Redis;
   private closed = false;
-  private generation = 0;
 
   constructor(
     private readonly config: RedisConfig,
@@ -42,7 +41,6 @@ export class BlockingReader {
   }
 
   private open(): Redis {
-    this.generation++;
     return createRedis(this.config, 'blocking', {
       name: `worker-read:${this.opts.consumer}`,
       logger: this.opts.logger,

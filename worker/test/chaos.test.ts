@@ -67,7 +67,9 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
       for (let i = 0; i < total; i += 25) {
         const batch = Array.from({ length: 25 }, (_, j) => frame({ plate: `C${i + j}` }));
         const ids = await pushFrames(t.client, config.prefix, batch);
-        ids.forEach((id, j) => expected.set(id, `C${i + j}`));
+        ids.forEach((id, j) => {
+          expected.set(id, `C${i + j}`);
+        });
         // ~250 frames/s: the run spans many kills. Pace on the results so a slow machine is not flooded.
         await waitFor(async () => (await t.client.xlen(keys.results)) >= i - 400, { timeoutMs: 20_000 });
         await new Promise((r) => setTimeout(r, 100));
@@ -105,7 +107,9 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
         config.prefix,
         Array.from({ length: n }, (_, j) => frame({ plate: `R${from + j}` })),
       );
-      ids.forEach((id, j) => expected.set(id, `R${from + j}`));
+      ids.forEach((id, j) => {
+        expected.set(id, `R${from + j}`);
+      });
     };
     await push(0, 1000);
     await waitFor(async () => (await t.client.xlen(keys.results)) >= 150, {

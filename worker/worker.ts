@@ -79,10 +79,12 @@ export class Worker extends EventEmitter {
   private started = false;
   private readyFlag = false;
   private lastLoopAt = Date.now();
+  private readonly lowWater: number;
 
   constructor(private readonly deps: WorkerDeps) {
     super();
     this.options = deps.options;
+    this.lowWater = Math.max(1, Math.min(this.options.readCount, Math.ceil(this.options.concurrency / 2)));
     this.keys = new StreamKeys(deps.redis.prefix);
     this.log = deps.logger ?? moduleLogger('worker');
     this.metrics = deps.metrics ?? new WorkerMetrics();
@@ -194,8 +196,10 @@ export class Worker extends EventEmitter {
     let backoff = 50;
     while (!signal.aborted) {
       this.lastLoopAt = Date.now();
+      // Read again once half the slots are free (not after every single completion): bigger batches,
+      // fewer round trips, and entries never wait long in this process before being worked on.
       const free = this.options.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      if (free < this.lowWater) {
         await this.slotFreed();
         continue;
       }

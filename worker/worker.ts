@@ -267,6 +267,7 @@ export class Worker extends EventEmitter {
       .finally(() => {
         this.inFlight.delete(entry.id);
         this.metrics.inFlight.dec();
+        this.lastLoopAt = Date.now();
         this.wakeSlotWaiters();
       });
     this.inFlight.set(entry.id, p);

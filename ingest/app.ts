@@ -1,0 +1,190 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
+import type { Redis } from 'ioredis';
+import { PlatestreamError } from '../shared/errors.ts';
+import { type Logger, moduleLogger } from '../shared/logger.ts';
+import { StreamKeys } from '../shared/redis/keys.ts';
+import { CameraAuth } from './auth.ts';
+import type { IngestConfig } from './config.ts';
+import { FRAMES_ROUTE, registerFramesRoute } from './frames-route.ts';
+import { errorBody, toHttpError } from './http-errors.ts';
+import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
+import { registerOpsRoutes } from './ops-routes.ts';
+import { FrameProducer } from './producer.ts';
+
+export interface IngestDeps {
+  /** Producer-role connection (createRedis(config.redis, 'producer')): fails fast when Redis is down. */
+  redis: Redis;
+  logger?: Logger;
+  metrics?: IngestMetrics;
+  /** Defaults to the table built from `config.auth`. */
+  auth?: CameraAuth;
+}
+
+/** What the ingest app carries besides Fastify itself. */
+export interface IngestContext {
+  config: IngestConfig;
+  producer: FrameProducer;
+  metrics: IngestMetrics;
+  auth: CameraAuth;
+  keys: StreamKeys;
+  /** Refuse new frame requests with 503 SHUTTING_DOWN (in-flight ones finish). */
+  startDraining(): void;
+  readonly draining: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ingest: IngestContext;
+  }
+}
+
+const RETRY_CODES = new Set(['BACKPRESSURE', 'REDIS_UNAVAILABLE', 'SHUTTING_DOWN']);
+
+/**
+ * Builds the ingest HTTP app without listening, so tests can call `app.inject()` or `app.listen()`.
+ * Routes: POST /v1/cameras/:camera/frames, GET /healthz, /readyz, /metrics, /openapi.json.
+ */
+export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Promise<FastifyInstance> {
+  const logger = deps.logger ?? moduleLogger('ingest');
+  const metrics = deps.metrics ?? createIngestMetrics();
+  const auth = deps.auth ?? CameraAuth.fromOptions(config.auth);
+  const keys = new StreamKeys(config.redis.prefix);
+  const producer = new FrameProducer(
+    deps.redis,
+    keys,
+    config.backpressure,
+    {
+      onDropped: (n) => metrics.framesDropped.inc(n),
+      onReading: (r) => {
+        metrics.backlog.set(r.backlog);
+        metrics.streamMemory.set(r.memoryBytes);
+      },
+    },
+    logger,
+  );
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: !config.logRequests }),
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+  });
+
+  let draining = false;
+  const ctx: IngestContext = {
+    config,
+    producer,
+    metrics,
+    auth,
+    keys,
+    startDraining: () => {
+      draining = true;
+    },
+    get draining() {
+      return draining;
+    },
+  };
+  app.decorate('ingest', ctx);
+
+  // Only image bodies and multipart forms are parsed; everything else is 415.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    ['image/jpeg', 'image/png', 'image/webp'],
+    { parseAs: 'buffer' },
+    (_req, body, done) => done(null, body),
+  );
+  await app.register(multipart, {
+    limits: { fileSize: config.bodyLimitBytes, files: 1, fields: 8, parts: 10, fieldSize: 8192 },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'platestream ingest',
+        version: '1',
+        description: 'Cameras push frames; each accepted frame becomes one entry of the frames Redis stream.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: ({ schema, url }) => {
+      if (url !== FRAMES_ROUTE || !schema) return { schema, url };
+      const binary = { schema: { type: 'string', format: 'binary' } };
+      return {
+        schema: {
+          ...schema,
+          body: {
+            content: {
+              'image/jpeg': binary,
+              'image/png': binary,
+              'image/webp': binary,
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['image'],
+                  properties: {
+                    image: { type: 'string', format: 'binary' },
+                    ts: { type: 'string' },
+                    seq: { type: 'string' },
+                    meta: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+        } as typeof schema,
+        url,
+      };
+    },
+  });
+
+  app.setErrorHandler((raw, request, reply) => {
+    const err = toHttpError(raw, { bodyLimitBytes: config.bodyLimitBytes });
+    if (err.code === 'INTERNAL') request.log.error({ err: raw }, 'unexpected error');
+    else if (err.code === 'REDIS_UNAVAILABLE') request.log.warn({ err: raw }, 'redis unavailable');
+    if (isFramesRoute(request)) metrics.framesRejected.inc({ reason: err.code });
+    if (RETRY_CODES.has(err.code)) reply.header('retry-after', String(config.backpressure.retryAfterSeconds));
+    if (err.code === 'SHUTTING_DOWN') reply.header('connection', 'close');
+    return reply.code(err.status).send(errorBody(err));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = new PlatestreamError(
+      'NOT_FOUND',
+      `no route ${request.method} ${request.url.split('?')[0]}; frames go to POST /v1/cameras/{camera}/frames, the API is described at GET /openapi.json`,
+    );
+    return reply.code(404).send(errorBody(err));
+  });
+
+  // While draining, answers close their connection so keep-alive sockets do not hold the shutdown open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      {
+        route: request.routeOptions.url ?? 'unmatched',
+        method: request.method,
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  registerFramesRoute(app, { config, auth, producer, metrics, isDraining: () => draining });
+  registerOpsRoutes(app, ctx, deps.redis);
+  return app;
+}
+
+function isFramesRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.url === FRAMES_ROUTE;
+}

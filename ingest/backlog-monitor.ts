@@ -1,0 +1,127 @@
+import type { Redis } from 'ioredis';
+import type { StreamKeys } from '../shared/redis/keys.ts';
+import { asRedisError } from '../shared/redis/connection.ts';
+
+/** One reading of how far the consumer group is behind and how much memory the frames stream uses. */
+export interface BacklogReading {
+  /** pending + lag of the group; when Redis reports no lag, max(length, pending) (an upper bound). */
+  backlog: number;
+  pending: number;
+  /** Entries not yet delivered to the group; null when Redis 7.0 cannot tell (deleted entries ahead). */
+  lag: number | null;
+  /** XLEN of the frames stream. */
+  length: number;
+  /** MEMORY USAGE of the stream (sampled), bytes. */
+  memoryBytes: number;
+  /** Whether the consumer group exists. */
+  groupExists: boolean;
+  /** Date.now() when taken. */
+  at: number;
+}
+
+/** Reads group lag/pending (XINFO GROUPS), XLEN and MEMORY USAGE in one round trip. */
+export async function readBacklog(redis: Redis, keys: StreamKeys, group: string): Promise<BacklogReading> {
+  let replies: [Error | null, unknown][] | null;
+  try {
+    replies = await redis
+      .pipeline()
+      .xinfo('GROUPS', keys.frames)
+      .xlen(keys.frames)
+      .memory('USAGE', keys.frames, 'SAMPLES', 5)
+      .exec();
+  } catch (err) {
+    throw asRedisError(err, `reading the backlog of ${keys.frames}`);
+  }
+  if (!replies)
+    throw asRedisError(new Error('Connection is closed'), `reading the backlog of ${keys.frames}`);
+  const [groupsReply, lenReply, memReply] = replies as [
+    [Error | null, unknown],
+    [Error | null, unknown],
+    [Error | null, unknown],
+  ];
+  for (const [err] of [lenReply, memReply])
+    if (err) throw asRedisError(err, `reading the backlog of ${keys.frames}`);
+  const length = Number(lenReply[1] ?? 0);
+  const memoryBytes = Number(memReply[1] ?? 0);
+  let groupExists = false;
+  let pending = 0;
+  let lag: number | null = length;
+  if (groupsReply[0]) {
+    // "no such key": the stream does not exist yet, nothing is behind.
+    if (!/no such key/i.test(groupsReply[0].message))
+      throw asRedisError(groupsReply[0], 'reading XINFO GROUPS');
+  } else {
+    for (const g of groupsReply[1] as unknown[][]) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
+      if (info.get('name') !== group) continue;
+      groupExists = true;
+      pending = Number(info.get('pending') ?? 0);
+      const rawLag = info.get('lag');
+      lag = rawLag === null || rawLag === undefined ? null : Number(rawLag);
+    }
+  }
+  const backlog = !groupExists ? length : lag === null ? Math.max(length, pending) : pending + lag;
+  return {
+    backlog,
+    pending,
+    lag: groupExists ? lag : length,
+    length,
+    memoryBytes,
+    groupExists,
+    at: Date.now(),
+  };
+}
+
+/**
+ * Keeps a recent backlog reading so that admission does not cost an XINFO per request: one refresh at a
+ * time, reused for `intervalMs`; frames admitted since the reading are added to the estimate.
+ */
+export class BacklogMonitor {
+  private last: BacklogReading | undefined;
+  private refreshing: Promise<BacklogReading> | undefined;
+  private admittedSince = 0;
+  private bytesSince = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: StreamKeys,
+    private readonly group: string,
+    private readonly intervalMs: number,
+    private readonly onReading?: (r: BacklogReading) => void,
+  ) {}
+
+  /** The cached reading, refreshed when older than the interval. Throws REDIS_UNAVAILABLE when Redis is down. */
+  async current(): Promise<BacklogReading> {
+    const last = this.last;
+    if (last && Date.now() - last.at < this.intervalMs) return last;
+    this.refreshing ??= readBacklog(this.redis, this.keys, this.group)
+      .then((r) => {
+        this.last = r;
+        this.admittedSince = 0;
+        this.bytesSince = 0;
+        this.onReading?.(r);
+        return r;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  /** Records an admitted frame so the estimate grows between readings. */
+  noteAdmitted(bytes: number): void {
+    this.admittedSince += 1;
+    this.bytesSince += bytes;
+  }
+
+  /** Backlog and memory estimate: the last reading plus what this process admitted since. */
+  estimate(r: BacklogReading): { backlog: number; memoryBytes: number } {
+    return { backlog: r.backlog + this.admittedSince, memoryBytes: r.memoryBytes + this.bytesSince };
+  }
+
+  /** Forgets the cached reading (after a reconnect or in tests). */
+  invalidate(): void {
+    this.last = undefined;
+  }
+}

@@ -1,0 +1,146 @@
+import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
+import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+
+export const BACKPRESSURE_POLICIES = ['reject', 'drop-oldest'] as const;
+export type BackpressurePolicy = (typeof BACKPRESSURE_POLICIES)[number];
+
+export const AUTH_MODES = ['tokens', 'open'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+export interface BackpressureOptions {
+  /** `reject` answers 503 + Retry-After; `drop-oldest` admits and deletes the oldest undelivered frames. */
+  policy: BackpressurePolicy;
+  /** Backlog (group lag + pending of group `workers`) above which the policy applies. */
+  maxBacklog: number;
+  /** Memory budget of the frames stream in bytes (MEMORY USAGE, sampled). */
+  memoryBudgetBytes: number;
+  /** Seconds sent in Retry-After with 503 answers (backpressure, Redis down, shutting down). */
+  retryAfterSeconds: number;
+  /** How long one backlog/memory reading is reused before it is taken again (ms). */
+  checkIntervalMs: number;
+  /** Most frames one drop-oldest admission deletes (the next admissions continue). */
+  maxDropPerAdmit: number;
+}
+
+export interface AuthOptions {
+  /** `tokens`: per-camera bearer tokens; `open`: no authentication (local demos only; warns at start-up). */
+  mode: AuthMode;
+  /** Inline tokens: `token1=cam-a,cam-b;token2=gate-*;token3=*`. */
+  tokens: string | undefined;
+  /** JSON file `{ "<token>": ["cam-a", "gate-*"] }` (or `"*"` for every camera). */
+  tokensFile: string | undefined;
+}
+
+export interface IngestConfig {
+  host: string;
+  port: number;
+  /** Largest accepted body (raw image or the whole multipart request), bytes. */
+  bodyLimitBytes: number;
+  /** Largest width × height accepted; read from the image header (decompression-bomb guard). */
+  maxPixels: number;
+  auth: AuthOptions;
+  backpressure: BackpressureOptions;
+  /** Hard limit for the whole graceful shutdown (ms). */
+  shutdownTimeoutMs: number;
+  /** Log one line per request (off by default: one frame per request is a lot of lines). */
+  logRequests: boolean;
+  redis: RedisConfig;
+}
+
+export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis'> = {
+  host: '0.0.0.0',
+  port: 8080,
+  bodyLimitBytes: 10 * 1024 * 1024,
+  maxPixels: 50_000_000,
+  auth: { mode: 'tokens', tokens: undefined, tokensFile: undefined },
+  backpressure: {
+    policy: 'reject',
+    maxBacklog: 5000,
+    memoryBudgetBytes: 512 * 1024 * 1024,
+    retryAfterSeconds: 1,
+    checkIntervalMs: 100,
+    maxDropPerAdmit: 64,
+  },
+  shutdownTimeoutMs: 10_000,
+  logRequests: false,
+};
+
+/**
+ * Reads the ingest options from the environment (every problem reported together, result frozen).
+ * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS, LPR_AUTH,
+ * LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE, LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
+ * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
+ * LPR_LOG_REQUESTS, plus the Redis variables (readRedisConfig).
+ */
+export function readIngestConfig(r: EnvReader): IngestConfig {
+  const d = INGEST_DEFAULTS;
+  const auth: AuthOptions = {
+    mode: r.oneOf('LPR_AUTH', d.auth.mode, AUTH_MODES),
+    tokens: r.optionalString('LPR_CAMERA_TOKENS'),
+    tokensFile: r.optionalString('LPR_CAMERA_TOKENS_FILE'),
+  };
+  if (auth.mode === 'tokens' && auth.tokens === undefined && auth.tokensFile === undefined) {
+    r.problem(
+      'LPR_CAMERA_TOKENS',
+      'no camera tokens configured; set LPR_CAMERA_TOKENS="token=cam-a,cam-b;token2=*" or LPR_CAMERA_TOKENS_FILE=/path/tokens.json, or LPR_AUTH=open for a local demo',
+    );
+  }
+  const config: IngestConfig = {
+    host: r.string('LPR_INGEST_HOST', d.host),
+    port: r.int('LPR_INGEST_PORT', d.port, { min: 0, max: 65_535 }),
+    bodyLimitBytes: readBytes(r, 'LPR_INGEST_BODY_LIMIT', d.bodyLimitBytes, 1024, 1024 ** 3),
+    maxPixels: r.int('LPR_INGEST_MAX_PIXELS', d.maxPixels, { min: 1, max: 1_000_000_000 }),
+    auth,
+    backpressure: {
+      policy: r.oneOf('LPR_BACKPRESSURE_POLICY', d.backpressure.policy, BACKPRESSURE_POLICIES),
+      maxBacklog: r.int('LPR_MAX_BACKLOG', d.backpressure.maxBacklog, { min: 1, max: 100_000_000 }),
+      memoryBudgetBytes: readBytes(
+        r,
+        'LPR_STREAM_MEMORY_BUDGET',
+        d.backpressure.memoryBudgetBytes,
+        1024 * 1024,
+        1024 ** 4,
+      ),
+      retryAfterSeconds: r.int('LPR_RETRY_AFTER_S', d.backpressure.retryAfterSeconds, { min: 1, max: 3600 }),
+      checkIntervalMs: r.int('LPR_BACKPRESSURE_CHECK_MS', d.backpressure.checkIntervalMs, {
+        min: 0,
+        max: 60_000,
+      }),
+      maxDropPerAdmit: d.backpressure.maxDropPerAdmit,
+    },
+    shutdownTimeoutMs: r.int('LPR_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 600_000 }),
+    logRequests: r.bool('LPR_LOG_REQUESTS', d.logRequests),
+    redis: readRedisConfig(r),
+  };
+  r.finish();
+  return deepFreeze(config);
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+};
+
+/** Byte sizes: a plain integer or a number with k/KB/m/MB/g/GB (binary units). */
+export function readBytes(r: EnvReader, name: string, def: number, min: number, max: number): number {
+  const raw = r.optionalString(name);
+  if (raw === undefined) return def;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw);
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    r.problem(name, `"${raw}" is not a size; use bytes or a number with KB, MB or GB (e.g. 10MB)`);
+    return def;
+  }
+  const n = Math.floor(Number(m[1]) * unit);
+  if (n < min || n > max) {
+    r.problem(name, `${n} bytes is out of range (allowed: ${min}..${max})`);
+    return def;
+  }
+  return n;
+}

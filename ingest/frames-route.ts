@@ -1,0 +1,201 @@
+import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { IMAGE_MIME_TYPES, type ImageMime } from '../shared/codec/frame-codec.ts';
+import { PlatestreamError } from '../shared/errors.ts';
+import type { CameraAuth } from './auth.ts';
+import type { IngestConfig } from './config.ts';
+import { type FrameFields, MAX_META_CHARS, checkCameraId, parseFrameFields } from './frame-fields.ts';
+import { detectImageType, inspectImage } from './image-header.ts';
+import type { IngestMetrics } from './metrics.ts';
+import type { FrameProducer } from './producer.ts';
+
+export const FRAMES_ROUTE = '/v1/cameras/:camera/frames';
+
+export interface FramesRouteDeps {
+  config: IngestConfig;
+  auth: CameraAuth;
+  producer: FrameProducer;
+  metrics: IngestMetrics;
+  /** True once shutdown began: new frame requests get 503 SHUTTING_DOWN. */
+  isDraining(): boolean;
+}
+
+type FramesRequest = FastifyRequest<{ Params: { camera: string }; Querystring: FrameFields }>;
+
+const FIELD_NAMES = new Set(['ts', 'seq', 'meta']);
+
+const schema = {
+  summary: 'Push one camera frame',
+  description:
+    'Send the image either as the raw body (Content-Type image/jpeg, image/png or image/webp) or as ' +
+    'multipart/form-data with a file field "image" (its part Content-Type an image type or ' +
+    'application/octet-stream) and optional fields ts, seq, meta. ts/seq/meta may also be given as query ' +
+    'parameters; form fields win. Answers 202 with the frames-stream entry id.',
+  tags: ['frames'],
+  security: [{ bearer: [] }],
+  params: {
+    type: 'object',
+    required: ['camera'],
+    properties: {
+      camera: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'Camera id.' },
+    },
+  },
+  querystring: {
+    type: 'object',
+    properties: {
+      ts: {
+        type: 'string',
+        pattern: '^[0-9]{1,16}$',
+        description: 'Capture time, ms since the epoch (default: now).',
+      },
+      seq: { type: 'string', pattern: '^[0-9]{1,16}$', description: 'Frame sequence number.' },
+      meta: { type: 'string', maxLength: MAX_META_CHARS, description: 'JSON object stored with the frame.' },
+    },
+  },
+  response: {
+    202: {
+      description: 'Frame accepted and written to the frames stream.',
+      type: 'object',
+      required: ['id'],
+      properties: { id: { type: 'string', description: 'Entry id in the frames stream.' } },
+    },
+    default: {
+      description:
+        'Error: 400 bad field or image mismatch, 401/403 auth, 413 too large, 415 media type, 422 bad image or too many pixels, 503 backpressure / Redis down / shutting down (with Retry-After).',
+      type: 'object',
+      properties: {
+        error: {
+          type: 'object',
+          properties: { code: { type: 'string' }, message: { type: 'string' } },
+        },
+      },
+    },
+  },
+};
+
+export function registerFramesRoute(app: FastifyInstance, deps: FramesRouteDeps): void {
+  const { config, auth, producer, metrics } = deps;
+
+  app.post<{ Params: { camera: string }; Querystring: FrameFields }>(
+    FRAMES_ROUTE,
+    {
+      schema,
+      bodyLimit: config.bodyLimitBytes,
+      // Cheap checks before the body is read: draining, camera id, token.
+      onRequest: async (request: FastifyRequest) => {
+        metrics.requestsInFlight.inc();
+        request.raw.once('close', () => metrics.requestsInFlight.dec());
+        if (deps.isDraining()) {
+          throw new PlatestreamError(
+            'SHUTTING_DOWN',
+            'the ingest service is shutting down; retry on another instance or later',
+          );
+        }
+        const camera = (request.params as { camera: string }).camera;
+        checkCameraId(camera);
+        auth.check(camera, request.headers.authorization);
+      },
+    },
+    async (request: FramesRequest, reply: FastifyReply) => {
+      const camera = request.params.camera;
+      const now = Date.now();
+      let img: Buffer;
+      let mime: ImageMime;
+      let fields: FrameFields = request.query;
+      let format: 'raw' | 'multipart';
+      if (request.isMultipart()) {
+        format = 'multipart';
+        const form = await readMultipart(request, camera);
+        img = form.img;
+        mime = form.mime;
+        fields = { ...request.query, ...form.fields };
+      } else {
+        format = 'raw';
+        const body = request.body;
+        if (!Buffer.isBuffer(body) || body.length === 0) {
+          throw new PlatestreamError(
+            'EMPTY_BODY',
+            `camera "${camera}": the request has no image bytes; send the image as the body`,
+          );
+        }
+        img = body;
+        mime = contentTypeOf(request);
+      }
+      const parsed = parseFrameFields(fields, now);
+      inspectImage(img, mime, config.maxPixels, `camera "${camera}"`);
+      const { id } = await producer.add({ camera, mime, img, ...parsed });
+      metrics.framesAccepted.inc({ format });
+      return reply.code(202).send({ id });
+    },
+  );
+}
+
+function contentTypeOf(request: FastifyRequest): ImageMime {
+  const ct = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!(IMAGE_MIME_TYPES as readonly string[]).includes(ct)) {
+    throw new PlatestreamError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type "${ct}" is not an accepted image type`,
+    );
+  }
+  return ct as ImageMime;
+}
+
+async function readMultipart(
+  request: FastifyRequest,
+  camera: string,
+): Promise<{ img: Buffer; mime: ImageMime; fields: FrameFields }> {
+  let img: Buffer | undefined;
+  let mime: ImageMime | undefined;
+  const fields: FrameFields = {};
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      const file = part as MultipartFile;
+      if (file.fieldname !== 'image') {
+        await file.toBuffer().catch(() => undefined);
+        throw new PlatestreamError(
+          'BAD_REQUEST',
+          `camera "${camera}": unexpected file field "${file.fieldname.slice(0, 40)}"; send the image in the file field "image"`,
+        );
+      }
+      if (img !== undefined) {
+        throw new PlatestreamError(
+          'BAD_REQUEST',
+          `camera "${camera}": more than one "image" file; send one image per request`,
+        );
+      }
+      const declared = file.mimetype.split(';')[0]!.trim().toLowerCase();
+      const buf = await file.toBuffer();
+      if ((IMAGE_MIME_TYPES as readonly string[]).includes(declared)) {
+        mime = declared as ImageMime;
+      } else if (declared === 'application/octet-stream' || declared === '') {
+        mime = detectImageType(buf);
+        if (!mime) {
+          throw new PlatestreamError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            `camera "${camera}": the "image" part is application/octet-stream and its bytes are not JPEG, PNG or WebP`,
+          );
+        }
+      } else {
+        throw new PlatestreamError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `camera "${camera}": the "image" part has Content-Type "${declared.slice(0, 60)}"; use image/jpeg, image/png or image/webp`,
+        );
+      }
+      img = buf;
+    } else {
+      const field = part as MultipartValue;
+      if (FIELD_NAMES.has(field.fieldname)) {
+        fields[field.fieldname as keyof FrameFields] = String(field.value);
+      }
+      // Other fields (many cameras add their own) are ignored.
+    }
+  }
+  if (img === undefined || mime === undefined) {
+    throw new PlatestreamError(
+      'EMPTY_BODY',
+      `camera "${camera}": the form has no file field "image"; add the image as field "image"`,
+    );
+  }
+  return { img, mime, fields };
+}

@@ -1,0 +1,64 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Prometheus metrics of the ingest service, on a registry of their own (one per app, so tests can build
+ * several). Later changes extend this object rather than creating metrics elsewhere.
+ */
+export interface IngestMetrics {
+  registry: Registry;
+  framesAccepted: Counter<'format'>;
+  framesRejected: Counter<'reason'>;
+  framesDropped: Counter;
+  requestDuration: Histogram<'route' | 'method' | 'status'>;
+  requestsInFlight: Gauge;
+  backlog: Gauge;
+  streamMemory: Gauge;
+}
+
+export function createIngestMetrics(opts: { defaultMetrics?: boolean } = {}): IngestMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'platestream_ingest_' });
+  const registers = [registry];
+  return {
+    registry,
+    framesAccepted: new Counter({
+      name: 'platestream_ingest_frames_accepted_total',
+      help: 'Frames written to the frames stream, by request format (raw or multipart).',
+      labelNames: ['format'],
+      registers,
+    }),
+    framesRejected: new Counter({
+      name: 'platestream_ingest_frames_rejected_total',
+      help: 'Frame requests answered with an error, by error code (BACKPRESSURE, UNAUTHORIZED, IMAGE_MISMATCH, ...).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    framesDropped: new Counter({
+      name: 'platestream_ingest_frames_dropped_total',
+      help: 'Undelivered frames deleted by this process under the drop-oldest policy (Redis keeps the global count).',
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'platestream_ingest_request_duration_seconds',
+      help: 'HTTP request latency by route, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    requestsInFlight: new Gauge({
+      name: 'platestream_ingest_requests_in_flight',
+      help: 'Frame requests received (headers read) and not yet answered.',
+      registers,
+    }),
+    backlog: new Gauge({
+      name: 'platestream_ingest_backlog_frames',
+      help: 'Last reading of the workers group backlog (lag + pending).',
+      registers,
+    }),
+    streamMemory: new Gauge({
+      name: 'platestream_ingest_stream_memory_bytes',
+      help: 'Last reading of MEMORY USAGE of the frames stream (sampled).',
+      registers,
+    }),
+  };
+}

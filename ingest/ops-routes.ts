@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { PlatestreamError } from '../shared/errors.ts';
+import { WORKER_GROUP } from '../shared/redis/keys.ts';
+import type { IngestContext } from './app.ts';
+import { readBacklog } from './backlog-monitor.ts';
+
+/** /healthz, /readyz, /metrics, /openapi.json. */
+export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext, redis: Redis): void {
+  app.get('/healthz', { schema: { summary: 'The process is alive', tags: ['ops'] } }, async () => ({
+    status: 'ok',
+  }));
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Redis reachable and the frames stream and its workers group present',
+        tags: ['ops'],
+      },
+    },
+    async () => {
+      if (ctx.draining) throw new PlatestreamError('SHUTTING_DOWN', 'the ingest service is shutting down');
+      let reading = await readBacklog(redis, ctx.keys, WORKER_GROUP);
+      if (!reading.groupExists) {
+        // A Redis restart without persistence loses the stream and group; put them back.
+        await ctx.producer.ensureGroup();
+        reading = await readBacklog(redis, ctx.keys, WORKER_GROUP);
+      }
+      if (!reading.groupExists) {
+        throw new PlatestreamError(
+          'REDIS_UNAVAILABLE',
+          `group ${WORKER_GROUP} on ${ctx.keys.frames} is missing`,
+        );
+      }
+      return {
+        status: 'ready',
+        stream: ctx.keys.frames,
+        backlog: reading.backlog,
+        length: reading.length,
+        memoryBytes: reading.memoryBytes,
+        policy: ctx.config.backpressure.policy,
+      };
+    },
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const text = await ctx.metrics.registry.metrics();
+    return reply.type(ctx.metrics.registry.contentType).send(text);
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,132 @@
+import type { Redis } from 'ioredis';
+import { encodeFrame, type Frame } from '../shared/codec/frame-codec.ts';
+import { PlatestreamError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { asRedisError } from '../shared/redis/connection.ts';
+import { COUNTER, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { runScript } from '../shared/redis/scripts.ts';
+import { BacklogMonitor, type BacklogReading } from './backlog-monitor.ts';
+import type { BackpressureOptions } from './config.ts';
+
+export interface AddResult {
+  /** Stream entry id of the new frame. */
+  id: string;
+  /** Frames deleted to make room (drop-oldest only). */
+  dropped: number;
+}
+
+export interface ProducerHooks {
+  onDropped?(count: number): void;
+  onReading?(reading: BacklogReading): void;
+}
+
+/**
+ * Writes frames to the frames stream under the configured backpressure policy. Used by the HTTP routes, by
+ * `replay --to redis` and by the benchmark, so all three go through the same admission.
+ *
+ * - reject: admits with a plain XADD while the estimated backlog is below `maxBacklog` and the estimated
+ *   stream memory below the budget; otherwise throws BACKPRESSURE (→ 503 + Retry-After).
+ * - drop-oldest: always admits through the admitDropOldest script, which deletes the oldest undelivered
+ *   frames atomically and counts them in the counters hash.
+ */
+export class FrameProducer {
+  readonly monitor: BacklogMonitor;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: StreamKeys,
+    readonly options: BackpressureOptions,
+    private readonly hooks: ProducerHooks = {},
+    private readonly logger?: Logger,
+  ) {
+    this.monitor = new BacklogMonitor(redis, keys, WORKER_GROUP, options.checkIntervalMs, hooks.onReading);
+  }
+
+  /**
+   * Creates the `workers` group (from the start of the stream, creating the stream) when it is missing, so
+   * frames written before the first worker starts are still delivered. Idempotent.
+   */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.keys.frames, WORKER_GROUP, '0', 'MKSTREAM');
+      this.logger?.info({ stream: this.keys.frames, group: WORKER_GROUP }, 'created consumer group');
+    } catch (err) {
+      if (err instanceof Error && /BUSYGROUP/.test(err.message)) return;
+      throw asRedisError(err, `creating group ${WORKER_GROUP} on ${this.keys.frames}`);
+    }
+  }
+
+  /** Admits one frame; throws BACKPRESSURE or REDIS_UNAVAILABLE. */
+  async add(frame: Frame): Promise<AddResult> {
+    const what = `adding a frame of camera "${frame.camera}" to ${this.keys.frames}`;
+    const reading = await this.monitor.current();
+    if (this.options.policy === 'reject') {
+      const est = this.monitor.estimate(reading);
+      if (est.backlog >= this.options.maxBacklog) {
+        throw new PlatestreamError(
+          'BACKPRESSURE',
+          `camera "${frame.camera}": workers are behind (backlog ${est.backlog} >= ${this.options.maxBacklog}); retry after ${this.options.retryAfterSeconds} s`,
+          { details: { retryAfterSeconds: this.options.retryAfterSeconds } },
+        );
+      }
+      if (est.memoryBytes + frame.img.length > this.options.memoryBudgetBytes) {
+        throw new PlatestreamError(
+          'BACKPRESSURE',
+          `camera "${frame.camera}": the frames stream uses ${est.memoryBytes} bytes, its budget is ${this.options.memoryBudgetBytes}; retry after ${this.options.retryAfterSeconds} s`,
+          { details: { retryAfterSeconds: this.options.retryAfterSeconds } },
+        );
+      }
+      let id: string | null;
+      try {
+        id = await this.redis.xadd(this.keys.frames, '*', ...encodeFrame(frame));
+      } catch (err) {
+        throw asRedisError(err, what);
+      }
+      if (id === null) throw new PlatestreamError('INTERNAL', `${what}: XADD returned no id`);
+      this.monitor.noteAdmitted(frame.img.length);
+      return { id, dropped: 0 };
+    }
+    return this.admitDropOldest(frame, reading, what);
+  }
+
+  private async admitDropOldest(frame: Frame, reading: BacklogReading, what: string): Promise<AddResult> {
+    // Longest stream the memory budget allows, from the average entry size of the last reading.
+    const avg =
+      reading.length > 0 && reading.memoryBytes > 0 ? reading.memoryBytes / reading.length : frame.img.length;
+    const maxLen = Math.max(1, Math.floor(this.options.memoryBudgetBytes / Math.max(avg, frame.img.length)));
+    let reply: [string, number, number];
+    try {
+      reply = await runScript<[string, number, number]>(
+        this.redis,
+        'admitDropOldest',
+        [this.keys.frames, this.keys.counters],
+        [
+          WORKER_GROUP,
+          this.options.maxBacklog,
+          maxLen,
+          COUNTER.droppedOldest,
+          this.options.maxDropPerAdmit,
+          ...encodeFrame(frame),
+        ],
+      );
+    } catch (err) {
+      throw asRedisError(err, what);
+    }
+    if (!Array.isArray(reply) || typeof reply[0] !== 'string') {
+      throw new PlatestreamError(
+        'SCRIPT_FAILED',
+        `${what}: admitDropOldest returned ${JSON.stringify(reply)}`,
+      );
+    }
+    const dropped = Number(reply[2]);
+    if (dropped > 0) {
+      this.hooks.onDropped?.(dropped);
+      this.logger?.debug(
+        { camera: frame.camera, dropped, backlog: Number(reply[1]) },
+        'dropped oldest frames',
+      );
+    }
+    this.monitor.noteAdmitted(frame.img.length);
+    return { id: reply[0], dropped };
+  }
+}

@@ -1,0 +1,150 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../shared/logger.ts';
+import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
+import { StreamKeys } from '../../shared/redis/keys.ts';
+import { buildIngestApp } from '../app.ts';
+import { waitFor } from '../../shared/util/wait.ts';
+import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
+import { makeImage, TOKEN_A, TOKENS, testIngestConfig } from './helpers.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/platestream.js', import.meta.url));
+
+/** Starts a POST, sends the headers and the first half of the body, returns a function that sends the rest. */
+function startSlowPost(port: number, body: Buffer, seq: number) {
+  const half = Math.floor(body.length / 2);
+  let resolveRes!: (v: { status: number; body: string }) => void;
+  let rejectRes!: (e: unknown) => void;
+  const done = new Promise<{ status: number; body: string }>((res, rej) => {
+    resolveRes = res;
+    rejectRes = rej;
+  });
+  const req = request(
+    {
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: `/v1/cameras/cam-a/frames?seq=${seq}`,
+      headers: {
+        'content-type': 'image/jpeg',
+        'content-length': body.length,
+        authorization: `Bearer ${TOKEN_A}`,
+      },
+    },
+    (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => resolveRes({ status: res.statusCode ?? 0, body: text }));
+    },
+  );
+  req.on('error', rejectRes);
+  req.write(body.subarray(0, half));
+  return { done, finish: () => req.end(body.subarray(half)) };
+}
+
+describe('graceful shutdown of the ingest process', () => {
+  let t: TestRedis;
+  let child: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    t = await useRedis();
+  });
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await t.close();
+  });
+
+  it('on SIGTERM stops accepting, finishes in-flight requests, and exits 0', async () => {
+    const prefix = uniquePrefix('shut');
+    const keys = new StreamKeys(prefix);
+    let stderr = '';
+    const proc = spawn(process.execPath, [BIN, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
+      env: {
+        ...process.env,
+        REDIS_URL: t.url,
+        LPR_PREFIX: prefix,
+        LPR_CAMERA_TOKENS: TOKENS,
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    proc.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const port = await waitFor(
+      () => Number(/"port":(\d+).*ingest listening/.exec(stderr)?.[1]) || undefined,
+      {
+        timeoutMs: 20_000,
+        what: 'the ingest process to listen',
+      },
+    );
+
+    const img = await makeImage('jpeg', { seed: 3 });
+    const inflight = [0, 1, 2].map((seq) => startSlowPost(port, img, seq));
+    await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return Number(/platestream_ingest_requests_in_flight (\d+)/.exec(text)?.[1]) >= 3;
+      },
+      { what: 'three frame requests in flight' },
+    );
+
+    proc.kill('SIGTERM');
+    await waitFor(() => stderr.includes('shutting down'), { what: 'the shutdown to begin' });
+    // New connections are refused once the listener is closed.
+    await waitFor(
+      () =>
+        fetch(`http://127.0.0.1:${port}/healthz`).then(
+          () => false,
+          () => true,
+        ),
+      { what: 'new connections to be refused' },
+    );
+
+    for (const r of inflight) r.finish();
+    const results = await Promise.all(inflight.map((r) => r.done));
+    for (const r of results) {
+      expect(r.status).toBe(202);
+      expect(JSON.parse(r.body).id).toMatch(/^\d+-\d+$/);
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toContain('ingest stopped');
+    expect(await t.client.xlen(keys.frames)).toBe(3);
+    await t.cleanup(prefix);
+  });
+
+  it('answers 503 SHUTTING_DOWN with Retry-After and Connection: close to requests that arrive while draining', async () => {
+    const config = testIngestConfig(t);
+    const redis = createRedis(config.redis, 'producer');
+    await waitReady(redis, 5000);
+    const app = await buildIngestApp(config, { redis, logger: createLogger({ level: 'silent' }) });
+    const img = await makeImage('jpeg', { seed: 4 });
+    const send = () =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/cameras/cam-a/frames',
+        headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${TOKEN_A}` },
+        payload: img,
+      });
+    expect((await send()).statusCode).toBe(202);
+    app.ingest.startDraining();
+    const res = await send();
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.headers.connection).toBe('close');
+    expect(res.json().error).toMatchObject({
+      code: 'SHUTTING_DOWN',
+      message: expect.stringMatching(/shutting down/),
+    });
+    expect((await app.inject({ url: '/readyz' })).statusCode).toBe(503);
+    await app.close();
+    await closeRedis(redis);
+    await t.cleanup(config.redis.prefix);
+  });
+});

@@ -35,14 +35,21 @@ export function completeArgs(
   keys: StreamKeys,
   group: string,
   frameId: string,
-  result: Record<string, string>,
+  result: readonly string[],
   retention: RetentionArgs,
   alert: AlertPayload | undefined,
   alertsMaxLen: number,
 ): { keys: string[]; args: string[] } {
-  const pairs = Object.entries(result);
-  const args: string[] = [group, frameId, retention.strategy, retention.threshold, String(pairs.length)];
-  for (const [k, v] of pairs) args.push(k, v);
+  if (result.length % 2 !== 0)
+    throw new Error(`result fields for frame ${frameId} are not field/value pairs`);
+  const args: string[] = [
+    group,
+    frameId,
+    retention.strategy,
+    retention.threshold,
+    String(result.length / 2),
+    ...result,
+  ];
   if (alert && alert.windowMs > 0) {
     args.push(String(Math.trunc(alert.windowMs)), String(alertsMaxLen));
     for (const [k, v] of Object.entries(alert.fields)) args.push(k, v);
@@ -53,13 +60,14 @@ export function completeArgs(
   return { keys: [keys.frames, keys.results, keys.counters, keys.alerts, windowKey], args };
 }
 
-/** XACK + (only if acknowledged) XADD result [+ alert], atomically. */
+/** XACK + (only if acknowledged) XADD result [+ alert], atomically. `result` is a flat field/value list
+ * (`encodeResult` from shared/codec/result-codec.ts). */
 export async function completeFrame(
   redis: Redis,
   keys: StreamKeys,
   group: string,
   frameId: string,
-  result: Record<string, string>,
+  result: readonly string[],
   retention: RetentionArgs,
   alert?: AlertPayload,
   alertsMaxLen = 100_000,

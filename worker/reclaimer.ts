@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.ts';
-import type { StreamKeys } from '../shared/redis/keys.ts';
+import { COUNTER, type StreamKeys } from '../shared/redis/keys.ts';
 import type { RawEntry } from './blocking-reader.ts';
 import { deadLetter } from './completion.ts';
 import type { WorkerOptions } from './config.ts';
@@ -67,6 +67,7 @@ export class Reclaimer {
     }
     if (claimed.length === 0) return 0;
     this.metrics.reclaimed.inc(claimed.length);
+    await this.redis.hincrby(this.keys.counters, COUNTER.reclaimed, claimed.length);
 
     const deliveries = await this.deliveryCounts(claimed);
     for (const entry of claimed) {

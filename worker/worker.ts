@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import { type FrameEntry, decodeFrame } from '../shared/codec/frame-codec.ts';
+import { encodeResult } from '../shared/codec/result-codec.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { PlatestreamError, isPlatestreamError } from '../shared/errors.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
@@ -44,7 +45,7 @@ export interface WorkerDeps {
 export interface FrameTimings {
   queueMs: number;
   decodeMs: number;
-  inferenceMs: number;
+  inferMs: number;
   completeMs: number;
   totalMs: number;
 }
@@ -327,28 +328,29 @@ export class Worker extends EventEmitter {
     const timings: FrameTimings = {
       queueMs,
       decodeMs: round(t1 - t0),
-      inferenceMs: round(t2 - t1),
+      inferMs: round(t2 - t1),
       completeMs: 0,
       totalMs: 0,
     };
-    const fields: Record<string, string> = {
+    const fields = encodeResult({
       frame: id,
       camera: frame.camera,
-      ts: String(frame.ts),
+      ts: frame.ts,
       plate: result.plate,
-      confidence: String(round(result.confidence, 4)),
-      plates: JSON.stringify(result.candidates),
+      confidence: result.confidence,
+      box: result.box,
+      plates: result.candidates,
       model: result.model,
       worker: o.consumer,
-      timings: JSON.stringify({
+      timings: {
         queueMs,
         decodeMs: timings.decodeMs,
-        inferenceMs: timings.inferenceMs,
+        inferMs: timings.inferMs,
         totalMs: Date.now() - start,
         ...prefixKeys(result.timings),
-      }),
-    };
-    if (frame.seq !== undefined) fields.seq = String(frame.seq);
+      },
+    });
+    if (frame.seq !== undefined) fields.push('seq', String(frame.seq));
 
     let outcome: CompleteOutcome;
     try {
@@ -379,7 +381,7 @@ export class Worker extends EventEmitter {
     if (outcome.alert !== 'none') this.metrics.alerts.inc({ outcome: outcome.alert });
     this.metrics.processed.inc({ outcome: result.plate ? 'plate' : 'noplate' });
     this.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decodeMs / 1000);
-    this.metrics.stageSeconds.observe({ stage: 'inference' }, timings.inferenceMs / 1000);
+    this.metrics.stageSeconds.observe({ stage: 'inference' }, timings.inferMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'complete' }, timings.completeMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'total' }, timings.totalMs / 1000);
     this.metrics.endToEndSeconds.observe(Math.max(0, end - entryTimeMs(id)) / 1000);

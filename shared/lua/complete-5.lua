@@ -16,7 +16,7 @@
   ARGV[4] results retention threshold (MAXLEN count, or MINID entry id)
   ARGV[5] n = number of result field/value PAIRS
   ARGV[6 .. 5+2n]  result field, value, field, value, ...
-  ARGV[6+2n] alert window in ms; "0" (or absent) = no alert, everything after it is ignored
+  ARGV[6+2n] alert window in ms (the window key is SET to the frame id, NX PX window); "0" (or absent) = no alert, everything after it is ignored
   ARGV[7+2n] alerts stream MAXLEN (approximate)
   ARGV[8+2n ..] alert field, value pairs (to the end of ARGV)
 
@@ -44,7 +44,7 @@ local windowMs = tonumber(ARGV[base] or '0') or 0
 if windowMs <= 0 then
   return { 1, resultId, 'none', '' }
 end
-if not redis.call('SET', KEYS[5], resultId, 'NX', 'PX', windowMs) then
+if not redis.call('SET', KEYS[5], ARGV[2], 'NX', 'PX', windowMs) then
   return { 1, resultId, 'suppressed', '' }
 end
 local alert = { 'XADD', KEYS[4], 'MAXLEN', '~', ARGV[base + 1], '*' }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StreamKeys } from '../../shared/redis/keys.ts';
+import { COUNTER, StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/redis.ts';
 import { alive, removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
@@ -44,7 +44,8 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
   it('2000 frames while a random worker is SIGKILLed every ~500 ms: one result per frame, none pending', async () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);
-    const env = { TEST_RECOGNIZER_DELAY_MS: '3', WORKER_CONCURRENCY: '8', WORKER_MAX_DELIVERIES: '50' };
+    // 20 ms per frame: most kills hit frames in flight, which must then be reclaimed by another worker.
+    const env = { TEST_RECOGNIZER_DELAY_MS: '20', WORKER_CONCURRENCY: '8', WORKER_MAX_DELIVERIES: '50' };
     let seq = 0;
     const start = () => {
       const c = spawnWorker(cmd, config, `chaos-${seq++}`, env);
@@ -84,6 +85,8 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     );
     expect(kills).toBeGreaterThanOrEqual(10);
     await assertExactlyOnce(config.prefix, expected);
+    // The kills really interrupted work: entries of dead consumers were taken over.
+    expect(Number(await t.client.hget(keys.counters, COUNTER.reclaimed))).toBeGreaterThan(0);
     // The survivors shut down gracefully once they are up (a process killed before it installed its
     // handlers would just die).
     await Promise.all(live.map((c) => c.started));

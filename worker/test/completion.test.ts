@@ -75,7 +75,7 @@ describe('completion script, alerts, watchdog and config', () => {
       keys,
       WORKER_GROUP,
       id!,
-      { frame: id!, plate: 'X' },
+      ['frame', id!, 'plate', 'X'],
       retention,
       alert,
     );
@@ -86,7 +86,7 @@ describe('completion script, alerts, watchdog and config', () => {
       keys,
       WORKER_GROUP,
       id!,
-      { frame: id!, plate: 'X' },
+      ['frame', id!, 'plate', 'X'],
       retention,
       alert,
     );

@@ -42,15 +42,16 @@ describe('worker', () => {
     expect([...counts.keys()].sort()).toEqual([...ids].sort());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     const first = rows.find((r) => r.fields.frame === ids[0])!.fields;
-    expect(first).toMatchObject({ camera: 'cam-1', plate: 'AB123CD', confidence: '0.9', model: 'test' });
+    expect(first).toMatchObject({ camera: 'cam-1', plate: 'AB123CD', confidence: '0.9000', model: 'test' });
     expect(JSON.parse(first.plates!)).toEqual([
       { text: 'AB123CD', confidence: 0.9, box: { x: 1, y: 2, w: 30, h: 10 } },
     ]);
     const timings = JSON.parse(first.timings!);
-    for (const k of ['queueMs', 'decodeMs', 'inferenceMs', 'totalMs'])
-      expect(typeof timings[k]).toBe('number');
+    for (const k of ['queueMs', 'decodeMs', 'inferMs', 'totalMs']) expect(typeof timings[k]).toBe('number');
     const empty = rows.find((r) => r.fields.frame === ids[1])!.fields;
-    expect(empty).toMatchObject({ plate: '', confidence: '0', plates: '[]' });
+    expect(empty).toMatchObject({ plate: '', confidence: '0.0000', plates: '[]' });
+    expect(empty.box).toBeUndefined();
+    expect(JSON.parse(first.box!)).toEqual({ x: 1, y: 2, w: 30, h: 10 });
     expect(await groupPending(t.client, config.prefix)).toBe(0);
     await t.cleanup(config.prefix);
   });

@@ -142,6 +142,8 @@ export class Worker extends EventEmitter {
     this.started = true;
     await ensureGroup(this.redis, this.keys, this.group);
     await this.deps.recognizer.warmup();
+    // close() during start-up (e.g. SIGTERM while models load): do not start loops nobody will wait for.
+    if (this.stop.signal.aborted) return;
     this.loops = [
       this.readLoop(),
       this.every('reclaim', this.options.claimIntervalMs, () => this.reclaimOnce()),

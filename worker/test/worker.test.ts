@@ -4,6 +4,7 @@ import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
 import { encodeFrame } from '../../shared/codec/frame-codec.ts';
 import { checkWorkerOptions } from '../config.ts';
+import { TestRecognizer } from '../test-recognizer.ts';
 import type { FrameOutcome } from '../worker.ts';
 import {
   frame,
@@ -193,6 +194,28 @@ describe('worker', () => {
     const rows = await readStream(t.client, keys.results);
     expect(rows.map((r) => r.fields.frame)).toEqual([b]);
     expect(await groupPending(t.client, config.prefix)).toBe(0);
+    await t.cleanup(config.prefix);
+  });
+
+  it('close() during start-up (recogniser still warming up) leaves nothing running', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    const rec = new TestRecognizer();
+    let release: (() => void) | undefined;
+    rec.warmup = () =>
+      new Promise<void>((r) => {
+        release = r;
+      });
+    const w = testWorker(config, {}, rec);
+    const starting = w.start();
+    await waitFor(() => release !== undefined, { what: 'warm-up to begin' });
+    const closing = w.close();
+    release!();
+    await Promise.all([starting, closing]);
+    expect(w.ready).toBe(false);
+    await pushFrames(t.client, config.prefix, [frame({ plate: 'Z1' })]);
+    expect(await groupPending(t.client, config.prefix)).toBe(0);
+    expect(await t.client.xlen(keys.results)).toBe(0);
     await t.cleanup(config.prefix);
   });
 

@@ -96,4 +96,6 @@ export const COUNTER = {
   droppedOldest: 'dropped:drop-oldest',
   staleCompletions: 'stale-completions',
   deadLettered: 'dead-lettered',
+  /** Entries taken over from idle consumers by the workers' XAUTOCLAIM. */
+  reclaimed: 'reclaimed',
 } as const;

@@ -5,7 +5,7 @@ import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.t
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { compileFilter, parseFrom } from './filters.ts';
 import { formatResultLine, resultJson } from './format.ts';
-import { normalisePlateQuery, readSightings } from './plate-index.ts';
+import { normalisePlateQuery, readSightings } from '../shared/redis/plate-index.ts';
 import { readResults } from './result-reader.ts';
 
 const USAGE = `usage:

@@ -8,5 +8,5 @@ export {
   queueSighting,
   readSightings,
   type Sighting,
-} from './plate-index.ts';
+} from '../shared/redis/plate-index.ts';
 export { type ReadResultsOptions, readResults } from './result-reader.ts';

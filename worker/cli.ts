@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { handleSignals } from '../shared/lifecycle.ts';
 import { moduleLogger } from '../shared/logger.ts';
+import { createEnricher, readWatchlistConfig } from '../watchlist/index.ts';
 import { readWorkerConfig } from './config.ts';
 import { closeServer, createWorkerHttpServer, listen } from './http-server.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { createRecognizer } from './recognizers.ts';
+import { watchlistEnrichHook } from './watchlist-hook.ts';
 import { Worker } from './worker.ts';
 
 export const summary = 'consumer-group worker: recognise plates, write results';
@@ -27,6 +29,7 @@ Configuration (environment; defaults in parentheses):
   WORKER_HOUSEKEEPING_INTERVAL_MS (5000) WORKER_LOCK_TTL_MS (15000) WORKER_CONSUMER_IDLE_MS (3600000)
   WORKER_HTTP_PORT (9464, 0 = off)     WORKER_HTTP_HOST (0.0.0.0)   WORKER_SHUTDOWN_TIMEOUT_MS (30000)
   LOG_LEVEL (info)                     LOG_PLATES (false)
+  DATABASE_URL (unset = no watchlist)  ALERT_WINDOW_MS (60000)      WATCHLIST_* (see docs/watchlist.md)
 See docs/worker.md.
 `;
 
@@ -40,16 +43,33 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const config = readWorkerConfig(new EnvReader(process.env));
+  const env = new EnvReader(process.env);
+  // Read before readWorkerConfig finishes the reader, so every bad variable is reported together.
+  const watchlist = readWatchlistConfig(env);
+  const config = readWorkerConfig(env);
   const log = moduleLogger('worker');
-  const recognizer = await createRecognizer(config.worker.recognizer, process.env);
   const metrics = new WorkerMetrics({ defaultMetrics: true });
+  // Without DATABASE_URL this is undefined and enrichment is off.
+  const lookup = await createEnricher({
+    redis: config.redis,
+    watchlist,
+    logger: moduleLogger('watchlist'),
+    registry: metrics.registry,
+  });
+  let recognizer: Awaited<ReturnType<typeof createRecognizer>>;
+  try {
+    recognizer = await createRecognizer(config.worker.recognizer, process.env);
+  } catch (err) {
+    await lookup?.close();
+    throw err;
+  }
   const worker = new Worker({
     redis: config.redis,
     options: config.worker,
     recognizer,
     logger: log,
     metrics,
+    enrichHook: lookup ? watchlistEnrichHook(lookup, watchlist) : undefined,
   });
   const http = config.worker.httpPort > 0 ? createWorkerHttpServer(worker, log) : undefined;
 
@@ -61,6 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     try {
       await worker.close();
     } finally {
+      await lookup?.close();
       if (http) await closeServer(http);
       resolveDone(0);
     }
@@ -74,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     await worker.start();
   } catch (err) {
     await worker.close();
+    await lookup?.close();
     if (http) await closeServer(http);
     throw err;
   }

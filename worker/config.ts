@@ -31,6 +31,10 @@ export interface WorkerOptions {
   resultsRetentionMs: number;
   /** Approximate cap of the DLQ stream (0 = unbounded). */
   dlqMaxLen: number;
+  /** Keep acknowledged frames this long (ms) so `platestream annotate` can draw on them; 0 = trim at once. */
+  frameRetentionMs: number;
+  /** How long the per-plate sighting index keeps a sighting (ms); 0 = no index. */
+  plateIndexRetentionMs: number;
   /** Approximate cap of the alerts stream. */
   alertsMaxLen: number;
   /** How often housekeeping (trim, idle consumer cleanup) runs on the elected worker. */
@@ -60,6 +64,8 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   resultsMaxLen: 1_000_000,
   resultsRetentionMs: 24 * 3600_000,
   dlqMaxLen: 100_000,
+  frameRetentionMs: 0,
+  plateIndexRetentionMs: 7 * 24 * 3600_000,
   alertsMaxLen: 100_000,
   housekeepingIntervalMs: 5000,
   lockTtlMs: 15_000,
@@ -107,6 +113,11 @@ export function readWorkerConfig(r: EnvReader): Readonly<WorkerConfig> {
     resultsMaxLen: r.int('RESULTS_MAXLEN', d.resultsMaxLen, { min: 1 }),
     resultsRetentionMs: r.int('RESULTS_RETENTION_MS', d.resultsRetentionMs, { min: 1000 }),
     dlqMaxLen: r.int('DLQ_MAXLEN', d.dlqMaxLen, { min: 0 }),
+    frameRetentionMs: r.int('LPR_FRAME_RETENTION_MS', d.frameRetentionMs, { min: 0, max: 7 * 24 * 3600_000 }),
+    plateIndexRetentionMs: r.int('LPR_PLATE_INDEX_RETENTION_MS', d.plateIndexRetentionMs, {
+      min: 0,
+      max: 365 * 24 * 3600_000,
+    }),
     alertsMaxLen: r.int('ALERTS_MAXLEN', d.alertsMaxLen, { min: 1 }),
     housekeepingIntervalMs: r.int('WORKER_HOUSEKEEPING_INTERVAL_MS', d.housekeepingIntervalMs, {
       min: 10,

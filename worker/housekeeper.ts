@@ -26,7 +26,7 @@ export class Housekeeper {
     private readonly keys: StreamKeys,
     private readonly group: string,
     private readonly lock: LeaseLock,
-    private readonly opts: { consumerIdleMs: number },
+    private readonly opts: { consumerIdleMs: number; frameRetentionMs?: number },
     private readonly metrics?: WorkerMetrics,
     private readonly logger?: Logger,
   ) {}
@@ -40,7 +40,7 @@ export class Housekeeper {
       this.redis,
       'trimFrames',
       [this.keys.housekeepingLock, this.keys.frames],
-      [lease.value],
+      [lease.value, this.opts.frameRetentionMs ? `${Date.now() - this.opts.frameRetentionMs}-0` : '0-0'],
     );
     if (Number(trimmed) < 0) throw this.lock.lost('trimming frames');
     if (Number(trimmed) > 0) {

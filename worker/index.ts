@@ -14,4 +14,11 @@ export {
 } from './config.ts';
 export { WorkerMetrics } from './metrics.ts';
 export { createRecognizer, registerRecognizer, RECOGNIZER_NAMES } from './recognizers.ts';
-export { type AlertHook, type FrameOutcome, type FrameTimings, Worker, type WorkerDeps } from './worker.ts';
+export {
+  type EnrichHook,
+  type Enrichment,
+  type FrameOutcome,
+  type FrameTimings,
+  Worker,
+  type WorkerDeps,
+} from './worker.ts';

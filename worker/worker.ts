@@ -10,6 +10,7 @@ import { closeRedis, createRedis } from '../shared/redis/connection.ts';
 import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
+import { queueSighting } from '../shared/redis/plate-index.ts';
 import { delay } from '../shared/util/wait.ts';
 import { BlockingReader, type RawEntry } from './blocking-reader.ts';
 import {
@@ -26,11 +27,20 @@ import { Housekeeper } from './housekeeper.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { Reclaimer } from './reclaimer.ts';
 
+/** What an enrichment step (the watchlist) adds to a frame's completion. */
+export interface Enrichment {
+  /** Alert written atomically with the result (subject to its de-duplication window). */
+  alert?: AlertPayload;
+  /** Extra result fields, e.g. { watchlist: 'hit' | 'miss' | 'unknown' }. */
+  fields?: Record<string, string>;
+}
+
 /**
- * Hook for the watchlist (issue 6): given a frame and its recognition result, returns the alert to write
- * atomically with the result, or undefined. A throw counts as a transient failure (the frame is retried).
+ * Enrichment hook (the watchlist): given a frame and its recognition result, returns what to add to the
+ * completion, or undefined. A throw counts as a transient failure (the frame is retried); a hook that
+ * cannot answer (database down) should return `fields` saying so instead, so results keep flowing.
  */
-export type AlertHook = (frame: FrameEntry, result: RecognitionResult) => Promise<AlertPayload | undefined>;
+export type EnrichHook = (frame: FrameEntry, result: RecognitionResult) => Promise<Enrichment | undefined>;
 
 export interface WorkerDeps {
   redis: RedisConfig;
@@ -38,7 +48,7 @@ export interface WorkerDeps {
   recognizer: Recognizer;
   logger?: Logger;
   metrics?: WorkerMetrics;
-  alertHook?: AlertHook;
+  enrichHook?: EnrichHook;
 }
 
 /** Per-frame stage timings in ms. */
@@ -115,7 +125,7 @@ export class Worker extends EventEmitter {
       this.keys,
       this.group,
       lock,
-      { consumerIdleMs: this.options.consumerIdleMs },
+      { consumerIdleMs: this.options.consumerIdleMs, frameRetentionMs: this.options.frameRetentionMs },
       this.metrics,
       this.log,
     );
@@ -293,7 +303,7 @@ export class Worker extends EventEmitter {
     const t1 = performance.now();
 
     let result: RecognitionResult;
-    let alert: AlertPayload | undefined;
+    let enrichment: Enrichment | undefined;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), o.processingTimeoutMs);
     let stage = 'inference';
@@ -314,9 +324,9 @@ export class Worker extends EventEmitter {
           );
         }),
       ]);
-      if (this.deps.alertHook) {
+      if (this.deps.enrichHook) {
         stage = 'watchlist';
-        alert = await this.deps.alertHook(frame, result);
+        enrichment = await this.deps.enrichHook(frame, result);
       }
     } catch (err) {
       if (stage === 'inference' && isPlatestreamError(err, 'IMAGE_INVALID'))
@@ -353,6 +363,7 @@ export class Worker extends EventEmitter {
       },
     });
     if (frame.seq !== undefined) fields.push('seq', String(frame.seq));
+    for (const [k, v] of Object.entries(enrichment?.fields ?? {})) fields.push(k, v);
 
     let outcome: CompleteOutcome;
     try {
@@ -363,7 +374,7 @@ export class Worker extends EventEmitter {
         id,
         fields,
         this.retention(),
-        alert,
+        enrichment?.alert,
         o.alertsMaxLen,
       );
     } catch (err) {
@@ -387,7 +398,30 @@ export class Worker extends EventEmitter {
     this.metrics.stageSeconds.observe({ stage: 'complete' }, timings.completeMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'total' }, timings.totalMs / 1000);
     this.metrics.endToEndSeconds.observe(Math.max(0, end - entryTimeMs(id)) / 1000);
+    if (result.plate && o.plateIndexRetentionMs > 0)
+      await this.indexSighting(frame, result, outcome.resultId);
     return { kind: 'completed', id, resultId: outcome.resultId, plate: result.plate, timings };
+  }
+
+  /**
+   * Adds the sighting to the per-plate index (`platestream results plate`). The index is derived data
+   * written after the atomic completion: if this fails or the process dies here, the result stands and only
+   * the index misses one sighting, so a failure is logged, never retried.
+   */
+  private async indexSighting(frame: FrameEntry, result: RecognitionResult, resultId: string): Promise<void> {
+    try {
+      const tx = this.redis.multi();
+      queueSighting(
+        tx,
+        this.keys,
+        result.plate,
+        { resultId, camera: frame.camera, ts: frame.ts, confidence: result.confidence },
+        { retentionMs: this.options.plateIndexRetentionMs },
+      );
+      await tx.exec();
+    } catch (err) {
+      this.log.warn({ err, frame: frame.id }, 'could not add the sighting to the plate index');
+    }
   }
 
   private retention(): RetentionArgs {

@@ -7,7 +7,7 @@ import { StreamKeys } from '../../shared/redis/keys.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
 import { annotateImage } from '../annotate.ts';
 import { compileFilter, parseFrom } from '../filters.ts';
-import { queueSighting, readSightings } from '../plate-index.ts';
+import { queueSighting, readSightings } from '../../shared/redis/plate-index.ts';
 import { readResults } from '../result-reader.ts';
 
 const run = promisify(execFile);

@@ -13,6 +13,8 @@
   KEYS[2] frames stream
 
   ARGV[1] lock value "<token>:<owner>" the caller holds
+  ARGV[2] optional retention floor id "<ms>-0": acknowledged frames newer than this are kept too (for
+          `platestream annotate`); omitted or "0-0" = keep only what groups still need
 
   Returns { trimmed, minId }
     trimmed  number of entries removed; -1 when the caller no longer holds the lock (nothing done)
@@ -71,6 +73,9 @@ for _, g in ipairs(groups) do
 end
 if minId == nil then
   return { 0, '' }
+end
+if ARGV[2] and ARGV[2] ~= '0-0' and less(ARGV[2], minId) then
+  minId = ARGV[2]
 end
 local trimmed = redis.call('XTRIM', KEYS[2], 'MINID', minId)
 return { trimmed, minId }

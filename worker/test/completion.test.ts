@@ -28,13 +28,15 @@ describe('completion script, alerts, watchdog and config', () => {
       options: testOptions(),
       recognizer: new TestRecognizer(),
       logger: quietLogger,
-      alertHook: async (f, r) =>
+      enrichHook: async (f, r) =>
         r.plate === 'WL1'
           ? {
-              camera: f.camera,
-              plate: r.plate,
-              windowMs: 60_000,
-              fields: { plate: r.plate, camera: f.camera, frame: f.id },
+              alert: {
+                camera: f.camera,
+                plate: r.plate,
+                windowMs: 60_000,
+                fields: { plate: r.plate, camera: f.camera, frame: f.id },
+              },
             }
           : undefined,
     });

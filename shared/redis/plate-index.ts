@@ -1,5 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { StreamKeys } from '../shared/redis/keys.ts';
+import type { StreamKeys } from './keys.ts';
 
 /** One sighting of a plate as kept in the per-plate index. */
 export interface Sighting {

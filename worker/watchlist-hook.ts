@@ -1,0 +1,29 @@
+import type { Enricher } from '../watchlist/index.ts';
+import { alertFieldList, alertPayload } from '../watchlist/index.ts';
+import type { EnrichHook } from './worker.ts';
+
+/**
+ * Connects the watchlist to the worker: looks up each frame's chosen plate (cache-aside, never throws,
+ * bounded by WATCHLIST_LOOKUP_DEADLINE_MS), tags the result with `watchlist` = hit | miss | unknown, and on
+ * a hit hands the alert to the completion script, which writes it with the result and the ack, at most
+ * once per camera and watchlist plate per `alertWindowMs`.
+ */
+export function watchlistEnrichHook(
+  lookup: Pick<Enricher, 'lookup'>,
+  cfg: { alertWindowMs: number },
+): EnrichHook {
+  return async (frame, result) => {
+    if (!result.plate) return undefined;
+    const r = await lookup.lookup(result.plate);
+    if (r.status !== 'hit') return { fields: { watchlist: r.status } };
+    const alert = alertPayload(r, frame, { plate: result.plate, confidence: result.confidence });
+    const list = alertFieldList(alert);
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!;
+    return {
+      fields: { watchlist: r.fuzzy ? 'hit-fuzzy' : 'hit' },
+      // The window is keyed on the watchlist plate, so fuzzy misreads of one vehicle share it.
+      alert: { camera: frame.camera, plate: alert.watchPlate, windowMs: cfg.alertWindowMs, fields },
+    };
+  };
+}

@@ -24,6 +24,11 @@ export interface RecognizerOptions {
   minConfidence: number;
   /** Default plate formats: region names or patterns (LPR_PLATE_FORMATS, comma-separated). */
   formats: readonly string[];
+  /**
+   * Whole-plate crops read per text line by a plate reader, as [margin each side in line heights, height
+   * factor] (LPR_PLATE_CROPS="0.1x1.1,0.3x1.4"); the best-scoring read of a line wins.
+   */
+  plateCrops: readonly (readonly [number, number])[];
   /** Per-camera formats (LPR_CAMERA_FORMATS="cam-a=gb;cam-b=LLL9999,LLL9L99"); override `formats`. */
   cameraFormats: Readonly<Record<string, readonly string[]>>;
 }
@@ -39,7 +44,33 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   minConfidence: 0.05,
   formats: [],
   cameraFormats: {},
+  plateCrops: [
+    [0.3, 1.5],
+    [0.6, 1.9],
+  ],
 };
+
+/** Parses "0.1x1.1,0.3x1.4" into crop growth pairs. */
+export function parsePlateCrops(
+  r: EnvReader,
+  name: string,
+  raw: string | undefined,
+  def: RecognizerOptions['plateCrops'],
+) {
+  if (!raw) return def;
+  const out: [number, number][] = [];
+  for (const part of list(raw)) {
+    const m = /^(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)$/.exec(part);
+    const margin = Number(m?.[1]);
+    const scale = Number(m?.[2]);
+    if (!m || margin > 3 || scale < 0.5 || scale > 4) {
+      r.problem(name, `"${part}" is not MARGINxSCALE with margin 0..3 and scale 0.5..4 (e.g. 0.1x1.1)`);
+      continue;
+    }
+    out.push([margin, scale]);
+  }
+  return out.length ? out : def;
+}
 
 function list(v: string | undefined): string[] {
   return (v ?? '')
@@ -93,6 +124,7 @@ export function readRecognizerConfig(r: EnvReader, env: Env = process.env): Read
     maxCandidates: r.int('LPR_MAX_CANDIDATES', d.maxCandidates, { min: 1, max: 50 }),
     minConfidence: r.number('LPR_MIN_CONFIDENCE', d.minConfidence, { min: 0, max: 1 }),
     formats,
+    plateCrops: parsePlateCrops(r, 'LPR_PLATE_CROPS', r.optionalString('LPR_PLATE_CROPS'), d.plateCrops),
     cameraFormats: parseCameraFormats(r, 'LPR_CAMERA_FORMATS', r.optionalString('LPR_CAMERA_FORMATS')),
   };
   return deepFreeze(opts);

@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values['det-size']) env.LPR_DET_SIZE = values['det-size'];
   if (values.reader) env.LPR_READER = values.reader as ReaderChoice;
   if (values.formats) env.LPR_PLATE_FORMATS = values.formats;
-  env.LOG_LEVEL ??= 'warn';
+  process.env.LOG_LEVEL ??= 'warn';
   let samples = await loadOpenAlprDir(positionals[0]!);
   if (values.limit) samples = samples.slice(0, Number(values.limit));
   if (samples.length === 0) {

@@ -10,6 +10,9 @@ export interface RecognizerOptions {
   modelDir: string;
   /** onnxruntime intra-op threads per session (LPR_THREADS); 0 = onnxruntime's choice. */
   threads: number;
+  /** Let idle onnxruntime threads spin-wait (LPR_SPIN): a little lower latency on a dedicated machine, much
+   * wasted CPU when workers share cores (measured: 2x CPU per photo on a busy 2-core machine). */
+  spin: boolean;
   /** Longest side of the text-detector input (LPR_DET_SIZE). */
   detSize: number;
   /** Enlarge frames smaller than detSize before detection (LPR_DET_UPSCALE). */
@@ -36,6 +39,7 @@ export interface RecognizerOptions {
 export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   modelDir: defaultModelDir(),
   threads: Math.min(4, availableParallelism()),
+  spin: false,
   detSize: 960,
   detUpscale: false,
   reader: 'auto',
@@ -117,6 +121,7 @@ export function readRecognizerConfig(r: EnvReader, env: Env = process.env): Read
   const opts: RecognizerOptions = {
     modelDir: r.string('LPR_MODEL_DIR', defaultModelDir(env)),
     threads: r.int('LPR_THREADS', d.threads, { min: 0, max: 64 }),
+    spin: r.bool('LPR_SPIN', d.spin),
     detSize: r.int('LPR_DET_SIZE', d.detSize, { min: 320, max: 2560 }),
     detUpscale: r.bool('LPR_DET_UPSCALE', d.detUpscale),
     reader: r.oneOf<ReaderChoice>('LPR_READER', d.reader, ['auto', 'cct', 'ppocr']),

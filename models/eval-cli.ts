@@ -49,8 +49,14 @@ export async function run(argv: string[]): Promise<number> {
     for (const s of samples) {
       const img = await readFile(s.imagePath);
       const mime = /\.png$/i.test(s.imagePath) ? 'image/png' : 'image/jpeg';
+      const cpu0 = process.cpuUsage();
       const result = await recognizer.recognize({ id: s.name, camera: 'eval', ts: Date.now(), mime, img });
-      const o = scoreSample(s, result);
+      const cpu = process.cpuUsage(cpu0);
+      // CPU time of the whole process (all onnxruntime threads): a load-independent cost per photo.
+      const o = scoreSample(s, {
+        ...result,
+        timings: { ...result.timings, cpu: Math.round((cpu.user + cpu.system) / 100) / 10 },
+      });
       outcomes.push(o);
       if (values.verbose) {
         const mark = o.exact ? 'ok  ' : o.oneChar ? '~1  ' : 'MISS';

@@ -49,6 +49,8 @@ export async function verifyModelFile(entry: ModelEntry, modelDir: string): Prom
 export interface SessionOptions {
   /** Intra-op threads; 0 lets onnxruntime choose. */
   threads: number;
+  /** Let idle intra-op threads spin (lower latency on a dedicated machine, wasted CPU on a shared one). */
+  spin?: boolean;
 }
 
 function describeShape(shape: readonly (number | string | null)[]): string {
@@ -102,6 +104,8 @@ export async function loadModel(
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // Idle intra-op threads sleep instead of spinning: several workers share a machine's cores.
+      extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
     });
   } catch (err) {
     throw new PlatestreamError(

@@ -11,7 +11,13 @@ import { decodeRgb, type RgbImage } from './image/decode.ts';
 import { type LoadedModel, loadModel, verifyModelFile } from './loader.ts';
 import { findModel, type ModelEntry } from './manifest.ts';
 import { modelPath } from './paths.ts';
-import { choosePlates, type ScoredRead, scoreRead } from './plate/choose.ts';
+import {
+  choosePlates,
+  type ScoredRead,
+  scoreRead,
+  WEAKEST_DROP_PENALTY,
+  withoutWeakest,
+} from './plate/choose.ts';
 import { expandFormats } from './plate/formats.ts';
 import { growToPlate, LINE_DEFAULTS, lineRegions, type LineRegion } from './plate/lines.ts';
 import { CctPlateReader } from './read/cct-reader.ts';
@@ -55,7 +61,7 @@ export class OnnxRecognizer implements Recognizer {
 
   private load(): Promise<{ detector: TextDetector; reader: TextReader }> {
     this.loaded ??= (async () => {
-      const session = { threads: this.opts.threads };
+      const session = { threads: this.opts.threads, spin: this.opts.spin };
       const det = await loadModel(entry('ppocr-v4-det'), this.opts.modelDir, session);
       this.models.push(det);
       const detector = new PpocrTextDetector(det, {
@@ -147,6 +153,9 @@ export class OnnxRecognizer implements Recognizer {
         const j = jobs[i]!;
         const s = scoreRead(read, j.region, j.plate, img, patterns);
         if (s) scored.push(s);
+        const trimmed = reader.input === 'line' ? withoutWeakest(read) : undefined;
+        const t = trimmed && scoreRead(trimmed, j.region, j.plate, img, patterns, WEAKEST_DROP_PENALTY);
+        if (t) scored.push(t);
       });
       const candidates = choosePlates(scored, {
         patterns,

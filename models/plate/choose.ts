@@ -49,6 +49,7 @@ export function scoreRead(
   plate: RotatedRect,
   frame: { width: number; height: number },
   patterns: readonly string[],
+  penalty = 1,
 ): ScoredRead | undefined {
   const n = normaliseRead(read.chars);
   if (n.text.length === 0) return undefined;
@@ -74,7 +75,7 @@ export function scoreRead(
   const priorFit = 0.6 + 0.4 * Math.min(1, prior(region) / 0.8);
   const score = Math.min(
     1,
-    readConfidence * lengthFit(text.length) * mixFit(text) * dropFit * priorFit * formatFit,
+    readConfidence * lengthFit(text.length) * mixFit(text) * dropFit * priorFit * formatFit * penalty,
   );
   return {
     text,
@@ -85,6 +86,25 @@ export function scoreRead(
     plate,
     box: rectBounds(plate, frame.width, frame.height),
   };
+}
+
+/** Penalty for a read with one character removed by `withoutWeakest`. */
+export const WEAKEST_DROP_PENALTY = 0.85;
+
+/**
+ * A general text reader turns emblems, coats of arms and country bands into one extra character, which it
+ * reads with low confidence among confident neighbours. Returns the read without that character when exactly
+ * that picture holds (one plate character below `weak`, every other at least `strong`, five or more left),
+ * so it can compete with the read as it was.
+ */
+export function withoutWeakest(read: ReadResult, weak = 0.7, strong = 0.85): ReadResult | undefined {
+  const idx = read.chars.map((c, i) => ({ c, i })).filter(({ c }) => /^[A-Za-z0-9]$/.test(c.ch));
+  if (idx.length < 6) return undefined;
+  const low = idx.filter(({ c }) => c.confidence < weak);
+  if (low.length !== 1 || idx.some(({ c }) => c.confidence < strong && c !== low[0]!.c)) return undefined;
+  const chars = read.chars.filter((_, i) => i !== low[0]!.i);
+  const confidence = chars.reduce((s, c) => s + c.confidence, 0) / chars.length;
+  return { text: chars.map((c) => c.ch).join(''), chars, confidence };
 }
 
 function overlap(a: PlateBox, b: PlateBox): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choosePlates, scoreRead } from '../plate/choose.ts';
+import { choosePlates, scoreRead, WEAKEST_DROP_PENALTY, withoutWeakest } from '../plate/choose.ts';
 import { applyPattern, expandFormats, matchFormats } from '../plate/formats.ts';
 import { normaliseRead, normaliseText } from '../plate/normalise.ts';
 import { ctcDecode, slotDecode } from '../read/ctc-decode.ts';
@@ -118,5 +118,39 @@ describe('choosing the plate', () => {
     const miss = scoreRead(read('AB12'), region, plateAt(100), frame, ['LLL9999'])!;
     expect(miss.format).toBeUndefined();
     expect(miss.score).toBeLessThan(s.score);
+  });
+});
+
+describe('emblem characters', () => {
+  const conf = (text: string, cs: number[]): ReadResult => ({
+    text,
+    chars: [...text].map((ch, i) => ({ ch, confidence: cs[i]! })),
+    confidence: cs.reduce((a, b) => a + b, 0) / cs.length,
+  });
+
+  it('offers the read without one weak character among confident ones', () => {
+    const r = withoutWeakest(conf('HRK605AB', [0.66, 0.99, 0.99, 0.99, 1, 1, 1, 0.98]))!;
+    expect(r.text).toBe('RK605AB');
+    expect(r.confidence).toBeGreaterThan(0.98);
+  });
+
+  it('leaves reads alone when no character, or several, are weak, or the plate would get too short', () => {
+    expect(withoutWeakest(conf('RK605AB', [0.9, 0.99, 0.99, 0.99, 1, 1, 1]))).toBeUndefined();
+    expect(withoutWeakest(conf('HRK605AB', [0.6, 0.5, 0.99, 0.99, 1, 1, 1, 0.98]))).toBeUndefined();
+    expect(withoutWeakest(conf('H605A', [0.6, 0.99, 0.99, 0.99, 1]))).toBeUndefined();
+  });
+
+  it('the trimmed read wins when the extra character was doubtful, not when it was merely less sure', () => {
+    const region = { rect: { cx: 100, cy: 100, w: 100, h: 25, angle: 0 }, score: 0.9, parts: 1 };
+    const plate = { cx: 100, cy: 100, w: 110, h: 25, angle: 0 };
+    const frame = { width: 640, height: 480 };
+    const score = (r: ReadResult) => {
+      const full = scoreRead(r, region, plate, frame, [])!;
+      const t = withoutWeakest(r);
+      const trimmed = t && scoreRead(t, region, plate, frame, [], WEAKEST_DROP_PENALTY);
+      return trimmed && trimmed.score > full.score ? trimmed.text : full.text;
+    };
+    expect(score(conf('MBY649AG', [0.3, 0.94, 0.99, 0.99, 1, 1, 0.99, 0.99]))).toBe('BY649AG');
+    expect(score(conf('SI819AK', [0.99, 0.8, 0.99, 0.99, 1, 1, 0.99]))).toBe('SI819AK');
   });
 });

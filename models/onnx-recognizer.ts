@@ -36,6 +36,12 @@ function entry(id: string): ModelEntry {
   return e;
 }
 
+/** Detector and/or reader implementations that replace the ONNX defaults (a plate detector, another reader). */
+export interface RecognizerPlugins {
+  detector?: TextDetector;
+  reader?: TextReader;
+}
+
 /** The detector + reader pair and the plate choice around them. */
 export class OnnxRecognizer implements Recognizer {
   readonly id: string;
@@ -50,8 +56,10 @@ export class OnnxRecognizer implements Recognizer {
     private readonly opts: Readonly<RecognizerOptions>,
     private readonly readerId: string,
     logger?: Logger,
+    private readonly plugins: RecognizerPlugins = {},
   ) {
-    this.id = `ppocr-v4-det@${opts.detSize}+${readerId}`;
+    const det = plugins.detector?.id ?? `ppocr-v4-det@${opts.detSize}`;
+    this.id = `${det}+${plugins.reader?.id ?? readerId}`;
     this.log = logger ?? moduleLogger('models');
     this.defaultPatterns = expandFormats(opts.formats).patterns;
     this.cameraPatterns = new Map(
@@ -62,15 +70,22 @@ export class OnnxRecognizer implements Recognizer {
   private load(): Promise<{ detector: TextDetector; reader: TextReader }> {
     this.loaded ??= (async () => {
       const session = { threads: this.opts.threads, spin: this.opts.spin };
-      const det = await loadModel(entry('ppocr-v4-det'), this.opts.modelDir, session);
-      this.models.push(det);
-      const detector = new PpocrTextDetector(det, {
-        ...PPOCR_DET_DEFAULTS,
-        size: this.opts.detSize,
-        upscale: this.opts.detUpscale,
-      });
+      let detector: TextDetector;
+      if (this.plugins.detector) {
+        detector = this.plugins.detector;
+      } else {
+        const det = await loadModel(entry('ppocr-v4-det'), this.opts.modelDir, session);
+        this.models.push(det);
+        detector = new PpocrTextDetector(det, {
+          ...PPOCR_DET_DEFAULTS,
+          size: this.opts.detSize,
+          upscale: this.opts.detUpscale,
+        });
+      }
       let reader: TextReader;
-      if (this.readerId === 'cct-xs-v1-global') {
+      if (this.plugins.reader) {
+        reader = this.plugins.reader;
+      } else if (this.readerId === 'cct-xs-v1-global') {
         const m = await loadModel(entry('cct-xs-v1-global'), this.opts.modelDir, session);
         this.models.push(m);
         reader = new CctPlateReader(m);
@@ -123,9 +138,19 @@ export class OnnxRecognizer implements Recognizer {
       const boxes = await detector.detect(img);
       const t2 = performance.now();
       signal?.throwIfAborted();
-      const regions = lineRegions(boxes, { ...LINE_DEFAULTS, maxRegions: this.opts.maxRegions });
+      // A plate detector's boxes are plates already; a text detector's lines are grown to plates.
+      const plates: LineRegion[] = boxes
+        .filter((b) => b.isPlate)
+        .map((b) => ({ rect: b.rect, score: b.score, parts: 1 }));
+      const lines = lineRegions(
+        boxes.filter((b) => !b.isPlate),
+        { ...LINE_DEFAULTS, maxRegions: this.opts.maxRegions },
+      );
       const jobs: { region: LineRegion; plate: RotatedRect; quad: Quad }[] = [];
-      for (const region of regions) {
+      for (const region of plates) {
+        jobs.push({ region, plate: region.rect, quad: rectCorners(growToPlate(region.rect, 0.05, 1.1)) });
+      }
+      for (const region of lines) {
         if (reader.input === 'plate') {
           const plate = growToPlate(region.rect, ...REPORTED_PLATE_GROWTH);
           for (const [mw, sh] of this.opts.plateCrops) {

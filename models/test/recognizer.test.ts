@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPlatestreamError } from '../../shared/errors.ts';
 import type { Recognizer } from '../../shared/recognizer.ts';
 import { iou } from '../geometry/quad.ts';
+import { RoiPlateDetector } from '../detect/roi-detector.ts';
 import { createOnnxRecognizer } from '../index.ts';
 import { craftPlateJpeg } from './crafted.ts';
 
@@ -59,6 +60,24 @@ describe('ONNX recogniser with the registry-only default (PP-OCRv4 det + rec)', 
       expect(gate.candidates[0]!.format).toBe('LLL9999');
     } finally {
       await formats.close();
+    }
+  });
+
+  it('takes a plugged-in plate detector: its boxes are read as plates, without growing', async () => {
+    const { img, box } = await craftPlateJpeg({ text: 'KX58 PLT', sign: 'Parking Exit 3' });
+    const roi = new RoiPlateDetector({ x: box.x / 640, y: box.y / 480, w: box.w / 640, h: box.h / 480 });
+    const plugged = await createOnnxRecognizer({ ...env, LPR_READER: 'ppocr' }, {}, undefined, {
+      detector: roi,
+    });
+    try {
+      await plugged.warmup();
+      expect(plugged.id).toBe('roi+ppocr-v4-rec');
+      const res = await plugged.recognize(frame('6-0', img));
+      expect(res.plate).toBe('KX58PLT');
+      expect(res.box).toEqual(box);
+      expect(res.candidates).toHaveLength(1);
+    } finally {
+      await plugged.close();
     }
   });
 

@@ -45,7 +45,7 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   reader: 'auto',
   maxRegions: 16,
   maxCandidates: 5,
-  minConfidence: 0.05,
+  minConfidence: 0.2,
   formats: [],
   cameraFormats: {},
   plateCrops: [

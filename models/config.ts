@@ -51,6 +51,7 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   plateCrops: [
     [0.3, 1.5],
     [0.6, 1.9],
+    [0.9, 2.4],
   ],
 };
 

@@ -30,6 +30,13 @@ import type { TextReader } from './read/reader.ts';
  */
 export const REPORTED_PLATE_GROWTH = [0.1, 1.0] as const;
 
+/**
+ * The crop a line reader gets: since the unclipped line box is about as high as the plate, it holds the
+ * plate's border; 90 % of its height keeps the characters and drops most of the border (openalpr-eu,
+ * PP-OCRv4 rec: 78.7 % exact at 0.9, 75.9 % at 1.0, 75.0 % at 1.05).
+ */
+export const LINE_CROP = [0.02, 0.9] as const;
+
 function entry(id: string): ModelEntry {
   const e = findModel(id);
   if (!e) throw new PlatestreamError('MODEL_INVALID', `model ${id} is not in the manifest`);
@@ -157,7 +164,7 @@ export class OnnxRecognizer implements Recognizer {
             jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, mw, sh)) });
           }
         } else {
-          const line = growToPlate(region.rect, 0.1, 1.05);
+          const line = growToPlate(region.rect, ...LINE_CROP);
           jobs.push({
             region,
             plate: growToPlate(region.rect, ...REPORTED_PLATE_GROWTH),

@@ -8,6 +8,8 @@ const evalDir = process.env.LPR_EVAL_DIR ?? '';
 const hasData = evalDir !== '' && existsSync(evalDir);
 const hasCct = existsSync(join(process.env.LPR_MODEL_DIR ?? '/nonexistent', 'cct_xs_v1_global.onnx'));
 
+if (!hasData) console.warn('[models] eval smoke test SKIPPED: LPR_EVAL_DIR is unset or missing');
+
 describe('eval helpers', () => {
   it('parses OpenALPR annotation lines', () => {
     expect(parseAnnotation('eu1.jpg\t396\t340\t203\t46\tM5 XSX')).toEqual({

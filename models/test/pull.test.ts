@@ -29,6 +29,10 @@ describe('models pull over real HTTP', () => {
   const cctDir = process.env.LPR_MODEL_DIR ?? '';
   const cctFile = join(cctDir, 'cct_xs_v1_global.onnx');
   const hasCct = cctDir !== '' && existsSync(cctFile);
+  if (!hasCct)
+    console.warn(
+      `[models] real CCT pull test SKIPPED: LPR_MODEL_DIR=${cctDir || '(unset)'} has no cct_xs_v1_global.onnx`,
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lpr-pull-'));

@@ -20,6 +20,11 @@ const frame = (id: string, img: Buffer, camera = 'cam-test') => ({
   img,
 });
 
+if (!hasCct)
+  console.warn(
+    `[models] CCT plate-reader tests SKIPPED: LPR_MODEL_DIR=${modelDir || '(unset)'} has no cct_xs_v1_global.onnx`,
+  );
+
 describe('ONNX recogniser with the registry-only default (PP-OCRv4 det + rec)', () => {
   let r: Recognizer;
   beforeAll(async () => {

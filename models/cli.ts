@@ -1,5 +1,102 @@
-// Placeholder until this command is built; see the open issue that owns it.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('this command is not built yet\n');
-  return 1;
+import { existsSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { EnvReader } from '../shared/config/env-reader.ts';
+import { PlatestreamError } from '../shared/errors.ts';
+import { readRecognizerConfig } from './config.ts';
+import { remedy, sha256File } from './loader.ts';
+import { findModel, MODELS } from './manifest.ts';
+import { modelPath } from './paths.ts';
+import { pullModel } from './pull.ts';
+
+export const summary = 'list or pull recognition models';
+
+const USAGE = `usage: platestream models list [--verify] [--json]
+       platestream models pull <id> [--url URL] [--force]
+
+list   shows every model of the manifest, whether its file is present (and, with --verify, whether its
+       sha256 matches), and what it is for. Optional files live in LPR_MODEL_DIR.
+pull   downloads an optional model from its upstream URL into LPR_MODEL_DIR and verifies its sha256.`;
+
+async function list(argv: string[], modelDir: string): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { verify: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
+  const rows = [];
+  for (const m of MODELS) {
+    const path = modelPath(m, modelDir);
+    const present = existsSync(path);
+    let status = present ? 'present' : m.optional ? 'absent (optional)' : 'MISSING';
+    if (present && values.verify)
+      status = (await sha256File(path)) === m.sha256 ? 'ok (sha256 verified)' : 'CORRUPT (sha256 mismatch)';
+    rows.push({
+      id: m.id,
+      role: m.role,
+      status,
+      path,
+      bytes: present ? statSync(path).size : 0,
+      purpose: m.purpose,
+      get: remedy(m),
+    });
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ modelDir, models: rows }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`model folder (LPR_MODEL_DIR): ${modelDir}\n\n`);
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.id.padEnd(18)} ${r.role.padEnd(10)} ${r.status}\n    ${r.purpose}\n    ${r.path}\n`,
+      );
+      if (!r.status.startsWith('present') && !r.status.startsWith('ok'))
+        process.stdout.write(`    to get it: ${r.get}\n`);
+    }
+  }
+  return rows.some((r) => r.status === 'MISSING' || r.status.startsWith('CORRUPT')) ? 1 : 0;
+}
+
+async function pull(argv: string[], modelDir: string): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { url: { type: 'string' }, force: { type: 'boolean', default: false } },
+  });
+  const id = positionals[0];
+  const entry = id ? findModel(id) : undefined;
+  if (!entry) {
+    const ids = MODELS.filter((m) => m.source.type === 'download').map((m) => m.id);
+    throw new PlatestreamError('BAD_REQUEST', `unknown model "${id ?? ''}"; downloadable: ${ids.join(', ')}`);
+  }
+  const target = modelPath(entry, modelDir);
+  if (entry.source.type === 'download' && existsSync(target) && !values.force) {
+    if ((await sha256File(target)) === entry.sha256) {
+      process.stdout.write(`${entry.id}: already present and verified at ${target}\n`);
+      return 0;
+    }
+    process.stderr.write(`${entry.id}: ${target} has a wrong sha256; downloading again\n`);
+  }
+  let lastPct = -1;
+  const path = await pullModel(entry, modelDir, {
+    ...(values.url ? { url: values.url } : {}),
+    onProgress: (got, total) => {
+      if (!total || !process.stderr.isTTY) return;
+      const pct = Math.floor((got / total) * 100);
+      if (pct !== lastPct) process.stderr.write(`\r${entry.id}: ${pct}%`);
+      lastPct = pct;
+    },
+  });
+  if (lastPct >= 0) process.stderr.write('\n');
+  process.stdout.write(`${entry.id}: downloaded and verified (sha256 ${entry.sha256}) to ${path}\n`);
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (!sub || sub === '--help' || sub === '-h' || (sub !== 'list' && sub !== 'pull')) {
+    process.stdout.write(`${USAGE}\n`);
+    return sub === '--help' || sub === '-h' ? 0 : 2;
+  }
+  const r = new EnvReader(process.env);
+  const { modelDir } = readRecognizerConfig(r);
+  r.finish();
+  return sub === 'list' ? list(rest, modelDir) : pull(rest, modelDir);
 }

@@ -1,0 +1,253 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { PlatestreamError, toPlatestreamError } from '../shared/errors.ts';
+import { type Logger, moduleLogger } from '../shared/logger.ts';
+import type { RecognitionInput, RecognitionResult, Recognizer } from '../shared/recognizer.ts';
+import type { RecognizerOptions } from './config.ts';
+import type { TextDetector } from './detect/detector.ts';
+import { PpocrTextDetector, PPOCR_DET_DEFAULTS } from './detect/ppocr-det.ts';
+import { rectCorners, type Quad, type RotatedRect } from './geometry/quad.ts';
+import { decodeRgb, type RgbImage } from './image/decode.ts';
+import { type LoadedModel, loadModel, verifyModelFile } from './loader.ts';
+import { findModel, type ModelEntry } from './manifest.ts';
+import { modelPath } from './paths.ts';
+import {
+  choosePlates,
+  type ScoredRead,
+  scoreRead,
+  WEAKEST_DROP_PENALTY,
+  withoutWeakest,
+} from './plate/choose.ts';
+import { expandFormats } from './plate/formats.ts';
+import { growToPlate, LINE_DEFAULTS, lineRegions, type LineRegion } from './plate/lines.ts';
+import { CctPlateReader } from './read/cct-reader.ts';
+import { PpocrTextReader, parsePpocrKeys } from './read/ppocr-rec.ts';
+import type { TextReader } from './read/reader.ts';
+
+/**
+ * The plate outline reported for a text line. PP-OCRv4's unclipped line box already spans about the plate's
+ * height (measured: median plate height / line height 0.99 on openalpr-eu), plus a little width either side.
+ */
+export const REPORTED_PLATE_GROWTH = [0.1, 1.0] as const;
+
+/**
+ * The crop a line reader gets: since the unclipped line box is about as high as the plate, it holds the
+ * plate's border; 90 % of its height keeps the characters and drops most of the border (openalpr-eu,
+ * PP-OCRv4 rec: 78.7 % exact at 0.9, 75.9 % at 1.0, 75.0 % at 1.05).
+ */
+export const LINE_CROP = [0.02, 0.9] as const;
+
+function entry(id: string): ModelEntry {
+  const e = findModel(id);
+  if (!e) throw new PlatestreamError('MODEL_INVALID', `model ${id} is not in the manifest`);
+  return e;
+}
+
+/** Detector and/or reader implementations that replace the ONNX defaults (a plate detector, another reader). */
+export interface RecognizerPlugins {
+  detector?: TextDetector;
+  reader?: TextReader;
+}
+
+/** The detector + reader pair and the plate choice around them. */
+export class OnnxRecognizer implements Recognizer {
+  readonly id: string;
+  private loaded?: Promise<{ detector: TextDetector; reader: TextReader }>;
+  private closed?: Promise<void>;
+  private readonly models: LoadedModel[] = [];
+  private readonly log: Logger;
+  private readonly defaultPatterns: string[];
+  private readonly cameraPatterns: Map<string, string[]>;
+
+  constructor(
+    private readonly opts: Readonly<RecognizerOptions>,
+    private readonly readerId: string,
+    logger?: Logger,
+    private readonly plugins: RecognizerPlugins = {},
+  ) {
+    const det = plugins.detector?.id ?? `ppocr-v4-det@${opts.detSize}`;
+    this.id = `${det}+${plugins.reader?.id ?? readerId}`;
+    this.log = logger ?? moduleLogger('models');
+    this.defaultPatterns = expandFormats(opts.formats).patterns;
+    this.cameraPatterns = new Map(
+      Object.entries(opts.cameraFormats).map(([c, f]) => [c, expandFormats(f).patterns]),
+    );
+  }
+
+  private load(): Promise<{ detector: TextDetector; reader: TextReader }> {
+    this.loaded ??= (async () => {
+      const session = { threads: this.opts.threads, spin: this.opts.spin };
+      let detector: TextDetector;
+      if (this.plugins.detector) {
+        detector = this.plugins.detector;
+      } else {
+        const det = await loadModel(entry('ppocr-v4-det'), this.opts.modelDir, session);
+        this.models.push(det);
+        detector = new PpocrTextDetector(det, {
+          ...PPOCR_DET_DEFAULTS,
+          size: this.opts.detSize,
+          upscale: this.opts.detUpscale,
+        });
+      }
+      let reader: TextReader;
+      if (this.plugins.reader) {
+        reader = this.plugins.reader;
+      } else if (this.readerId === 'cct-xs-v1-global') {
+        const m = await loadModel(entry('cct-xs-v1-global'), this.opts.modelDir, session);
+        this.models.push(m);
+        reader = new CctPlateReader(m);
+      } else {
+        const keysEntry = entry('ppocr-keys-v1');
+        const keysPath = await verifyModelFile(keysEntry, this.opts.modelDir);
+        const m = await loadModel(entry('ppocr-v4-rec'), this.opts.modelDir, session);
+        this.models.push(m);
+        reader = new PpocrTextReader(m, parsePpocrKeys(await readFile(keysPath, 'utf8')));
+      }
+      this.log.info(
+        { model: this.id, threads: this.opts.threads, modelDir: this.opts.modelDir },
+        'models loaded',
+      );
+      return { detector, reader };
+    })();
+    this.loaded.catch(() => {
+      this.loaded = undefined; // allow a later retry after a failed load
+    });
+    return this.loaded;
+  }
+
+  async warmup(): Promise<void> {
+    const { detector, reader } = await this.load();
+    // A grey frame with a dark bar: runs both sessions once so the first real frame is not slow.
+    const width = 256;
+    const height = 128;
+    const data = Buffer.alloc(width * height * 3, 200);
+    for (let y = 50; y < 78; y++)
+      for (let x = 40; x < 216; x++) data.fill(20, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    const img: RgbImage = { data, width, height };
+    await detector.detect(img);
+    const rect: RotatedRect = { cx: 128, cy: 64, w: 176, h: 28, angle: 0 };
+    await reader.read(img, [rectCorners(rect)]);
+  }
+
+  private patternsFor(camera: string): string[] {
+    return this.cameraPatterns.get(camera) ?? this.defaultPatterns;
+  }
+
+  async recognize(input: RecognitionInput, signal?: AbortSignal): Promise<RecognitionResult> {
+    if (this.closed)
+      throw new PlatestreamError('SHUTTING_DOWN', `recogniser closed; frame ${input.id} not processed`);
+    const { detector, reader } = await this.load();
+    const t0 = performance.now();
+    const img = await decodeRgb(input.img, input.id);
+    const t1 = performance.now();
+    signal?.throwIfAborted();
+    try {
+      const boxes = await detector.detect(img);
+      const t2 = performance.now();
+      signal?.throwIfAborted();
+      // A plate detector's boxes are plates already; a text detector's lines are grown to plates.
+      const plates: LineRegion[] = boxes
+        .filter((b) => b.isPlate)
+        .map((b) => ({ rect: b.rect, score: b.score, parts: 1 }));
+      const lines = lineRegions(
+        boxes.filter((b) => !b.isPlate),
+        { ...LINE_DEFAULTS, maxRegions: this.opts.maxRegions },
+      );
+      const jobs: { region: LineRegion; plate: RotatedRect; quad: Quad }[] = [];
+      for (const region of plates) {
+        jobs.push({ region, plate: region.rect, quad: rectCorners(growToPlate(region.rect, 0.05, 1.1)) });
+      }
+      for (const region of lines) {
+        if (reader.input === 'plate') {
+          const plate = growToPlate(region.rect, ...REPORTED_PLATE_GROWTH);
+          for (const [mw, sh] of this.opts.plateCrops) {
+            jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, mw, sh)) });
+          }
+        } else {
+          const line = growToPlate(region.rect, ...LINE_CROP);
+          jobs.push({
+            region,
+            plate: growToPlate(region.rect, ...REPORTED_PLATE_GROWTH),
+            quad: rectCorners(line),
+          });
+        }
+      }
+      const reads = jobs.length
+        ? await reader.read(
+            img,
+            jobs.map((j) => j.quad),
+          )
+        : [];
+      const t3 = performance.now();
+      const patterns = this.patternsFor(input.camera);
+      const scored: ScoredRead[] = [];
+      reads.forEach((read, i) => {
+        const j = jobs[i]!;
+        const s = scoreRead(read, j.region, j.plate, img, patterns);
+        if (s) scored.push(s);
+        const trimmed = reader.input === 'line' ? withoutWeakest(read) : undefined;
+        const t = trimmed && scoreRead(trimmed, j.region, j.plate, img, patterns, WEAKEST_DROP_PENALTY);
+        if (t) scored.push(t);
+      });
+      const candidates = choosePlates(scored, {
+        patterns,
+        minConfidence: this.opts.minConfidence,
+        maxCandidates: this.opts.maxCandidates,
+      });
+      const t4 = performance.now();
+      const best = candidates[0];
+      const round = (v: number) => Math.round(v * 10) / 10;
+      return {
+        plate: best?.text ?? '',
+        confidence: best?.confidence ?? 0,
+        ...(best ? { box: best.box } : {}),
+        candidates,
+        model: this.id,
+        timings: {
+          decode: round(t1 - t0),
+          detect: round(t2 - t1),
+          read: round(t3 - t2),
+          choose: round(t4 - t3),
+          total: round(t4 - t0),
+        },
+        width: img.width,
+        height: img.height,
+      };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      throw new PlatestreamError(
+        'RECOGNITION_FAILED',
+        `frame ${input.id}: recognition failed: ${toPlatestreamError(err).message}`,
+        {
+          cause: err,
+          details: { frame: input.id, camera: input.camera },
+        },
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      const loaded = this.loaded;
+      if (loaded) await loaded.catch(() => undefined);
+      for (const m of this.models) {
+        try {
+          await m.session.release();
+        } catch (err) {
+          this.log.warn({ err, model: m.entry.id }, 'session release failed');
+        }
+      }
+      this.models.length = 0;
+    })();
+    return this.closed;
+  }
+}
+
+/** Which reader the options select: cct when asked for (or `auto` and its file is present), else ppocr. */
+export function selectReader(opts: Readonly<RecognizerOptions>): string {
+  if (opts.reader === 'ppocr') return 'ppocr-v4-rec';
+  if (opts.reader === 'cct') return 'cct-xs-v1-global';
+  return existsSync(modelPath(entry('cct-xs-v1-global'), opts.modelDir))
+    ? 'cct-xs-v1-global'
+    : 'ppocr-v4-rec';
+}

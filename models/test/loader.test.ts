@@ -1,0 +1,103 @@
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPlatestreamError } from '../../shared/errors.ts';
+import { recognizerConfigFromEnv } from '../config.ts';
+import { loadModel, verifyModelFile } from '../loader.ts';
+import { findModel, type ModelEntry } from '../manifest.ts';
+import { modelPath } from '../paths.ts';
+
+const cct = findModel('cct-xs-v1-global')!;
+const rec = findModel('ppocr-v4-rec')!;
+
+describe('model loader', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lpr-models-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('names the missing optional file and how to pull it', async () => {
+    const err = await verifyModelFile(cct, dir).catch((e) => e);
+    expect(isPlatestreamError(err, 'MODEL_INVALID')).toBe(true);
+    expect(err.message).toContain(join(dir, 'cct_xs_v1_global.onnx'));
+    expect(err.message).toContain('platestream models pull cct-xs-v1-global');
+  });
+
+  it('rejects a file with the wrong sha256, naming both checksums', async () => {
+    await writeFile(join(dir, cct.file), 'definitely not a model');
+    const err = await verifyModelFile(cct, dir).catch((e) => e);
+    expect(err.code).toBe('MODEL_INVALID');
+    expect(err.message).toContain(cct.sha256);
+    expect(err.message).toContain('sha256');
+  });
+
+  it('rejects a model whose tensors do not match the manifest', async () => {
+    // The real PP-OCRv4 recogniser, described with the plate reader's input contract.
+    await copyFile(modelPath(rec, dir), join(dir, 'wrong.onnx'));
+    const wrong: ModelEntry = {
+      ...rec,
+      id: 'wrong-shape',
+      file: 'wrong.onnx',
+      source: { type: 'download', url: 'http://x' },
+      input: { name: 'x', dtype: 'uint8', shape: [null, 64, 128, 3] },
+    };
+    const err = await loadModel(wrong, dir, { threads: 1 }).catch((e) => e);
+    expect(err.code).toBe('MODEL_INVALID');
+    expect(err.message).toMatch(/model wrong-shape: input "x" has type float32/);
+  });
+
+  it('loads the registry models with matching sha256 and shapes', async () => {
+    const m = await loadModel(findModel('ppocr-v4-det')!, dir, { threads: 1 });
+    expect(m.session.inputNames).toEqual(['x']);
+    await m.session.release();
+  });
+});
+
+describe('recogniser configuration', () => {
+  it('has per-user defaults', () => {
+    const c = recognizerConfigFromEnv({ HOME: '/home/u', XDG_CACHE_HOME: '/home/u/.cache' });
+    expect(c.modelDir).toBe('/home/u/.cache/platestream/models');
+    expect(c.reader).toBe('auto');
+    expect(c.detSize).toBe(960);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reports every bad variable at once', () => {
+    let err: unknown;
+    try {
+      recognizerConfigFromEnv({
+        LPR_THREADS: 'many',
+        LPR_DET_SIZE: '10',
+        LPR_READER: 'tesseract',
+        LPR_PLATE_FORMATS: 'gb,??',
+        LPR_CAMERA_FORMATS: 'cam1=LLL9999;broken',
+        LPR_PLATE_CROPS: '0.2x1.2,big',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(isPlatestreamError(err, 'CONFIG_INVALID')).toBe(true);
+    const msg = (err as Error).message;
+    for (const name of [
+      'LPR_THREADS',
+      'LPR_DET_SIZE',
+      'LPR_READER',
+      'LPR_PLATE_FORMATS',
+      'LPR_CAMERA_FORMATS',
+      'LPR_PLATE_CROPS',
+    ]) {
+      expect(msg).toContain(name);
+    }
+  });
+
+  it('parses per-camera formats and crop variants', () => {
+    const c = recognizerConfigFromEnv({
+      LPR_CAMERA_FORMATS: 'gate-1=gb; gate-2=LLL9999,LLL9L99',
+      LPR_PLATE_CROPS: '0.2x1.3',
+    });
+    expect(c.cameraFormats).toEqual({ 'gate-1': ['gb'], 'gate-2': ['LLL9999', 'LLL9L99'] });
+    expect(c.plateCrops).toEqual([[0.2, 1.3]]);
+  });
+});

@@ -23,7 +23,7 @@ import { delay, waitFor } from '../shared/util/wait.ts';
 
 const BIN = fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
 
-const HELP = `usage: npm run demo [-- --frames 24 --workers 2 --cameras 2 --timeout 60]
+const HELP = `usage: npm run demo [-- --frames 24 --workers 2 --cameras 2 --fps 8 --timeout 90]
 Starts ingest and workers against REDIS_URL (or a private redis-server), sends synthetic plate frames,
 prints every plate read with camera, confidence and latency, then a summary.`;
 
@@ -47,6 +47,7 @@ async function main(): Promise<number> {
       workers: { type: 'string', default: '2' },
       cameras: { type: 'string', default: '2' },
       timeout: { type: 'string', default: '90' },
+      fps: { type: 'string', default: '8' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -57,6 +58,18 @@ async function main(): Promise<number> {
   const frameCount = Number(values.frames);
   const workerCount = Number(values.workers);
   const cameraCount = Number(values.cameras);
+  const fps = Number(values.fps);
+  for (const [name, v, min] of [
+    ['frames', frameCount, 1],
+    ['workers', workerCount, 1],
+    ['cameras', cameraCount, 1],
+    ['fps', fps, 0],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min) {
+      console.error(`demo: --${name} must be an integer >= ${min}\n${HELP}`);
+      return 2;
+    }
+  }
   const deadline = Date.now() + Number(values.timeout) * 1000;
   const started = Date.now();
 
@@ -104,7 +117,7 @@ async function main(): Promise<number> {
   try {
     await waitReady(redis, 5000);
     console.log(`demo: key prefix "${prefix}", process logs in ${logDir}`);
-    const ingest = start('ingest', ['ingest'], {
+    start('ingest', ['ingest'], {
       LPR_AUTH: 'open',
       LPR_INGEST_HOST: '127.0.0.1',
       LPR_INGEST_PORT: String(ingestPort),
@@ -152,7 +165,10 @@ async function main(): Promise<number> {
     const truth = new Map<string, string>();
     const sink = new HttpSink(ingestUrl);
     const items = await frames;
+    const sendStart = Date.now();
     for (const [i, item] of items.entries()) {
+      // Pace like a camera would (fps over all cameras); 0 = as fast as ingest accepts.
+      if (fps > 0) await delay(sendStart + (i * 1000) / fps - Date.now());
       const camera = `cam-${(i % cameraCount) + 1}`;
       for (;;) {
         const out = await sink.send({ camera, ts: Date.now(), mime: 'image/jpeg', img: item.image, seq: i });
@@ -204,9 +220,10 @@ async function main(): Promise<number> {
       exitCode = 1;
     }
     console.log(
-      `demo: try "REDIS_URL=${url} LPR_PREFIX=${prefix} npx platestream results tail --from 0-0 --no-follow"${server ? ' (while the demo runs)' : ''}`,
+      server
+        ? 'demo: the private Redis goes away with the demo; run it with REDIS_URL=redis://... to keep the results'
+        : `demo: results stay in Redis: LPR_PREFIX=${prefix} npx platestream results tail --from 0-0 --no-follow`,
     );
-    void ingest;
   } catch (err) {
     console.error(`demo: ${(err as Error).message}`);
     exitCode = 1;

@@ -35,9 +35,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import('../models/synthetic/cli.ts'),
   },
   db: { summary: 'PostgreSQL schema: migrate or status', load: () => import('../watchlist/db-cli.ts') },
-  watchlist: { summary: 'watchlist entries: add, remove, list, import <csv>', load: () => import('../watchlist/cli.ts') },
-  notifier: { summary: 'deliver watchlist alerts to webhooks (BullMQ)', load: () => import('../watchlist/notifier/cli.ts') },
-  alerts: { summary: 'list or retry webhook deliveries of alerts', load: () => import('../watchlist/alerts-cli.ts') },
+  watchlist: {
+    summary: 'watchlist entries: add, remove, list, import <csv>',
+    load: () => import('../watchlist/cli.ts'),
+  },
+  notifier: {
+    summary: 'deliver watchlist alerts to webhooks (BullMQ)',
+    load: () => import('../watchlist/notifier/cli.ts'),
+  },
+  alerts: {
+    summary: 'list or retry webhook deliveries of alerts',
+    load: () => import('../watchlist/alerts-cli.ts'),
+  },
 };
 
 function usage(): string {
@@ -63,7 +72,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`platestream ${name}: ${err.message}\n`);
       return err.code === 'CONFIG_INVALID' ? 78 : 1;
     }
-    process.stderr.write(`platestream ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `platestream ${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return 1;
   }
 }

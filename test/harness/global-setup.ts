@@ -19,7 +19,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('redisUrl', '');
     return async () => {};
   }
-  let container: { stop(): Promise<unknown>; getHost(): string; getMappedPort(p: number): number } | undefined;
+  let container:
+    | { stop(): Promise<unknown>; getHost(): string; getMappedPort(p: number): number }
+    | undefined;
   try {
     const { GenericContainer } = await import('testcontainers');
     container = await new GenericContainer('redis:7.0-alpine').withExposedPorts(6379).start();

@@ -28,7 +28,9 @@ export function canOwnServer(): boolean {
   return inject('redisMode') === 'binary';
 }
 
-export async function useRedis(opts: RedisServerOptions & { requireOwnServer?: boolean } = {}): Promise<TestRedis> {
+export async function useRedis(
+  opts: RedisServerOptions & { requireOwnServer?: boolean } = {},
+): Promise<TestRedis> {
   let server: RedisServerProcess | undefined;
   let url: string;
   if (canOwnServer()) {
@@ -36,7 +38,9 @@ export async function useRedis(opts: RedisServerOptions & { requireOwnServer?: b
     url = server.url;
   } else {
     if (opts.requireOwnServer) {
-      throw new Error('this test needs a private redis-server it can kill; install redis-server or unset REDIS_URL');
+      throw new Error(
+        'this test needs a private redis-server it can kill; install redis-server or unset REDIS_URL',
+      );
     }
     url = inject('redisUrl');
   }

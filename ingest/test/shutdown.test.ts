@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.ts';
 import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
-import { buildIngestApp } from '../app.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
+import { buildIngestApp } from '../app.ts';
 import { makeImage, TOKEN_A, TOKENS, testIngestConfig } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/platestream.js', import.meta.url));

@@ -10,6 +10,7 @@
  *   REDIS_URL=redis://host:6379 npm run bench:ingest -- --frames 2000 --concurrency 32 --rounds 5
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,10 +19,10 @@ import sharp from 'sharp';
 import { INGEST_DEFAULTS } from '../ingest/config.ts';
 import { inspectImage } from '../ingest/image-header.ts';
 import { FrameProducer } from '../ingest/producer.ts';
-import { createProducerConnection } from '../ingest/producer-connection.ts';
+
 import { encodeFrame } from '../shared/codec/frame-codec.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
-import { closeRedis, waitReady } from '../shared/redis/connection.ts';
+import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { waitFor } from '../shared/util/wait.ts';
 import { freePort } from '../test/harness/free-port.ts';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     size: { type: 'string', default: String(100 * 1024) },
     'ingest-node-args': { type: 'string', default: '' },
+    modes: { type: 'string', default: 'raw,xadd,http' },
   },
 });
 const FRAMES = Number(values.frames);
@@ -100,6 +102,29 @@ function post(agent: Agent, port: number, body: Buffer, i: number): Promise<void
   });
 }
 
+/** CPU seconds used so far by a process (Linux /proc; undefined elsewhere). */
+function procCpu(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+async function redisCpu(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return get('used_cpu_user') + get('used_cpu_sys');
+}
+
+const selfCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -113,7 +138,7 @@ async function main(): Promise<void> {
   const keys = new StreamKeys(prefix);
   const redisConfig = { ...REDIS_DEFAULTS, url, prefix };
   const raw = new Redis(url);
-  const producerConn = createProducerConnection(redisConfig, { name: 'bench' });
+  const producerConn = createRedis(redisConfig, 'producer', { name: 'bench' });
   await waitReady(producerConn, 5000);
   const backpressure = {
     ...INGEST_DEFAULTS.backpressure,
@@ -167,10 +192,17 @@ async function main(): Promise<void> {
       http: (i: number) => post(agent, port, img, i),
     };
     const results: Record<keyof typeof modes, number[]> = { raw: [], xadd: [], http: [] };
+    type CpuRuns = { client: number[]; ingest: number[]; redis: number[] };
+    const cpuRuns = (): CpuRuns => ({ client: [], ingest: [], redis: [] });
+    const cpu: Record<keyof typeof modes, CpuRuns> = { raw: cpuRuns(), xadd: cpuRuns(), http: cpuRuns() };
     log(
       `bench:ingest  ${FRAMES} frames of ${SIZE} bytes per mode and round, ${CONCURRENCY} in flight, ${ROUNDS} rounds, redis ${server ? 'private redis-server' : url}`,
     );
-    for (const [name, op] of Object.entries(modes)) {
+    const selected = Object.entries(modes).filter(([name]) => values.modes.split(',').includes(name)) as [
+      keyof typeof modes,
+      (i: number) => Promise<void>,
+    ][];
+    for (const [name, op] of selected) {
       await timed(Math.min(200, FRAMES), CONCURRENCY, op); // warm-up (JIT, sockets, script cache)
       await raw.del(keys.frames);
       void name;
@@ -180,7 +212,14 @@ async function main(): Promise<void> {
         keyof typeof modes,
         (i: number) => Promise<void>,
       ][]) {
+        const before = { client: selfCpu(), ingest: procCpu(ingest.pid), redis: await redisCpu(raw) };
         const fps = await timed(FRAMES, CONCURRENCY, op);
+        const after = { client: selfCpu(), ingest: procCpu(ingest.pid), redis: await redisCpu(raw) };
+        const perFrame = (a: number | undefined, b: number | undefined) =>
+          a === undefined || b === undefined ? Number.NaN : ((a - b) * 1e6) / FRAMES;
+        cpu[name].client.push(perFrame(after.client, before.client));
+        cpu[name].ingest.push(perFrame(after.ingest, before.ingest));
+        cpu[name].redis.push(perFrame(after.redis, before.redis));
         const len = await raw.xlen(keys.frames);
         if (len !== FRAMES)
           throw new Error(`${name}: expected ${FRAMES} entries in the stream, found ${len}`);
@@ -207,6 +246,17 @@ async function main(): Promise<void> {
       concurrency: CONCURRENCY,
       rounds: ROUNDS,
       runs: results,
+      /** Median CPU microseconds per frame in each process (load-independent cost; ingest only for http). */
+      cpuUsPerFrame: Object.fromEntries(
+        Object.entries(cpu).map(([m, c]) => [
+          m,
+          {
+            client: Math.round(median(c.client)),
+            ingest: m === 'http' ? Math.round(median(c.ingest)) : 0,
+            redis: Math.round(median(c.redis)),
+          },
+        ]),
+      ),
     };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -219,6 +269,11 @@ async function main(): Promise<void> {
           row('raw ioredis XADD', rawFps, '1.00 (baseline)'),
           row('FrameProducer.add', xaddFps, `${out.xaddRatio.toFixed(2)} of raw`),
           row('HTTP POST (ingest)', httpFps, `${out.httpRatio.toFixed(2)} of raw (target >= 0.50)`),
+          'CPU per frame (median, microseconds):',
+          ...Object.entries(out.cpuUsPerFrame).map(
+            ([m, c]) =>
+              `  ${m.padEnd(5)} bench process ${String(c.client).padStart(5)}   ingest process ${String(c.ingest).padStart(5)}   redis-server ${String(c.redis).padStart(5)}`,
+          ),
         ].join('\n') + '\n',
       );
     }

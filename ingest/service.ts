@@ -2,11 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
-import { closeRedis, waitReady } from '../shared/redis/connection.ts';
+import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { buildIngestApp } from './app.ts';
 import type { IngestConfig } from './config.ts';
 import { createIngestMetrics } from './metrics.ts';
-import { createProducerConnection } from './producer-connection.ts';
 
 export interface IngestService {
   app: FastifyInstance;
@@ -29,7 +28,7 @@ export async function startIngest(
   opts: { logger?: Logger; signals?: boolean } = {},
 ): Promise<IngestService> {
   const logger = opts.logger ?? moduleLogger('ingest');
-  const redis = createProducerConnection(config.redis, { name: 'ingest', logger });
+  const redis = createRedis(config.redis, 'producer', { name: 'ingest', logger });
   const app = await buildIngestApp(config, {
     redis,
     logger,

@@ -2,13 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Frame } from '../../shared/codec/frame-codec.ts';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
 import { isPlatestreamError } from '../../shared/errors.ts';
-import { closeRedis, waitReady } from '../../shared/redis/connection.ts';
+import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import type { BackpressureOptions } from '../config.ts';
 import { INGEST_DEFAULTS } from '../config.ts';
 import { inspectImage } from '../image-header.ts';
 import { FrameProducer } from '../producer.ts';
-import { createProducerConnection } from '../producer-connection.ts';
 
 /** What happened to one send attempt. */
 export type SendOutcome =
@@ -95,7 +94,7 @@ export class RedisSink implements FrameSink {
   ) {}
 
   static async open(target: Extract<ReplayTarget, { kind: 'redis' }>): Promise<RedisSink> {
-    const redis = createProducerConnection(target.redis, { name: 'replay' });
+    const redis = createRedis(target.redis, 'producer', { name: 'replay' });
     try {
       await waitReady(redis, Math.max(2000, target.redis.connectTimeoutMs * 2));
     } catch (err) {

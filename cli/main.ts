@@ -5,11 +5,39 @@ export type CommandModule = { run(argv: string[]): Promise<number>; summary?: st
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   ingest: { summary: 'HTTP service that accepts camera frames', load: () => import('../ingest/cli.ts') },
-  replay: { summary: 'push a folder of images or a video into the pipeline', load: () => import('../ingest/replay-cli.ts') },
-  worker: { summary: 'consumer-group worker: recognise plates, write results', load: () => import('../worker/cli.ts') },
-  stats: { summary: 'stream, group, consumer and DLQ statistics', load: () => import('../worker/stats-cli.ts') },
-  dlq: { summary: 'list, show, requeue or purge dead-lettered frames', load: () => import('../worker/dlq-cli.ts') },
+  replay: {
+    summary: 'push a folder of images or a video into the pipeline',
+    load: () => import('../ingest/replay-cli.ts'),
+  },
+  worker: {
+    summary: 'consumer-group worker: recognise plates, write results',
+    load: () => import('../worker/cli.ts'),
+  },
+  stats: {
+    summary: 'stream, group, consumer and DLQ statistics',
+    load: () => import('../worker/stats-cli.ts'),
+  },
+  dlq: {
+    summary: 'list, show, requeue or purge dead-lettered frames',
+    load: () => import('../worker/dlq-cli.ts'),
+  },
+  results: {
+    summary: 'follow results live or look up recent sightings of a plate',
+    load: () => import('../results/cli.ts'),
+  },
+  annotate: {
+    summary: 'draw plate boxes and text onto frames',
+    load: () => import('../results/annotate-cli.ts'),
+  },
   models: { summary: 'list or pull recognition models', load: () => import('../models/cli.ts') },
+  synth: {
+    summary: 'write synthetic plate photos with ground truth',
+    load: () => import('../models/synthetic/cli.ts'),
+  },
+  db: { summary: 'PostgreSQL schema: migrate or status', load: () => import('../watchlist/db-cli.ts') },
+  watchlist: { summary: 'watchlist entries: add, remove, list, import <csv>', load: () => import('../watchlist/cli.ts') },
+  notifier: { summary: 'deliver watchlist alerts to webhooks (BullMQ)', load: () => import('../watchlist/notifier/cli.ts') },
+  alerts: { summary: 'list or retry webhook deliveries of alerts', load: () => import('../watchlist/alerts-cli.ts') },
 };
 
 function usage(): string {

@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   TIMEOUT: { status: 504, doc: 'An operation did not finish within its deadline.' },
   LOCK_LOST: { status: 500, doc: 'A lease lock expired or was taken by another process.' },
   DATABASE_UNAVAILABLE: { status: 503, doc: 'PostgreSQL did not answer in time.' },
+  DATABASE_NOT_MIGRATED: { status: 503, doc: 'The PostgreSQL schema is older than this release; run "platestream db migrate".' },
+  WATCHLIST_INVALID: { status: 400, doc: 'A watchlist entry or CSV row is invalid; the message names the line and field.' },
+  WEBHOOK_FAILED: { status: 502, doc: 'A webhook receiver refused an alert or could not be reached (the job is retried).' },
   INTERNAL: { status: 500, doc: 'An unexpected error; the log has details.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 

@@ -17,7 +17,10 @@ export function handleSignals(close: (signal: string) => Promise<void>, opts: Sh
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
-      opts.logger.warn({ signal }, 'second signal: exiting now; unfinished frames will be reclaimed by others');
+      opts.logger.warn(
+        { signal },
+        'second signal: exiting now; unfinished frames will be reclaimed by others',
+      );
       process.exit(130);
     }
     closing = true;
@@ -61,7 +64,10 @@ export function once<T>(fn: () => Promise<T>): () => Promise<T> {
 }
 
 /** Runs every cleanup step even when one fails; rethrows the first failure at the end. */
-export async function runAll(steps: Array<[string, () => Promise<unknown> | unknown]>, logger?: Logger): Promise<void> {
+export async function runAll(
+  steps: Array<[string, () => Promise<unknown> | unknown]>,
+  logger?: Logger,
+): Promise<void> {
   let first: unknown;
   for (const [name, step] of steps) {
     try {

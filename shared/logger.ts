@@ -43,7 +43,10 @@ let root: Logger | undefined;
 
 /** The process-wide root logger; configure once at start-up with `configureRootLogger`. */
 export function rootLogger(): Logger {
-  root ??= createLogger({ level: process.env.LOG_LEVEL ?? 'info', logPlates: process.env.LOG_PLATES === 'true' });
+  root ??= createLogger({
+    level: process.env.LOG_LEVEL ?? 'info',
+    logPlates: process.env.LOG_PLATES === 'true',
+  });
   return root;
 }
 

@@ -1,5 +1,59 @@
-// Placeholder until this command is built; see the open issue that owns it.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('this command is not built yet\n');
-  return 1;
+import { parseArgs } from 'node:util';
+import { PlatestreamError } from '../shared/errors.ts';
+import { closeRedis } from '../shared/redis/connection.ts';
+import { delay } from '../shared/util/wait.ts';
+import { type CliIO, openOperatorRedis, processIO } from './cli-io.ts';
+import { collectStats, formatStats } from './stats.ts';
+
+export const summary = 'stream, group, consumer and DLQ statistics';
+
+const HELP = `usage: platestream stats [--json] [--watch] [--interval SECONDS]
+
+Shows the frames stream (length, memory), consumer groups (lag, pending), the workers' consumers (pending,
+idle time), the results stream with frames/s over the last minute, the DLQ size and the counters.
+Uses REDIS_URL and LPR_PREFIX.
+
+  --json            one JSON object (with --watch: one per line)
+  --watch           refresh until interrupted (Ctrl-C)
+  --interval N      seconds between refreshes with --watch (default 2)
+`;
+
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      json: { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
+      interval: { type: 'string', default: '2' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const intervalS = Number(values.interval);
+  if (!Number.isFinite(intervalS) || intervalS < 0.1) {
+    throw new PlatestreamError(
+      'BAD_REQUEST',
+      `--interval "${values.interval}" must be a number of seconds >= 0.1`,
+    );
+  }
+  const { redis, keys } = await openOperatorRedis(io.env);
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  if (values.watch) process.once('SIGINT', onSigint);
+  try {
+    do {
+      const stats = await collectStats(redis, keys);
+      if (values.json) io.stdout.write(`${JSON.stringify(stats)}\n`);
+      else io.stdout.write(`${values.watch ? '\x1b[2J\x1b[H' : ''}${formatStats(stats)}`);
+      if (values.watch) await delay(intervalS * 1000, stop.signal);
+    } while (values.watch && !stop.signal.aborted);
+  } finally {
+    process.off('SIGINT', onSigint);
+    await closeRedis(redis);
+  }
+  return 0;
 }

@@ -58,7 +58,9 @@ export function fieldMap(fields: readonly (Buffer | string)[]): Map<string, Buff
 export function decodeFrame(id: string, fields: readonly (Buffer | string)[]): FrameEntry {
   const m = fieldMap(fields);
   const bad = (field: string, what: string) =>
-    new PlatestreamError('FRAME_DECODE', `frame ${id}: field "${field}" ${what}`, { details: { frame: id, field } });
+    new PlatestreamError('FRAME_DECODE', `frame ${id}: field "${field}" ${what}`, {
+      details: { frame: id, field },
+    });
   const str = (f: string) => m.get(f)?.toString('utf8');
 
   const camera = str('camera');
@@ -84,7 +86,8 @@ export function decodeFrame(id: string, fields: readonly (Buffer | string)[]): F
 
   const seqRaw = str('seq');
   if (seqRaw !== undefined) {
-    if (!/^\d{1,16}$/.test(seqRaw)) throw bad('seq', `"${seqRaw.slice(0, 40)}" is not a non-negative integer`);
+    if (!/^\d{1,16}$/.test(seqRaw))
+      throw bad('seq', `"${seqRaw.slice(0, 40)}" is not a non-negative integer`);
     entry.seq = Number(seqRaw);
   }
   const metaRaw = str('meta');
@@ -95,7 +98,8 @@ export function decodeFrame(id: string, fields: readonly (Buffer | string)[]): F
     } catch {
       throw bad('meta', 'is not valid JSON');
     }
-    if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw bad('meta', 'is not a JSON object');
+    if (meta === null || typeof meta !== 'object' || Array.isArray(meta))
+      throw bad('meta', 'is not a JSON object');
     entry.meta = meta as Record<string, unknown>;
   }
   return entry;

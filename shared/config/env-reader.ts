@@ -42,7 +42,11 @@ export class EnvReader {
       return def;
     }
     const n = Number(v);
-    if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max) || !Number.isSafeInteger(n)) {
+    if (
+      (opts.min !== undefined && n < opts.min) ||
+      (opts.max !== undefined && n > opts.max) ||
+      !Number.isSafeInteger(n)
+    ) {
       this.problem(name, `${n} is out of range${rangeHint(opts)}`);
       return def;
     }

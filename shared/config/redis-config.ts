@@ -30,8 +30,14 @@ export function readRedisConfig(r: EnvReader): RedisConfig {
       pattern: PREFIX_RE,
       hint: '1-64 characters of A-Z a-z 0-9 _ . - (no ":" or braces; the project adds those)',
     }),
-    connectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', REDIS_DEFAULTS.connectTimeoutMs, { min: 50, max: 60_000 }),
-    commandTimeoutMs: r.int('REDIS_COMMAND_TIMEOUT_MS', REDIS_DEFAULTS.commandTimeoutMs, { min: 50, max: 60_000 }),
+    connectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', REDIS_DEFAULTS.connectTimeoutMs, {
+      min: 50,
+      max: 60_000,
+    }),
+    commandTimeoutMs: r.int('REDIS_COMMAND_TIMEOUT_MS', REDIS_DEFAULTS.commandTimeoutMs, {
+      min: 50,
+      max: 60_000,
+    }),
   });
 }
 

@@ -74,9 +74,13 @@ export function asRedisError(err: unknown, what: string): Error {
       msg,
     )
   ) {
-    return new PlatestreamError('REDIS_UNAVAILABLE', `Redis is unavailable while ${what}: ${msg}. Retry later.`, {
-      cause: err,
-    });
+    return new PlatestreamError(
+      'REDIS_UNAVAILABLE',
+      `Redis is unavailable while ${what}: ${msg}. Retry later.`,
+      {
+        cause: err,
+      },
+    );
   }
   return err instanceof Error ? err : new Error(msg);
 }

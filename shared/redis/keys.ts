@@ -60,6 +60,18 @@ export class StreamKeys {
   watchlistFill(plate: string): string {
     return `${this.prefix}:wl-fill:${plate}`;
   }
+  /** Watchlist generation number; every change through the CLI increments it (cached answers of an older one are stale). */
+  get watchlistVersion(): string {
+    return `${this.prefix}:wl-version`;
+  }
+  /** Pub/sub channel announcing a new watchlist generation (message = the new version). */
+  get watchlistChannel(): string {
+    return `${this.prefix}:wl-changed`;
+  }
+  /** Key prefix for BullMQ queues (the notifier's webhook jobs live under `<prefix>:bull:<queue>:*`). */
+  get queuePrefix(): string {
+    return `${this.prefix}:bull`;
+  }
   /** Alert de-duplication window marker per camera and plate. */
   alertWindow(camera: string, plate: string): string {
     return `${this.base}:alert-window:${camera}:${plate}`;
@@ -73,9 +85,17 @@ export class StreamKeys {
 /** Consumer group every worker joins on the frames stream. */
 export const WORKER_GROUP = 'workers';
 
+/** Consumer group the alert notifier joins on the alerts stream. */
+export const NOTIFIER_GROUP = 'notifier';
+
+/** BullMQ queue (under StreamKeys.queuePrefix) holding one webhook delivery job per alert. */
+export const WEBHOOK_QUEUE = 'webhooks';
+
 /** Counter fields in the counters hash. */
 export const COUNTER = {
   droppedOldest: 'dropped:drop-oldest',
   staleCompletions: 'stale-completions',
   deadLettered: 'dead-lettered',
+  /** Entries taken over from idle consumers by the workers' XAUTOCLAIM. */
+  reclaimed: 'reclaimed',
 } as const;

@@ -45,7 +45,12 @@ export function defineScripts(redis: Redis): void {
 type ScriptArg = string | number | Buffer;
 
 /** Calls a script defined by `defineScripts`. */
-export function runScript<T = unknown>(redis: Redis, name: string, keys: string[], args: ScriptArg[]): Promise<T> {
+export function runScript<T = unknown>(
+  redis: Redis,
+  name: string,
+  keys: string[],
+  args: ScriptArg[],
+): Promise<T> {
   defineScripts(redis);
   const fn = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<T>>)[name];
   if (typeof fn !== 'function') throw new Error(`Lua script "${name}" is not defined in ${LUA_DIR}`);

@@ -32,7 +32,13 @@ describe('config', () => {
 
   it('parses TLS, ACL user, password and db index', () => {
     const o = redisOptionsFromUrl('rediss://alice:s%40cret@cache.example:6380/2');
-    expect(o).toMatchObject({ host: 'cache.example', port: 6380, db: 2, username: 'alice', password: 's@cret' });
+    expect(o).toMatchObject({
+      host: 'cache.example',
+      port: 6380,
+      db: 2,
+      username: 'alice',
+      password: 's@cret',
+    });
     expect(o.tls).toBeDefined();
     const p = redisOptionsFromUrl('redis://127.0.0.1:6379');
     expect(p.tls).toBeUndefined();

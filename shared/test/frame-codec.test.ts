@@ -3,16 +3,31 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeFrame } from '../codec/frame-codec.ts';
 import { isPlatestreamError } from '../errors.ts';
 
-const asBuffers = (fields: (string | Buffer)[]) => fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(f)));
+const asBuffers = (fields: (string | Buffer)[]) =>
+  fields.map((f) => (Buffer.isBuffer(f) ? f : Buffer.from(f)));
 
 describe('frame codec', () => {
   it('round-trips binary images untouched', () => {
     const img = randomBytes(4096);
-    const enc = encodeFrame({ camera: 'gate-1', ts: 1700000000123, mime: 'image/jpeg', img, seq: 7, meta: { lane: 2 } });
+    const enc = encodeFrame({
+      camera: 'gate-1',
+      ts: 1700000000123,
+      mime: 'image/jpeg',
+      img,
+      seq: 7,
+      meta: { lane: 2 },
+    });
     expect(enc[enc.indexOf('img') + 1]).toBe(img);
     const dec = decodeFrame('1-0', asBuffers(enc));
     expect(dec.img.equals(img)).toBe(true);
-    expect(dec).toMatchObject({ id: '1-0', camera: 'gate-1', ts: 1700000000123, mime: 'image/jpeg', seq: 7, meta: { lane: 2 } });
+    expect(dec).toMatchObject({
+      id: '1-0',
+      camera: 'gate-1',
+      ts: 1700000000123,
+      mime: 'image/jpeg',
+      seq: 7,
+      meta: { lane: 2 },
+    });
   });
 
   it.each([

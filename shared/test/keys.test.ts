@@ -4,7 +4,12 @@ import { StreamKeys } from '../redis/keys.ts';
 describe('StreamKeys', () => {
   it('builds the contract names', () => {
     const k = new StreamKeys();
-    expect([k.frames, k.results, k.dlq, k.alerts]).toEqual(['lpr:frames', 'lpr:results', 'lpr:dlq', 'lpr:alerts']);
+    expect([k.frames, k.results, k.dlq, k.alerts]).toEqual([
+      'lpr:frames',
+      'lpr:results',
+      'lpr:dlq',
+      'lpr:alerts',
+    ]);
   });
   it('hash-tags partitions so a frame and its result share a slot', () => {
     const k = new StreamKeys('lpr', '3');

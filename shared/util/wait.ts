@@ -15,7 +15,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const why = lastErr instanceof Error ? ` (last error: ${lastErr.message})` : '';
-      throw new Error(`timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'condition'}${why}`);
+      throw new Error(
+        `timed out after ${opts.timeoutMs ?? 10_000} ms waiting for ${opts.what ?? 'condition'}${why}`,
+      );
     }
     await delay(interval);
   }

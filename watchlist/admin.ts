@@ -1,0 +1,57 @@
+import type { Redis } from 'ioredis';
+import type { StreamKeys } from '../shared/redis/keys.ts';
+import type { EntryInput, WatchlistEntry } from './entry.ts';
+import type { WatchlistStore } from './store.ts';
+
+/**
+ * Tells every lookup that the watchlist changed: bumps the generation (older cached answers are ignored),
+ * deletes the cached answers of the changed plates, and publishes the new generation so every process
+ * clears its in-process cache. Returns the new generation.
+ */
+export async function announceWatchlistChange(
+  redis: Redis,
+  keys: StreamKeys,
+  plates: string[],
+): Promise<number> {
+  const tx = redis.multi().incr(keys.watchlistVersion);
+  for (let i = 0; i < plates.length; i += 1000) {
+    tx.unlink(...plates.slice(i, i + 1000).map((p) => keys.watchlistCache(p)));
+  }
+  const replies = await tx.exec();
+  const err = replies?.find(([e]) => e)?.[0];
+  if (err) throw err;
+  const v = Number(replies?.[0]?.[1]);
+  await redis.publish(keys.watchlistChannel, String(v));
+  return v;
+}
+
+/** Writes through the store and invalidates caches right after each commit (what the CLI uses). */
+export class WatchlistAdmin {
+  constructor(
+    readonly store: WatchlistStore,
+    private readonly redis: Redis | undefined,
+    private readonly keys: StreamKeys,
+  ) {}
+
+  private async announce(plates: string[]): Promise<void> {
+    if (this.redis && plates.length) await announceWatchlistChange(this.redis, this.keys, plates);
+  }
+
+  async add(input: EntryInput): Promise<{ entry: WatchlistEntry; created: boolean }> {
+    const { entries, inserted } = await this.store.upsert([input]);
+    await this.announce([input.plate]);
+    return { entry: entries[0]!, created: inserted === 1 };
+  }
+
+  async remove(plates: string[]): Promise<string[]> {
+    const removed = await this.store.remove(plates);
+    await this.announce(removed);
+    return removed;
+  }
+
+  async importAll(inputs: EntryInput[]): Promise<{ inserted: number; updated: number }> {
+    const r = await this.store.importAll(inputs);
+    await this.announce(inputs.map((i) => i.plate));
+    return r;
+  }
+}

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Redis } from 'ioredis';
+import { PlatestreamError } from '../shared/errors.ts';
+import { closeRedis } from '../shared/redis/connection.ts';
+import { StreamKeys } from '../shared/redis/keys.ts';
+import { WatchlistAdmin } from './admin.ts';
+import { cliPool, cliRedis, readCliConfig, usageError } from './cli-context.ts';
+import { readWatchlistCsv } from './csv.ts';
+import { asDatabaseError } from './db.ts';
+import { parseEntryOrThrow, type WatchlistEntry } from './entry.ts';
+import { assertMigrated } from './migrate.ts';
+import { normalizePlate } from './plate.ts';
+import { WatchlistStore } from './store.ts';
+
+const USAGE = `usage:
+  platestream watchlist add <plate> --label <why> [--expires <ISO date>] [--webhook <url>]
+  platestream watchlist remove <plate>...
+  platestream watchlist list [--all] [--prefix <plate prefix>] [--limit <n>] [--json]
+  platestream watchlist import <file.csv> [--dry-run]
+
+add replaces an existing entry for the same plate. import reads a CSV with a header naming the columns
+plate,label[,expires][,webhook]; every bad row is reported with its line number and nothing is imported
+unless all rows are valid. Changes invalidate cached lookups at once (Redis must be reachable).
+--all lists expired entries too.
+
+Environment: DATABASE_URL (required), REDIS_URL, LPR_PREFIX`;
+
+export const summary = 'manage the watchlist: add, remove, list, import <csv>';
+
+export async function run(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      label: { type: 'string' },
+      reason: { type: 'string' },
+      expires: { type: 'string' },
+      webhook: { type: 'string' },
+      all: { type: 'boolean' },
+      prefix: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+    },
+  });
+  const [sub, ...args] = positionals;
+  if (values.help || !sub || !['add', 'remove', 'list', 'import'].includes(sub)) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+
+  // Validate arguments before connecting anywhere.
+  let csv: ReturnType<typeof readWatchlistCsv> | undefined;
+  if (sub === 'add' && args.length !== 1)
+    throw usageError('add takes exactly one plate; see "platestream watchlist --help"');
+  if (sub === 'remove' && args.length === 0) throw usageError('remove needs at least one plate');
+  if (sub === 'import') {
+    if (args.length !== 1) throw usageError('import takes exactly one CSV file');
+    let text: string;
+    try {
+      text = readFileSync(args[0]!, 'utf8');
+    } catch (err) {
+      throw usageError(`cannot read ${args[0]}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    csv = readWatchlistCsv(text);
+    if (csv.errors.length) {
+      throw new PlatestreamError(
+        'WATCHLIST_INVALID',
+        `${args[0]}: ${csv.errors.length} bad row${csv.errors.length > 1 ? 's' : ''}; nothing imported:\n${csv.errors.map((e) => `  ${e}`).join('\n')}`,
+        { details: { errors: csv.errors } },
+      );
+    }
+    if (values['dry-run']) {
+      out(`${args[0]}: ${csv.entries.length} valid rows (dry run: nothing imported)`);
+      return 0;
+    }
+  }
+  const input =
+    sub === 'add'
+      ? parseEntryOrThrow({
+          plate: args[0]!,
+          label: values.label ?? values.reason,
+          expires: values.expires,
+          webhook: values.webhook,
+        })
+      : undefined;
+  let limit = 1000;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw usageError(`--limit "${values.limit}" must be a positive integer`);
+  }
+
+  const config = readCliConfig();
+  const pool = cliPool(config.databaseUrl);
+  let redis: Redis | undefined;
+  try {
+    await assertMigrated(pool).catch((err: unknown) => {
+      throw asDatabaseError(err, 'checking the schema', config.databaseUrl);
+    });
+    const store = new WatchlistStore(pool);
+    if (sub === 'list') {
+      const entries = await store.list({
+        limit,
+        includeExpired: values.all ?? false,
+        plate: values.prefix ? normalizePlate(values.prefix) : undefined,
+      });
+      if (values.json) out(JSON.stringify(entries, null, 2));
+      else printTable(entries, out);
+      return 0;
+    }
+    redis = await cliRedis(config.redis);
+    const admin = new WatchlistAdmin(store, redis, new StreamKeys(config.redis.prefix));
+    if (sub === 'add') {
+      const { entry, created } = await admin.add(input!);
+      out(`${created ? 'added' : 'updated'} ${entry.plate} (id ${entry.id})`);
+      return 0;
+    }
+    if (sub === 'remove') {
+      const plates = args.map(normalizePlate);
+      const removed = await admin.remove(plates);
+      for (const p of plates) out(removed.includes(p) ? `removed ${p}` : `not on the watchlist: ${p}`);
+      return removed.length === plates.length ? 0 : 1;
+    }
+    const r = await admin.importAll(csv!.entries);
+    out(`imported ${args[0]}: ${r.inserted} added, ${r.updated} updated`);
+    return 0;
+  } catch (err) {
+    throw asDatabaseError(err, `running "watchlist ${sub}"`, config.databaseUrl);
+  } finally {
+    if (redis) await closeRedis(redis);
+    await pool.end().catch(() => {});
+  }
+}
+
+function printTable(entries: WatchlistEntry[], out: (s: string) => void): void {
+  if (entries.length === 0) {
+    out('(no entries)');
+    return;
+  }
+  out(['ID'.padEnd(6), 'PLATE'.padEnd(12), 'EXPIRES'.padEnd(24), 'WEBHOOK'.padEnd(8), 'LABEL'].join(' '));
+  for (const e of entries) {
+    out(
+      [
+        e.id.padEnd(6),
+        e.plate.padEnd(12),
+        (e.expiresAt ?? '-').padEnd(24),
+        (e.webhook ? 'yes' : '-').padEnd(8),
+        e.label,
+      ].join(' '),
+    );
+  }
+}

@@ -1,0 +1,235 @@
+import { type Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RedisConfig } from '../../shared/config/redis-config.ts';
+import { runAll } from '../../shared/lifecycle.ts';
+import type { Logger } from '../../shared/logger.ts';
+import { closeRedis, createRedis } from '../../shared/redis/connection.ts';
+import { NOTIFIER_GROUP, StreamKeys, WEBHOOK_QUEUE } from '../../shared/redis/keys.ts';
+import { delay, withTimeout } from '../../shared/util/wait.ts';
+import { decodeAlert } from '../alert.ts';
+import { RateLimitedWarning } from '../metrics.ts';
+import { attemptsFor, backoffDelay } from './backoff.ts';
+import type { NotifierConfig } from './config.ts';
+import { type AlertJobData, deliverAlert } from './deliver.ts';
+
+const BACKOFF_TYPE = 'platestream-jitter';
+
+type StreamEntry = [id: string, fields: string[] | null];
+
+export interface NotifierStats {
+  /** Alerts handed to BullMQ and acknowledged in the stream. */
+  handedOver: number;
+  /** Successful POSTs. */
+  delivered: number;
+  /** Failed POST attempts (each retried until the retry span is over). */
+  failedAttempts: number;
+}
+
+/** The BullMQ queue of webhook jobs, for the notifier and `platestream alerts`. */
+export function webhookQueue(connection: Redis, keys: StreamKeys): Queue<AlertJobData> {
+  return new Queue<AlertJobData>(WEBHOOK_QUEUE, { connection, prefix: keys.queuePrefix });
+}
+
+/**
+ * Moves alerts from the alerts stream into BullMQ and delivers them.
+ *
+ * Hand-over: read with XREADGROUP in the `notifier` group → `addBulk` with jobId = alert stream id →
+ * XACK. A crash between the add and the XACK leaves the entry pending; it is read again (own pending
+ * entries at start, others' after claimIdleMs via XAUTOCLAIM) and re-added under the same job id, which
+ * BullMQ ignores — so no alert is lost and none is queued twice.
+ *
+ * Delivery: a BullMQ worker POSTs each alert (see deliverAlert) with exponential backoff and jitter for
+ * retryForMs; jobs that run out of attempts stay in the failed set for `platestream alerts list|retry`.
+ * A job that was active in a killed notifier is retried by any notifier after lockMs.
+ */
+export class Notifier {
+  readonly stats: NotifierStats = { handedOver: 0, delivered: 0, failedAttempts: 0 };
+  private readonly keys: StreamKeys;
+  private readonly reader: Redis;
+  private readonly client: Redis;
+  private readonly queue: Queue<AlertJobData>;
+  private worker: Worker<AlertJobData> | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private closing: Promise<void> | undefined;
+  private readonly attempts: number;
+  private readonly warning: RateLimitedWarning;
+
+  constructor(
+    redisConfig: RedisConfig,
+    private readonly config: NotifierConfig,
+    private readonly logger: Logger,
+  ) {
+    this.keys = new StreamKeys(redisConfig.prefix);
+    this.reader = createRedis(redisConfig, 'blocking', { name: 'notifier-read', logger });
+    this.client = createRedis(redisConfig, 'consumer', { name: 'notifier', logger });
+    this.queue = webhookQueue(this.client, this.keys);
+    this.queue.on('error', (err) => this.warning.warn({ err }, 'webhook queue error'));
+    this.attempts = attemptsFor(config.retryForMs, config.backoffBaseMs, config.backoffMaxMs);
+    this.warning = new RateLimitedWarning(5000, (obj, msg) => logger.warn(obj, msg));
+  }
+
+  /** Attempts per alert derived from the retry span and the backoff settings. */
+  get attemptsPerAlert(): number {
+    return this.attempts;
+  }
+
+  async start(): Promise<void> {
+    await this.ensureGroup();
+    const c = this.config;
+    this.worker = new Worker<AlertJobData>(
+      WEBHOOK_QUEUE,
+      async (job: Job<AlertJobData>) => {
+        const status = await deliverAlert(job.data, c);
+        this.stats.delivered++;
+        return { status };
+      },
+      {
+        connection: this.client,
+        prefix: this.keys.queuePrefix,
+        concurrency: c.concurrency,
+        lockDuration: c.lockMs,
+        stalledInterval: c.lockMs,
+        // A notifier killed while posting must never turn the alert into a failure.
+        maxStalledCount: 1_000_000,
+        settings: {
+          backoffStrategy: (attemptsMade: number) =>
+            backoffDelay(attemptsMade, c.backoffBaseMs, c.backoffMaxMs),
+        },
+      },
+    );
+    this.worker.on('failed', (job, err) => {
+      this.stats.failedAttempts++;
+      const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+      if (final)
+        this.logger.error({ err, alert: job?.id }, 'alert delivery given up; kept in the failed set');
+      else
+        this.warning.warn(
+          { err: { message: err.message }, alert: job?.id, attempt: job?.attemptsMade },
+          'alert delivery failed; retrying',
+        );
+    });
+    this.worker.on('error', (err) => this.warning.warn({ err }, 'webhook worker error'));
+    this.loop = this.readLoop();
+    this.logger.info(
+      { consumer: c.consumer, attempts: this.attempts, retryForMs: c.retryForMs },
+      'notifier started: alerts stream → webhook jobs',
+    );
+  }
+
+  private async ensureGroup(): Promise<void> {
+    try {
+      await this.client.xgroup('CREATE', this.keys.alerts, NOTIFIER_GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
+    }
+  }
+
+  /** Never throws: logs, waits a little and goes on. */
+  private async readLoop(): Promise<void> {
+    const c = this.config;
+    let ownPending = true; // first drain what this consumer read before a restart
+    let nextClaim = 0;
+    let pause = 100;
+    while (!this.stopping) {
+      try {
+        if (Date.now() >= nextClaim) {
+          await this.claimStale();
+          nextClaim = Date.now() + Math.max(100, Math.floor(c.claimIdleMs / 2));
+        }
+        const reply = (await withTimeout(
+          this.reader.xreadgroup(
+            'GROUP',
+            NOTIFIER_GROUP,
+            c.consumer,
+            'COUNT',
+            100,
+            'BLOCK',
+            ownPending ? 1 : c.blockMs,
+            'STREAMS',
+            this.keys.alerts,
+            ownPending ? '0' : '>',
+          ),
+          c.blockMs + 5000,
+          'XREADGROUP on the alerts stream',
+        )) as Array<[string, StreamEntry[]]> | null;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (ownPending && entries.length === 0) ownPending = false;
+        await this.handOver(entries);
+        pause = 100;
+      } catch (err) {
+        if (this.stopping) break;
+        const msg = err instanceof Error ? err.message : String(err);
+        if (msg.includes('NOGROUP')) await this.ensureGroup().catch(() => {});
+        if (msg.includes('did not finish within')) this.reader.disconnect(true); // watchdog: hung read
+        this.warning.warn({ err }, 'reading the alerts stream failed; retrying');
+        await delay(pause);
+        pause = Math.min(pause * 2, 5000);
+      }
+    }
+  }
+
+  /** Claims entries that a dead notifier read but never acknowledged. */
+  private async claimStale(): Promise<void> {
+    let cursor = '0-0';
+    for (let round = 0; round < 100; round++) {
+      const [next, entries] = (await this.client.xautoclaim(
+        this.keys.alerts,
+        NOTIFIER_GROUP,
+        this.config.consumer,
+        this.config.claimIdleMs,
+        cursor,
+        'COUNT',
+        100,
+      )) as [string, StreamEntry[], ...unknown[]];
+      await this.handOver(entries);
+      if (next === '0-0') return;
+      cursor = next;
+    }
+  }
+
+  private async handOver(entries: StreamEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const jobs: Array<{ name: string; data: AlertJobData; opts: object }> = [];
+    for (const [id, fields] of entries) {
+      if (!fields) continue; // trimmed away while pending: nothing left to deliver
+      try {
+        jobs.push({
+          name: 'alert',
+          data: { id, alert: decodeAlert(id, fields) },
+          opts: {
+            jobId: id,
+            attempts: this.attempts,
+            backoff: { type: BACKOFF_TYPE },
+            removeOnComplete: { age: Math.ceil(this.config.keepCompletedMs / 1000) },
+            removeOnFail: false,
+          },
+        });
+      } catch (err) {
+        this.logger.error({ err, alert: id }, 'malformed alert entry acknowledged without delivery');
+      }
+    }
+    if (jobs.length) await this.queue.addBulk(jobs);
+    await this.client.xack(this.keys.alerts, NOTIFIER_GROUP, ...entries.map(([id]) => id));
+    this.stats.handedOver += jobs.length;
+  }
+
+  /** Idempotent: stops reading, lets in-flight POSTs finish, closes every connection. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopping = true;
+      this.reader.disconnect(false);
+      await runAll(
+        [
+          ['read loop', () => this.loop],
+          ['worker', () => this.worker?.close()],
+          ['queue', () => this.queue.close()],
+          ['client', () => closeRedis(this.client)],
+          ['reader', () => closeRedis(this.reader)],
+        ],
+        this.logger,
+      );
+    })();
+    return this.closing;
+  }
+}

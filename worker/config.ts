@@ -1,0 +1,152 @@
+import { hostname } from 'node:os';
+import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
+import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+
+export type ResultRetention = 'maxlen' | 'minid';
+
+export interface WorkerOptions {
+  /** Which recogniser to run: onnx (default), noop (benchmarks), test (test suites only). */
+  recognizer: string;
+  /** Consumer name in the `workers` group; unique per process. Default `<hostname>-<pid>`. */
+  consumer: string;
+  /** Frames processed at the same time by this process. */
+  concurrency: number;
+  /** Most entries asked for per XREADGROUP (never more than free slots). */
+  readCount: number;
+  /** XREADGROUP BLOCK (ms); finite so the loop can notice shutdown and stuck connections. */
+  blockMs: number;
+  /** A read that outlives blockMs + this margin is considered stuck: its connection is replaced. */
+  watchdogMarginMs: number;
+  /** Deadline for recognising one frame; past it the attempt counts as a transient failure. */
+  processingTimeoutMs: number;
+  /** Entries idle (delivered, not acknowledged) longer than this are reclaimed from their consumer. */
+  claimIdleMs: number;
+  /** How often this worker looks for entries to reclaim. */
+  claimIntervalMs: number;
+  /** Deliveries after which a frame goes to the DLQ instead of being retried. */
+  maxDeliveries: number;
+  /** Result stream retention: `maxlen` (keep about resultsMaxLen) or `minid` (keep resultsRetentionMs). */
+  resultRetention: ResultRetention;
+  resultsMaxLen: number;
+  resultsRetentionMs: number;
+  /** Approximate cap of the DLQ stream (0 = unbounded). */
+  dlqMaxLen: number;
+  /** Approximate cap of the alerts stream. */
+  alertsMaxLen: number;
+  /** How often housekeeping (trim, idle consumer cleanup) runs on the elected worker. */
+  housekeepingIntervalMs: number;
+  /** Housekeeping lease length. */
+  lockTtlMs: number;
+  /** Consumers idle longer than this with no pending entries are removed from the group. */
+  consumerIdleMs: number;
+  /** Port of the /metrics, /healthz, /readyz listener; 0 = disabled. */
+  httpPort: number;
+  httpHost: string;
+  /** Hard limit for a graceful shutdown (SIGTERM). */
+  shutdownTimeoutMs: number;
+}
+
+export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
+  recognizer: 'onnx',
+  concurrency: 4,
+  readCount: 16,
+  blockMs: 2000,
+  watchdogMarginMs: 3000,
+  processingTimeoutMs: 10_000,
+  claimIdleMs: 30_000,
+  claimIntervalMs: 5000,
+  maxDeliveries: 5,
+  resultRetention: 'maxlen',
+  resultsMaxLen: 1_000_000,
+  resultsRetentionMs: 24 * 3600_000,
+  dlqMaxLen: 100_000,
+  alertsMaxLen: 100_000,
+  housekeepingIntervalMs: 5000,
+  lockTtlMs: 15_000,
+  consumerIdleMs: 3600_000,
+  httpPort: 9464,
+  httpHost: '0.0.0.0',
+  shutdownTimeoutMs: 30_000,
+};
+
+/** Smallest ratio claimIdleMs / processingTimeoutMs accepted: a live worker's frame must never be reclaimed. */
+export const CLAIM_IDLE_FACTOR = 2;
+
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}`;
+}
+
+export interface WorkerConfig {
+  redis: RedisConfig;
+  worker: WorkerOptions;
+}
+
+export function readWorkerConfig(r: EnvReader): Readonly<WorkerConfig> {
+  const d = WORKER_DEFAULTS;
+  const worker: WorkerOptions = {
+    recognizer: r.string('LPR_RECOGNIZER', d.recognizer, {
+      pattern: /^[a-z][a-z0-9-]{0,31}$/,
+      hint: 'onnx, noop or test',
+    }),
+    consumer: r.string('WORKER_CONSUMER', defaultConsumerName(), {
+      pattern: /^[A-Za-z0-9_.:-]{1,128}$/,
+      hint: '1-128 characters of A-Z a-z 0-9 _ . : -',
+    }),
+    concurrency: r.int('WORKER_CONCURRENCY', d.concurrency, { min: 1, max: 1024 }),
+    readCount: r.int('WORKER_READ_COUNT', d.readCount, { min: 1, max: 10_000 }),
+    blockMs: r.int('WORKER_BLOCK_MS', d.blockMs, { min: 10, max: 60_000 }),
+    watchdogMarginMs: r.int('WORKER_WATCHDOG_MARGIN_MS', d.watchdogMarginMs, { min: 100, max: 120_000 }),
+    processingTimeoutMs: r.int('WORKER_PROCESSING_TIMEOUT_MS', d.processingTimeoutMs, {
+      min: 10,
+      max: 3600_000,
+    }),
+    claimIdleMs: r.int('WORKER_CLAIM_IDLE_MS', d.claimIdleMs, { min: 20, max: 24 * 3600_000 }),
+    claimIntervalMs: r.int('WORKER_CLAIM_INTERVAL_MS', d.claimIntervalMs, { min: 10, max: 3600_000 }),
+    maxDeliveries: r.int('WORKER_MAX_DELIVERIES', d.maxDeliveries, { min: 1, max: 1000 }),
+    resultRetention: r.oneOf('RESULTS_RETENTION', d.resultRetention, ['maxlen', 'minid']),
+    resultsMaxLen: r.int('RESULTS_MAXLEN', d.resultsMaxLen, { min: 1 }),
+    resultsRetentionMs: r.int('RESULTS_RETENTION_MS', d.resultsRetentionMs, { min: 1000 }),
+    dlqMaxLen: r.int('DLQ_MAXLEN', d.dlqMaxLen, { min: 0 }),
+    alertsMaxLen: r.int('ALERTS_MAXLEN', d.alertsMaxLen, { min: 1 }),
+    housekeepingIntervalMs: r.int('WORKER_HOUSEKEEPING_INTERVAL_MS', d.housekeepingIntervalMs, {
+      min: 10,
+      max: 3600_000,
+    }),
+    lockTtlMs: r.int('WORKER_LOCK_TTL_MS', d.lockTtlMs, { min: 100, max: 3600_000 }),
+    consumerIdleMs: r.int('WORKER_CONSUMER_IDLE_MS', d.consumerIdleMs, { min: 1000 }),
+    httpPort: r.int('WORKER_HTTP_PORT', d.httpPort, { min: 0, max: 65_535 }),
+    httpHost: r.string('WORKER_HTTP_HOST', d.httpHost),
+    shutdownTimeoutMs: r.int('WORKER_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 3600_000 }),
+  };
+  for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
+  const redis = readRedisConfig(r);
+  r.finish();
+  return deepFreeze({ redis, worker });
+}
+
+/** Cross-field rules; returned as (variable, message) so env and programmatic callers report the same way. */
+export function checkWorkerOptions(o: WorkerOptions): { name: string; message: string }[] {
+  const out: { name: string; message: string }[] = [];
+  if (o.claimIdleMs < CLAIM_IDLE_FACTOR * o.processingTimeoutMs) {
+    out.push({
+      name: 'WORKER_CLAIM_IDLE_MS',
+      message:
+        `${o.claimIdleMs} ms is not comfortably above WORKER_PROCESSING_TIMEOUT_MS (${o.processingTimeoutMs} ms): ` +
+        `frames still being processed would be reclaimed by other workers. Use at least ` +
+        `${CLAIM_IDLE_FACTOR * o.processingTimeoutMs} ms (${CLAIM_IDLE_FACTOR} x the processing timeout)`,
+    });
+  }
+  if (o.lockTtlMs < 2 * o.housekeepingIntervalMs) {
+    out.push({
+      name: 'WORKER_LOCK_TTL_MS',
+      message: `${o.lockTtlMs} ms must be at least twice WORKER_HOUSEKEEPING_INTERVAL_MS (${o.housekeepingIntervalMs} ms) so the leader renews it in time`,
+    });
+  }
+  if (o.shutdownTimeoutMs <= o.processingTimeoutMs) {
+    out.push({
+      name: 'WORKER_SHUTDOWN_TIMEOUT_MS',
+      message: `${o.shutdownTimeoutMs} ms must be above WORKER_PROCESSING_TIMEOUT_MS (${o.processingTimeoutMs} ms) so in-flight frames can finish`,
+    });
+  }
+  return out;
+}

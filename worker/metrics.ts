@@ -1,0 +1,106 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const E2E_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/** Prometheus metrics of one worker; each Worker gets its own registry (tests run several per process). */
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly processed: Counter<'outcome'>;
+  readonly deadLettered: Counter<'stage'>;
+  readonly staleCompletions: Counter;
+  readonly retries: Counter<'stage'>;
+  readonly reclaimed: Counter;
+  readonly reclaimDeleted: Counter;
+  readonly watchdogResets: Counter;
+  readonly trimmed: Counter;
+  readonly consumersRemoved: Counter;
+  readonly alerts: Counter<'outcome'>;
+  readonly stageSeconds: Histogram<'stage'>;
+  readonly endToEndSeconds: Histogram;
+  readonly inFlight: Gauge;
+  readonly leader: Gauge;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.processed = new Counter({
+      name: 'platestream_worker_frames_processed_total',
+      help: 'Frames completed with a result written (outcome: plate or noplate)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: 'platestream_worker_dead_lettered_total',
+      help: 'Frames moved to the DLQ, by stage (decode, inference, reclaim)',
+      labelNames: ['stage'],
+      registers,
+    });
+    this.staleCompletions = new Counter({
+      name: 'platestream_worker_stale_completions_total',
+      help: 'Completions that wrote nothing because the frame had been reclaimed and finished elsewhere',
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'platestream_worker_transient_failures_total',
+      help: 'Transient failures left pending for a retry after claimIdleMs',
+      labelNames: ['stage'],
+      registers,
+    });
+    this.reclaimed = new Counter({
+      name: 'platestream_worker_reclaimed_total',
+      help: 'Entries reclaimed from idle consumers (XAUTOCLAIM)',
+      registers,
+    });
+    this.reclaimDeleted = new Counter({
+      name: 'platestream_worker_reclaim_deleted_total',
+      help: 'Pending entries that no longer existed in the stream when reclaimed (trimmed or deleted)',
+      registers,
+    });
+    this.watchdogResets = new Counter({
+      name: 'platestream_worker_read_watchdog_resets_total',
+      help: 'Blocking reads that outlived BLOCK + margin and had their connection replaced',
+      registers,
+    });
+    this.trimmed = new Counter({
+      name: 'platestream_worker_frames_trimmed_total',
+      help: 'Acknowledged frames trimmed from the frames stream by housekeeping',
+      registers,
+    });
+    this.consumersRemoved = new Counter({
+      name: 'platestream_worker_consumers_removed_total',
+      help: 'Idle consumers with no pending entries removed from the group',
+      registers,
+    });
+    this.alerts = new Counter({
+      name: 'platestream_worker_alerts_total',
+      help: 'Watchlist alerts passed to the completion script (outcome: sent or suppressed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.stageSeconds = new Histogram({
+      name: 'platestream_worker_stage_seconds',
+      help: 'Time per frame and stage (queue = entry id time to start, decode, inference, complete, total)',
+      labelNames: ['stage'],
+      buckets: STAGE_BUCKETS,
+      registers,
+    });
+    this.endToEndSeconds = new Histogram({
+      name: 'platestream_worker_end_to_end_seconds',
+      help: 'From the frame entering the stream (entry id time) to its result being written',
+      buckets: E2E_BUCKETS,
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: 'platestream_worker_in_flight',
+      help: 'Frames being processed now',
+      registers,
+    });
+    this.leader = new Gauge({
+      name: 'platestream_worker_housekeeping_leader',
+      help: '1 while this worker holds the housekeeping lease',
+      registers,
+    });
+    if (opts.defaultMetrics)
+      collectDefaultMetrics({ register: this.registry, prefix: 'platestream_worker_' });
+  }
+}

@@ -1,0 +1,161 @@
+import type { Redis } from 'ioredis';
+import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+
+export interface GroupStats {
+  name: string;
+  consumers: number;
+  pending: number;
+  /** Entries not yet delivered to the group (Redis 7 `lag`; null when Redis cannot tell). */
+  lag: number | null;
+  lastDeliveredId: string;
+}
+
+export interface ConsumerStats {
+  name: string;
+  pending: number;
+  idleMs: number;
+}
+
+export interface PipelineStats {
+  at: string;
+  prefix: string;
+  frames: { length: number; memoryBytes: number | null; firstId: string | null; lastId: string | null };
+  groups: GroupStats[];
+  /** Consumers of the `workers` group. */
+  consumers: ConsumerStats[];
+  results: { length: number; memoryBytes: number | null; lastMinute: number; framesPerSecond: number };
+  dlq: { length: number };
+  counters: Record<string, number>;
+}
+
+/** How many result ids the frames/s estimate reads at most (a cap for very busy pipelines). */
+const RATE_SCAN_CAP = 500_000;
+
+/** Turns a flat [k, v, k, v] reply into an object. */
+export function pairs(reply: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!Array.isArray(reply)) return out;
+  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
+  return out;
+}
+
+function num(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+async function memoryUsage(redis: Redis, key: string): Promise<number | null> {
+  try {
+    return num(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '5'));
+  } catch {
+    return null;
+  }
+}
+
+/** Counts result entries written in the last `windowMs` (by entry id time, on the server's clock). */
+export async function countRecentResults(redis: Redis, key: string, windowMs = 60_000): Promise<number> {
+  const [sec, usec] = (await redis.time()) as [number | string, number | string];
+  const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+  let start = `${nowMs - windowMs}-0`;
+  let count = 0;
+  while (count < RATE_SCAN_CAP) {
+    const rows = (await redis.xrange(key, start, '+', 'COUNT', 2000)) as [string, string[]][];
+    count += rows.length;
+    if (rows.length < 2000) break;
+    start = `(${rows[rows.length - 1]![0]}`;
+  }
+  return count;
+}
+
+export async function collectStats(redis: Redis, keys: StreamKeys): Promise<PipelineStats> {
+  const framesExists = (await redis.exists(keys.frames)) === 1;
+  const frameInfo = framesExists ? pairs(await redis.xinfo('STREAM', keys.frames)) : {};
+  const first = frameInfo['first-entry'] as [string, unknown] | null | undefined;
+  const last = frameInfo['last-entry'] as [string, unknown] | null | undefined;
+  const groups: GroupStats[] = framesExists
+    ? ((await redis.xinfo('GROUPS', keys.frames)) as unknown[]).map((g) => {
+        const p = pairs(g);
+        return {
+          name: String(p.name),
+          consumers: Number(p.consumers),
+          pending: Number(p.pending),
+          lag: num(p.lag),
+          lastDeliveredId: String(p['last-delivered-id']),
+        };
+      })
+    : [];
+  const consumers: ConsumerStats[] = groups.some((g) => g.name === WORKER_GROUP)
+    ? ((await redis.xinfo('CONSUMERS', keys.frames, WORKER_GROUP)) as unknown[]).map((c) => {
+        const p = pairs(c);
+        return { name: String(p.name), pending: Number(p.pending), idleMs: Number(p.idle) };
+      })
+    : [];
+  const lastMinute = await countRecentResults(redis, keys.results);
+  const counters: Record<string, number> = {};
+  for (const [k, v] of Object.entries(await redis.hgetall(keys.counters))) counters[k] = Number(v);
+  return {
+    at: new Date().toISOString(),
+    prefix: keys.prefix,
+    frames: {
+      length: framesExists ? Number(frameInfo.length) : 0,
+      memoryBytes: framesExists ? await memoryUsage(redis, keys.frames) : 0,
+      firstId: first ? String(first[0]) : null,
+      lastId: last ? String(last[0]) : null,
+    },
+    groups,
+    consumers,
+    results: {
+      length: await redis.xlen(keys.results),
+      memoryBytes: await memoryUsage(redis, keys.results),
+      lastMinute,
+      framesPerSecond: Math.round((lastMinute / 60) * 100) / 100,
+    },
+    dlq: { length: await redis.xlen(keys.dlq) },
+    counters,
+  };
+}
+
+function bytes(n: number | null): string {
+  if (n === null) return '?';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3600_000).toFixed(1)} h`;
+}
+
+export function formatStats(s: PipelineStats): string {
+  const lines = [
+    `platestream stats  prefix=${s.prefix}  at ${s.at}`,
+    '',
+    `frames    ${s.frames.length} entries, ${bytes(s.frames.memoryBytes)}`,
+    `results   ${s.results.length} entries, ${bytes(s.results.memoryBytes)}; last minute ${s.results.lastMinute} (${s.results.framesPerSecond} frames/s)`,
+    `dlq       ${s.dlq.length} entries`,
+    '',
+    'groups',
+  ];
+  if (s.groups.length === 0) lines.push('  (none)');
+  for (const g of s.groups) {
+    lines.push(
+      `  ${g.name.padEnd(16)} lag ${String(g.lag ?? '?').padStart(8)}  pending ${String(g.pending).padStart(8)}  consumers ${g.consumers}`,
+    );
+  }
+  lines.push('', `consumers (${WORKER_GROUP})`);
+  if (s.consumers.length === 0) lines.push('  (none)');
+  for (const c of s.consumers) {
+    lines.push(`  ${c.name.padEnd(32)} pending ${String(c.pending).padStart(6)}  idle ${duration(c.idleMs)}`);
+  }
+  const counters = Object.entries(s.counters);
+  if (counters.length > 0) {
+    lines.push('', 'counters');
+    for (const [k, v] of counters) lines.push(`  ${k.padEnd(24)} ${v}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

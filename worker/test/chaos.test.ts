@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COUNTER, StreamKeys } from '../../shared/redis/keys.ts';
+import { waitFor } from '../../shared/util/wait.ts';
+import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { alive, removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
+import { frame, groupPending, pushFrames, readStream, resultCounts } from './helpers.ts';
+
+/**
+ * Exactly-once under crashes: real worker processes are SIGKILLed while frames flow, Redis is killed and
+ * restarted; at the end every frame has exactly one result and nothing is pending.
+ */
+describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
+  let t: TestRedis;
+  const children: WorkerChild[] = [];
+  let cmd: string[];
+  beforeAll(async () => {
+    t = await useRedis({ appendonly: true });
+    cmd = await workerCommand();
+  });
+  afterAll(async () => {
+    for (const c of children) if (alive(c)) c.proc.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.exited));
+    await t.close();
+    removeWorkerBundle();
+  });
+
+  async function assertExactlyOnce(prefix: string, expected: Map<string, string>) {
+    const keys = new StreamKeys(prefix);
+    const rows = await readStream(t.client, keys.results);
+    const counts = resultCounts(rows);
+    const missing = [...expected.keys()].filter((id) => !counts.has(id));
+    const doubled = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
+    const unknown = [...counts.keys()].filter((id) => !expected.has(id));
+    expect({ missing: missing.length, doubled: doubled.length, unknown: unknown.length }).toEqual({
+      missing: 0,
+      doubled: 0,
+      unknown: 0,
+    });
+    for (const r of rows) expect(r.fields.plate).toBe(expected.get(r.fields.frame!));
+    expect(await groupPending(t.client, prefix)).toBe(0);
+    expect(await t.client.xlen(keys.dlq)).toBe(0);
+  }
+
+  it('2000 frames while a random worker is SIGKILLed every ~500 ms: one result per frame, none pending', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    // 20 ms per frame: most kills hit frames in flight, which must then be reclaimed by another worker.
+    const env = { TEST_RECOGNIZER_DELAY_MS: '20', WORKER_CONCURRENCY: '8', WORKER_MAX_DELIVERIES: '50' };
+    let seq = 0;
+    const start = () => {
+      const c = spawnWorker(cmd, config, `chaos-${seq++}`, env);
+      children.push(c);
+      return c;
+    };
+    let live = [start(), start(), start()];
+
+    let kills = 0;
+    const killer = setInterval(() => {
+      const victim = live[Math.floor(Math.random() * live.length)]!;
+      victim.proc.kill('SIGKILL');
+      kills++;
+      live = live.filter((c) => c !== victim).concat(start());
+    }, 500);
+
+    const expected = new Map<string, string>();
+    const total = 2000;
+    try {
+      for (let i = 0; i < total; i += 25) {
+        const batch = Array.from({ length: 25 }, (_, j) => frame({ plate: `C${i + j}` }));
+        const ids = await pushFrames(t.client, config.prefix, batch);
+        ids.forEach((id, j) => {
+          expected.set(id, `C${i + j}`);
+        });
+        // ~250 frames/s: the run spans many kills. Pace on the results so a slow machine is not flooded.
+        await waitFor(async () => (await t.client.xlen(keys.results)) >= i - 400, { timeoutMs: 20_000 });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      clearInterval(killer);
+    }
+    await waitFor(
+      async () =>
+        (await t.client.xlen(keys.results)) >= total && (await groupPending(t.client, config.prefix)) === 0,
+      { what: 'all frames completed after the chaos', timeoutMs: 30_000 },
+    );
+    expect(kills).toBeGreaterThanOrEqual(10);
+    await assertExactlyOnce(config.prefix, expected);
+    // The kills really interrupted work: entries of dead consumers were taken over.
+    expect(Number(await t.client.hget(keys.counters, COUNTER.reclaimed))).toBeGreaterThan(0);
+    // The survivors shut down gracefully once they are up (a process killed before it installed its
+    // handlers would just die).
+    await Promise.all(live.map((c) => c.started));
+    for (const c of live) c.proc.kill('SIGTERM');
+    const exits = await Promise.all(live.map((c) => c.exited));
+    expect(exits.map((e) => e.code)).toEqual(live.map(() => 0));
+    await t.cleanup(config.prefix);
+  }, 120_000);
+
+  it('Redis killed and restarted mid-run (AOF): workers carry on without a restart, one result per frame', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    const env = { TEST_RECOGNIZER_DELAY_MS: '2', WORKER_CONCURRENCY: '4' };
+    const workers = [spawnWorker(cmd, config, 'restart-a', env), spawnWorker(cmd, config, 'restart-b', env)];
+    children.push(...workers);
+    await Promise.all(workers.map((c) => c.started));
+    const expected = new Map<string, string>();
+    const push = async (from: number, n: number) => {
+      const ids = await pushFrames(
+        t.client,
+        config.prefix,
+        Array.from({ length: n }, (_, j) => frame({ plate: `R${from + j}` })),
+      );
+      ids.forEach((id, j) => {
+        expected.set(id, `R${from + j}`);
+      });
+    };
+    await push(0, 1000);
+    await waitFor(async () => (await t.client.xlen(keys.results)) >= 150, {
+      what: 'workers busy',
+      timeoutMs: 20_000,
+    });
+    await t.server!.kill();
+    await t.server!.start();
+    expect(await t.client.xlen(keys.results)).toBeLessThan(1000); // the restart really hit a run in progress
+    await push(1000, 1000);
+    await waitFor(
+      async () =>
+        (await t.client.xlen(keys.results)) >= 2000 && (await groupPending(t.client, config.prefix)) === 0,
+      { what: 'all frames completed after the restart', timeoutMs: 30_000 },
+    );
+    await assertExactlyOnce(config.prefix, expected);
+    expect(workers.map(alive)).toEqual([true, true]);
+    for (const c of workers) c.proc.kill('SIGTERM');
+    expect((await Promise.all(workers.map((c) => c.exited))).map((e) => e.code)).toEqual([0, 0]);
+    await t.cleanup(config.prefix);
+  }, 60_000);
+});

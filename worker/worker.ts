@@ -1,0 +1,452 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import { type FrameEntry, decodeFrame } from '../shared/codec/frame-codec.ts';
+import { encodeResult } from '../shared/codec/result-codec.ts';
+import type { RedisConfig } from '../shared/config/redis-config.ts';
+import { PlatestreamError, isPlatestreamError } from '../shared/errors.ts';
+import { once, runAll } from '../shared/lifecycle.ts';
+import { type Logger, moduleLogger } from '../shared/logger.ts';
+import { closeRedis, createRedis } from '../shared/redis/connection.ts';
+import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { LeaseLock } from '../shared/redis/lease-lock.ts';
+import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
+import { delay } from '../shared/util/wait.ts';
+import { BlockingReader, type RawEntry } from './blocking-reader.ts';
+import {
+  type AlertPayload,
+  type CompleteOutcome,
+  type RetentionArgs,
+  completeFrame,
+  deadLetter,
+  ensureGroup,
+  entryTimeMs,
+} from './completion.ts';
+import type { WorkerOptions } from './config.ts';
+import { Housekeeper } from './housekeeper.ts';
+import { WorkerMetrics } from './metrics.ts';
+import { Reclaimer } from './reclaimer.ts';
+
+/**
+ * Hook for the watchlist (issue 6): given a frame and its recognition result, returns the alert to write
+ * atomically with the result, or undefined. A throw counts as a transient failure (the frame is retried).
+ */
+export type AlertHook = (frame: FrameEntry, result: RecognitionResult) => Promise<AlertPayload | undefined>;
+
+export interface WorkerDeps {
+  redis: RedisConfig;
+  options: WorkerOptions;
+  recognizer: Recognizer;
+  logger?: Logger;
+  metrics?: WorkerMetrics;
+  alertHook?: AlertHook;
+}
+
+/** Per-frame stage timings in ms. */
+export interface FrameTimings {
+  queueMs: number;
+  decodeMs: number;
+  inferMs: number;
+  completeMs: number;
+  totalMs: number;
+}
+
+export type FrameOutcome =
+  | { kind: 'completed'; id: string; resultId: string; plate: string; timings: FrameTimings }
+  | { kind: 'stale'; id: string }
+  | { kind: 'dead-lettered'; id: string; stage: string; error: string; deliveries: number }
+  | { kind: 'retry'; id: string; stage: string; error: string; deliveries: number };
+
+/**
+ * A consumer in the `workers` group: reads frames with a guarded blocking XREADGROUP, recognises them
+ * with up to `concurrency` in flight, completes each with one atomic script (XACK + result), reclaims
+ * idle entries of crashed consumers, dead-letters poison frames, and (when elected) trims the stream.
+ *
+ * Events: 'frame' (FrameOutcome) after each frame; 'error' is never emitted (background loops log).
+ */
+export class Worker extends EventEmitter {
+  readonly keys: StreamKeys;
+  readonly group = WORKER_GROUP;
+  readonly metrics: WorkerMetrics;
+  readonly options: WorkerOptions;
+  private readonly log: Logger;
+  private readonly redis: Redis;
+  private readonly reader: BlockingReader;
+  private readonly reclaimer: Reclaimer;
+  private readonly housekeeper: Housekeeper;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private slotWaiters: (() => void)[] = [];
+  private readonly stop = new AbortController();
+  private loops: Promise<void>[] = [];
+  private started = false;
+  private readyFlag = false;
+  private lastLoopAt = Date.now();
+  private readonly lowWater: number;
+
+  constructor(private readonly deps: WorkerDeps) {
+    super();
+    this.options = deps.options;
+    this.lowWater = Math.max(1, Math.min(this.options.readCount, Math.ceil(this.options.concurrency / 2)));
+    this.keys = new StreamKeys(deps.redis.prefix);
+    this.log = deps.logger ?? moduleLogger('worker');
+    this.metrics = deps.metrics ?? new WorkerMetrics();
+    this.redis = createRedis(deps.redis, 'consumer', {
+      name: `worker:${this.options.consumer}`,
+      logger: this.log,
+    });
+    this.reader = new BlockingReader(deps.redis, {
+      stream: this.keys.frames,
+      group: this.group,
+      consumer: this.options.consumer,
+      blockMs: this.options.blockMs,
+      marginMs: this.options.watchdogMarginMs,
+      logger: this.log,
+      onWatchdog: () => this.metrics.watchdogResets.inc(),
+    });
+    this.reclaimer = new Reclaimer(this.redis, this.keys, this.group, this.options, this.metrics, this.log);
+    const lock = new LeaseLock(this.redis, {
+      key: this.keys.housekeepingLock,
+      fenceKey: this.keys.fencingCounter,
+      owner: this.options.consumer,
+      ttlMs: this.options.lockTtlMs,
+      logger: this.log,
+    });
+    this.housekeeper = new Housekeeper(
+      this.redis,
+      this.keys,
+      this.group,
+      lock,
+      { consumerIdleMs: this.options.consumerIdleMs },
+      this.metrics,
+      this.log,
+    );
+  }
+
+  /** True after start() finished (group ready, recogniser warm) and until close() begins. */
+  get ready(): boolean {
+    return this.readyFlag && !this.stop.signal.aborted;
+  }
+
+  /** True while the read loop iterates (it wakes at least every blockMs + margin). */
+  get healthy(): boolean {
+    if (!this.started || this.stop.signal.aborted) return true;
+    return Date.now() - this.lastLoopAt < 2 * (this.options.blockMs + this.options.watchdogMarginMs) + 5000;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Ensures the group, warms the recogniser and starts the loops. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await ensureGroup(this.redis, this.keys, this.group);
+    await this.deps.recognizer.warmup();
+    // close() during start-up (e.g. SIGTERM while models load): do not start loops nobody will wait for.
+    if (this.stop.signal.aborted) return;
+    this.loops = [
+      this.readLoop(),
+      this.every('reclaim', this.options.claimIntervalMs, () => this.reclaimOnce()),
+      this.every('housekeeping', this.options.housekeepingIntervalMs, () => this.housekeeper.runOnce()),
+    ];
+    this.readyFlag = true;
+    this.log.info(
+      {
+        consumer: this.options.consumer,
+        concurrency: this.options.concurrency,
+        recognizer: this.deps.recognizer.id,
+      },
+      'worker started',
+    );
+  }
+
+  /** One reclaim round (also used by tests). */
+  reclaimOnce(): Promise<number> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0) return Promise.resolve(0);
+    return this.reclaimer.runOnce(free, (entry, deliveries) => this.dispatch(entry, deliveries));
+  }
+
+  /** One housekeeping round (also used by tests). */
+  housekeepOnce() {
+    return this.housekeeper.runOnce();
+  }
+
+  /**
+   * Stops reading, lets in-flight frames finish and complete, then closes everything. Idempotent; every
+   * step runs even if one fails.
+   */
+  readonly close = once(async () => {
+    this.readyFlag = false;
+    this.stop.abort();
+    this.wakeSlotWaiters();
+    await runAll(
+      [
+        ['loops', () => Promise.all(this.loops)],
+        ['in-flight frames', () => Promise.all(this.inFlight.values())],
+        ['housekeeping lease', () => this.housekeeper.release()],
+        ['reader', () => this.reader.close()],
+        ['recognizer', () => this.deps.recognizer.close()],
+        ['redis', () => closeRedis(this.redis)],
+      ],
+      this.log,
+    );
+    this.log.info({ consumer: this.options.consumer }, 'worker stopped');
+  });
+
+  private async readLoop(): Promise<void> {
+    const signal = this.stop.signal;
+    let backoff = 50;
+    while (!signal.aborted) {
+      this.lastLoopAt = Date.now();
+      // Read again once half the slots are free (not after every single completion): bigger batches,
+      // fewer round trips, and entries never wait long in this process before being worked on.
+      const free = this.options.concurrency - this.inFlight.size;
+      if (free < this.lowWater) {
+        await this.slotFreed();
+        continue;
+      }
+      let entries: RawEntry[];
+      try {
+        entries = await this.reader.read(Math.min(free, this.options.readCount));
+        backoff = 50;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err instanceof Error && /NOGROUP/.test(err.message)) {
+          this.log.warn(
+            { stream: this.keys.frames },
+            'consumer group missing (stream deleted or Redis lost data); recreating',
+          );
+          await ensureGroup(this.redis, this.keys, this.group).catch((e: unknown) =>
+            this.log.warn({ err: e }, 'could not recreate consumer group'),
+          );
+        } else {
+          this.log.warn({ err }, 'read failed; retrying');
+        }
+        await delay(backoff, signal);
+        backoff = Math.min(backoff * 2, 2000);
+        continue;
+      }
+      for (const entry of entries) this.dispatch(entry, 1);
+    }
+  }
+
+  private async every(name: string, intervalMs: number, fn: () => Promise<unknown>): Promise<void> {
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      await delay(intervalMs, signal);
+      if (signal.aborted) break;
+      try {
+        await fn();
+      } catch (err) {
+        this.log.warn({ err, loop: name }, `${name} round failed; will retry`);
+      }
+    }
+  }
+
+  private slotFreed(): Promise<void> {
+    if (this.stop.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private wakeSlotWaiters(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Starts processing one entry unless it is already in flight here. */
+  private dispatch(entry: RawEntry, deliveries: number): void {
+    if (this.inFlight.has(entry.id)) return;
+    this.metrics.inFlight.inc();
+    const p = this.process(entry, deliveries)
+      .then(
+        (outcome) => {
+          this.emit('frame', outcome);
+        },
+        (err: unknown) =>
+          this.log.error({ err, frame: entry.id }, 'unexpected error processing frame; left pending'),
+      )
+      .finally(() => {
+        this.inFlight.delete(entry.id);
+        this.metrics.inFlight.dec();
+        this.lastLoopAt = Date.now();
+        this.wakeSlotWaiters();
+      });
+    this.inFlight.set(entry.id, p);
+  }
+
+  private async process(entry: RawEntry, deliveries: number): Promise<FrameOutcome> {
+    const o = this.options;
+    const id = entry.id;
+    const start = Date.now();
+    const queueMs = Math.max(0, start - entryTimeMs(id));
+    this.metrics.stageSeconds.observe({ stage: 'queue' }, queueMs / 1000);
+
+    let frame: FrameEntry;
+    const t0 = performance.now();
+    try {
+      frame = decodeFrame(id, entry.fields);
+    } catch (err) {
+      return this.toDlq(id, 'decode', err, deliveries);
+    }
+    const t1 = performance.now();
+
+    let result: RecognitionResult;
+    let alert: AlertPayload | undefined;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), o.processingTimeoutMs);
+    let stage = 'inference';
+    try {
+      result = await Promise.race([
+        this.deps.recognizer.recognize(
+          { id, camera: frame.camera, ts: frame.ts, mime: frame.mime, img: frame.img, meta: frame.meta },
+          ac.signal,
+        ),
+        new Promise<never>((_, reject) => {
+          ac.signal.addEventListener('abort', () =>
+            reject(
+              new PlatestreamError(
+                'TIMEOUT',
+                `frame ${id} (camera ${frame.camera}): recognition took longer than WORKER_PROCESSING_TIMEOUT_MS (${o.processingTimeoutMs} ms)`,
+              ),
+            ),
+          );
+        }),
+      ]);
+      if (this.deps.alertHook) {
+        stage = 'watchlist';
+        alert = await this.deps.alertHook(frame, result);
+      }
+    } catch (err) {
+      if (stage === 'inference' && isPlatestreamError(err, 'IMAGE_INVALID'))
+        return this.toDlq(id, stage, err, deliveries);
+      return this.retryOrDlq(id, stage, err, deliveries);
+    } finally {
+      clearTimeout(timer);
+    }
+    const t2 = performance.now();
+
+    const timings: FrameTimings = {
+      queueMs,
+      decodeMs: round(t1 - t0),
+      inferMs: round(t2 - t1),
+      completeMs: 0,
+      totalMs: 0,
+    };
+    const fields = encodeResult({
+      frame: id,
+      camera: frame.camera,
+      ts: frame.ts,
+      plate: result.plate,
+      confidence: result.confidence,
+      box: result.box,
+      plates: result.candidates,
+      model: result.model,
+      worker: o.consumer,
+      timings: {
+        queueMs,
+        decodeMs: timings.decodeMs,
+        inferMs: timings.inferMs,
+        totalMs: Date.now() - start,
+        ...prefixKeys(result.timings),
+      },
+    });
+    if (frame.seq !== undefined) fields.push('seq', String(frame.seq));
+
+    let outcome: CompleteOutcome;
+    try {
+      outcome = await completeFrame(
+        this.redis,
+        this.keys,
+        this.group,
+        id,
+        fields,
+        this.retention(),
+        alert,
+        o.alertsMaxLen,
+      );
+    } catch (err) {
+      return this.retryOrDlq(id, 'complete', err, deliveries, false);
+    }
+    const end = Date.now();
+    timings.completeMs = round(performance.now() - t2);
+    timings.totalMs = end - start;
+    if (!outcome.acked) {
+      this.metrics.staleCompletions.inc();
+      this.log.info(
+        { frame: id },
+        'stale completion: frame was reclaimed and finished elsewhere; wrote nothing',
+      );
+      return { kind: 'stale', id };
+    }
+    if (outcome.alert !== 'none') this.metrics.alerts.inc({ outcome: outcome.alert });
+    this.metrics.processed.inc({ outcome: result.plate ? 'plate' : 'noplate' });
+    this.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decodeMs / 1000);
+    this.metrics.stageSeconds.observe({ stage: 'inference' }, timings.inferMs / 1000);
+    this.metrics.stageSeconds.observe({ stage: 'complete' }, timings.completeMs / 1000);
+    this.metrics.stageSeconds.observe({ stage: 'total' }, timings.totalMs / 1000);
+    this.metrics.endToEndSeconds.observe(Math.max(0, end - entryTimeMs(id)) / 1000);
+    return { kind: 'completed', id, resultId: outcome.resultId, plate: result.plate, timings };
+  }
+
+  private retention(): RetentionArgs {
+    const o = this.options;
+    return o.resultRetention === 'minid'
+      ? { strategy: 'MINID', threshold: `${Date.now() - o.resultsRetentionMs}-0` }
+      : { strategy: 'MAXLEN', threshold: String(o.resultsMaxLen) };
+  }
+
+  /** Transient failure: leave the entry pending (reclaimed and retried after claimIdleMs) or, on the last
+   * allowed delivery, dead-letter it with this error. */
+  private async retryOrDlq(
+    id: string,
+    stage: string,
+    err: unknown,
+    deliveries: number,
+    mayDlq = true,
+  ): Promise<FrameOutcome> {
+    const error = err instanceof Error ? err.message : String(err);
+    if (mayDlq && deliveries >= this.options.maxDeliveries) return this.toDlq(id, stage, err, deliveries);
+    this.metrics.retries.inc({ stage });
+    this.log.warn(
+      { err, frame: id, stage, deliveries, maxDeliveries: this.options.maxDeliveries },
+      'transient failure; frame stays pending and will be retried after claimIdleMs',
+    );
+    return { kind: 'retry', id, stage, error, deliveries };
+  }
+
+  private async toDlq(id: string, stage: string, err: unknown, deliveries: number): Promise<FrameOutcome> {
+    const error = err instanceof Error ? err.message : String(err);
+    try {
+      const r = await deadLetter(
+        this.redis,
+        this.keys,
+        this.group,
+        { frameId: id, error, stage, deliveries, worker: this.options.consumer },
+        this.options.dlqMaxLen,
+      );
+      if (!r.acked) {
+        this.metrics.staleCompletions.inc();
+        return { kind: 'stale', id };
+      }
+    } catch (dlqErr) {
+      this.log.warn({ err: dlqErr, frame: id }, 'could not dead-letter frame; it stays pending');
+      return { kind: 'retry', id, stage, error, deliveries };
+    }
+    this.metrics.deadLettered.inc({ stage });
+    this.log.warn({ frame: id, stage, error, deliveries }, 'frame dead-lettered');
+    return { kind: 'dead-lettered', id, stage, error, deliveries };
+  }
+}
+
+function round(ms: number, digits = 3): number {
+  const f = 10 ** digits;
+  return Math.round(ms * f) / f;
+}
+
+function prefixKeys(t: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(t)) out[`model.${k}`] = v;
+  return out;
+}

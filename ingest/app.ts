@@ -73,6 +73,9 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: !config.logRequests }),
+    // A pino child logger per request costs more than the rest of the request handling; without request
+    // logging, requests share the module logger and error lines carry the request id themselves.
+    ...(config.logRequests ? {} : { childLoggerFactory: (parent: FastifyBaseLogger) => parent }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -148,8 +151,9 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
 
   app.setErrorHandler((raw, request, reply) => {
     const err = toHttpError(raw, { bodyLimitBytes: config.bodyLimitBytes });
-    if (err.code === 'INTERNAL') request.log.error({ err: raw }, 'unexpected error');
-    else if (err.code === 'REDIS_UNAVAILABLE') request.log.warn({ err: raw }, 'redis unavailable');
+    const where = { reqId: request.id, method: request.method, url: request.url };
+    if (err.code === 'INTERNAL') request.log.error({ err: raw, ...where }, 'unexpected error');
+    else if (err.code === 'REDIS_UNAVAILABLE') request.log.warn({ err: raw, ...where }, 'redis unavailable');
     if (isFramesRoute(request)) metrics.framesRejected.inc({ reason: err.code });
     if (RETRY_CODES.has(err.code)) reply.header('retry-after', String(config.backpressure.retryAfterSeconds));
     if (err.code === 'SHUTTING_DOWN') reply.header('connection', 'close');

@@ -12,6 +12,9 @@ type Grant = { exact: Set<string>; prefixes: string[]; all: boolean };
  * token text nor its comparison timing leaks through the map lookup.
  */
 export class CameraAuth {
+  /** Authorization header values already matched to a grant (known tokens only; bounded). */
+  private readonly verified = new Map<string, Grant>();
+
   private constructor(
     readonly open: boolean,
     private readonly grants: ReadonlyMap<string, Grant>,
@@ -67,6 +70,17 @@ export class CameraAuth {
         `camera "${camera}": no Authorization header; send "Authorization: Bearer <camera token>"`,
       );
     }
+    const grant = this.verified.get(authorization) ?? this.lookup(camera, authorization);
+    if (!(grant.all || grant.exact.has(camera) || grant.prefixes.some((p) => camera.startsWith(p)))) {
+      throw new PlatestreamError(
+        'FORBIDDEN',
+        `camera "${camera}": this token is not allowed to post for this camera; use the camera's own token`,
+      );
+    }
+  }
+
+  /** Digest lookup of a bearer token; only headers carrying a known token are remembered. */
+  private lookup(camera: string, authorization: string): Grant {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!m) {
       throw new PlatestreamError(
@@ -81,12 +95,9 @@ export class CameraAuth {
         `camera "${camera}": the bearer token is not known; check the token`,
       );
     }
-    if (!(grant.all || grant.exact.has(camera) || grant.prefixes.some((p) => camera.startsWith(p)))) {
-      throw new PlatestreamError(
-        'FORBIDDEN',
-        `camera "${camera}": this token is not allowed to post for this camera; use the camera's own token`,
-      );
-    }
+    if (this.verified.size >= 1024) this.verified.clear();
+    this.verified.set(authorization, grant);
+    return grant;
   }
 }
 

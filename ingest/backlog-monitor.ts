@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { StreamKeys } from '../shared/redis/keys.ts';
 import { asRedisError } from '../shared/redis/connection.ts';
+import type { StreamKeys } from '../shared/redis/keys.ts';
 
 /** One reading of how far the consumer group is behind and how much memory the frames stream uses. */
 export interface BacklogReading {

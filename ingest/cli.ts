@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { moduleLogger } from '../shared/logger.ts';
+import { runClusterWorker, runPrimary } from './cluster.ts';
 import { readIngestConfig } from './config.ts';
 import { startIngest } from './service.ts';
 
@@ -19,7 +21,7 @@ Options override the matching environment variables:
 Environment: REDIS_URL, LPR_PREFIX, LPR_AUTH (tokens|open), LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE,
 LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS, LPR_BACKPRESSURE_POLICY (reject|drop-oldest), LPR_MAX_BACKLOG,
 LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
-LPR_LOG_REQUESTS, LOG_LEVEL.`;
+LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES (server processes sharing the port, default 1), LOG_LEVEL.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -39,7 +41,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values.port !== undefined) env.LPR_INGEST_PORT = values.port;
   if (values.host !== undefined) env.LPR_INGEST_HOST = values.host;
   const config = readIngestConfig(new EnvReader(env));
-  const service = await startIngest(config, { logger: moduleLogger('ingest'), signals: true });
+  const logger = moduleLogger('ingest');
+  if (config.processes > 1) {
+    return cluster.isPrimary ? runPrimary(config, logger) : runClusterWorker(config, logger);
+  }
+  const service = await startIngest(config, { logger, signals: true });
   await service.closed;
   return 0;
 }

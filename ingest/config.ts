@@ -44,6 +44,8 @@ export interface IngestConfig {
   shutdownTimeoutMs: number;
   /** Log one line per request (off by default: one frame per request is a lot of lines). */
   logRequests: boolean;
+  /** Server processes sharing the port (node:cluster); 1 = this process serves alone. */
+  processes: number;
   redis: RedisConfig;
 }
 
@@ -63,6 +65,7 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis'> = {
   },
   shutdownTimeoutMs: 10_000,
   logRequests: false,
+  processes: 1,
 };
 
 /**
@@ -70,7 +73,7 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis'> = {
  * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS, LPR_AUTH,
  * LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE, LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
  * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
- * LPR_LOG_REQUESTS, plus the Redis variables (readRedisConfig).
+ * LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis variables (readRedisConfig).
  */
 export function readIngestConfig(r: EnvReader): IngestConfig {
   const d = INGEST_DEFAULTS;
@@ -110,6 +113,7 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
     },
     shutdownTimeoutMs: r.int('LPR_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 600_000 }),
     logRequests: r.bool('LPR_LOG_REQUESTS', d.logRequests),
+    processes: r.int('LPR_INGEST_PROCESSES', d.processes, { min: 1, max: 64 }),
     redis: readRedisConfig(r),
   };
   r.finish();

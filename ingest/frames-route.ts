@@ -4,7 +4,7 @@ import { IMAGE_MIME_TYPES, type ImageMime } from '../shared/codec/frame-codec.ts
 import { PlatestreamError } from '../shared/errors.ts';
 import type { CameraAuth } from './auth.ts';
 import type { IngestConfig } from './config.ts';
-import { type FrameFields, MAX_META_CHARS, checkCameraId, parseFrameFields } from './frame-fields.ts';
+import { checkCameraId, type FrameFields, MAX_META_CHARS, parseFrameFields } from './frame-fields.ts';
 import { detectImageType, inspectImage } from './image-header.ts';
 import type { IngestMetrics } from './metrics.ts';
 import type { FrameProducer } from './producer.ts';

@@ -12,18 +12,22 @@ import type { ReplaySource } from './replay/sources.ts';
 export const summary = 'push a folder of images or a video into the pipeline';
 
 const HELP = `usage: platestream replay <folder | manifest | video> [options]
+       platestream replay --synthetic N [options]
 
 Pushes images to the ingest HTTP API (default) or straight into the frames Redis stream.
   folder     every .jpg/.jpeg/.png/.webp in name order (numeric-aware)
   manifest   a text file (.txt/.list/.manifest): one image path per line, relative to the file; # comments
   video      any file ffmpeg reads; frames taken at --fps
+  --synthetic N   N synthetic plate scenes rendered in memory (no files needed)
 
 Options:
   --to http|redis       target (default http)
-  --url URL             ingest base URL for --to http (default $LPR_INGEST_URL or http://127.0.0.1:8080)
+  --url URL             ingest base URL for --to http (default $LPR_INGEST_URL or http://127.0.0.1:8080);
+                        --target URL is the same
   --token TOKEN         bearer token for --to http (default $LPR_REPLAY_TOKEN)
-  --fps N               frames per second taken from a video (default 5)
-  --rate N              target frames per second over all cameras, 0 = as fast as accepted (default 0)
+  --fps N               frames per second taken from a video (default 5); also the default --rate
+  --rate N              target frames per second over all cameras, 0 = as fast as accepted
+                        (default: --fps when given, else 0)
   --loop                start over at the end of the source (stop with Ctrl-C or --limit)
   --limit N             stop after N frames
   --cameras N           simulate N cameras, each sending every image (default 1)
@@ -52,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       to: { type: 'string', default: 'http' },
       url: { type: 'string' },
+      target: { type: 'string' },
+      synthetic: { type: 'string' },
       token: { type: 'string' },
       fps: { type: 'string' },
       rate: { type: 'string' },
@@ -72,16 +78,16 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const path = positionals[0];
-  if (!path || positionals.length > 1) {
+  const synthetic = values.synthetic === undefined ? undefined : posInt('synthetic', values.synthetic, 0, 1);
+  if ((path === undefined) === (synthetic === undefined) || positionals.length > 1) {
     process.stderr.write(`${HELP}\n`);
     return 2;
   }
-  const source = resolveSource(
-    path,
-    values['source-type'],
-    posInt('fps', values.fps, 5, 0.001),
-    values.ffmpeg,
-  );
+  const fps = posInt('fps', values.fps, 5, 0.001);
+  const source: ReplaySource =
+    synthetic !== undefined
+      ? { kind: 'synthetic', count: synthetic }
+      : resolveSource(path!, values['source-type'], fps, values.ffmpeg);
   const nCameras = posInt('cameras', values.cameras, 1, 1);
   const cameras =
     nCameras === 1
@@ -92,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
   if (values.to === 'http') {
     target = {
       kind: 'http',
-      url: values.url ?? process.env.LPR_INGEST_URL ?? 'http://127.0.0.1:8080',
+      url: values.url ?? values.target ?? process.env.LPR_INGEST_URL ?? 'http://127.0.0.1:8080',
       token: values.token ?? process.env.LPR_REPLAY_TOKEN,
     };
   } else if (values.to === 'redis') {
@@ -110,7 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     source,
     target,
     cameras,
-    rate: posInt('rate', values.rate, REPLAY_DEFAULTS.rate),
+    rate: posInt('rate', values.rate, values.fps !== undefined ? fps : REPLAY_DEFAULTS.rate),
     loop: values.loop,
     concurrency: posInt('concurrency', values.concurrency, REPLAY_DEFAULTS.concurrency, 1),
     maxRetries: posInt('max-retries', values['max-retries'], REPLAY_DEFAULTS.maxRetries),

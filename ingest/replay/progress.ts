@@ -49,7 +49,7 @@ export function createProgressReporter(
     };
   }
   const interval = opts.intervalMs ?? 2000;
-  let last = 0;
+  let last = Date.now();
   return {
     update(p) {
       const now = Date.now();

@@ -200,4 +200,23 @@ describe('replay', () => {
     expect(new Set(got.map((e) => sha256(e.img))).size).toBe(5); // testsrc frames differ
     await t.cleanup(keys.prefix);
   });
+
+  it('replays synthetic plate scenes (no files) straight into Redis', async () => {
+    const config = testIngestConfig(t);
+    const keys = new StreamKeys(config.redis.prefix);
+    const summary = await replay({
+      source: { kind: 'synthetic', count: 3 },
+      target: { kind: 'redis', redis: config.redis },
+      cameras: ['cam-s'],
+      rate: 0,
+      loop: false,
+      concurrency: 1,
+      maxRetries: 0,
+    });
+    expect(summary).toMatchObject({ sent: 3, accepted: 3, total: 3 });
+    const got = await entries(keys);
+    expect(got.map((e) => e.seq)).toEqual([0, 1, 2]);
+    for (const e of got) expect((await sharp(e.img).metadata()).width).toBeGreaterThan(0);
+    await t.cleanup(keys.prefix);
+  });
 });

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.ts';
 import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
-import { buildIngestApp } from '../app.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
+import { buildIngestApp } from '../app.ts';
 import { makeImage, TOKEN_A, TOKENS, testIngestConfig } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/platestream.js', import.meta.url));
@@ -146,5 +146,48 @@ describe('graceful shutdown of the ingest process', () => {
     await app.close();
     await closeRedis(redis);
     await t.cleanup(config.redis.prefix);
+  });
+
+  it('with LPR_INGEST_PROCESSES=2 serves from two processes and stops both on SIGTERM with exit 0', async () => {
+    const prefix = uniquePrefix('cluster');
+    const keys = new StreamKeys(prefix);
+    let stderr = '';
+    const proc = spawn(process.execPath, [BIN, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
+      env: {
+        ...process.env,
+        REDIS_URL: t.url,
+        LPR_PREFIX: prefix,
+        LPR_CAMERA_TOKENS: TOKENS,
+        LPR_INGEST_PROCESSES: '2',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    proc.stderr!.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    await waitFor(() => (stderr.match(/ingest listening/g) ?? []).length >= 2, {
+      timeoutMs: 25_000,
+      what: 'two ingest processes to listen',
+    });
+    const port = Number(/"port":(\d+).*ingest listening/.exec(stderr)![1]);
+    const pids = new Set([...stderr.matchAll(/"pid":(\d+)[^\n]*ingest listening/g)].map((m) => m[1]));
+    expect(pids.size).toBe(2);
+    const img = await makeImage('jpeg', { seed: 8 });
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/cameras/cam-a/frames?seq=${i}`, {
+        method: 'POST',
+        headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${TOKEN_A}`, connection: 'close' },
+        body: new Uint8Array(img),
+      });
+      expect(res.status).toBe(202);
+    }
+    proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect((stderr.match(/ingest stopped/g) ?? []).length).toBe(2);
+    expect(await t.client.xlen(keys.frames)).toBe(6);
+    await t.cleanup(prefix);
   });
 });

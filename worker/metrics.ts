@@ -3,6 +3,12 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const E2E_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
+export interface GroupStats {
+  lag: number;
+  pending: number;
+  consumers: number;
+}
+
 /** Prometheus metrics of one worker; each Worker gets its own registry (tests run several per process). */
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -20,6 +26,8 @@ export class WorkerMetrics {
   readonly endToEndSeconds: Histogram;
   readonly inFlight: Gauge;
   readonly leader: Gauge;
+  readonly modelInfo: Gauge<'model' | 'consumer'>;
+  private groupStats: (() => Promise<GroupStats | undefined>) | undefined;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -100,7 +108,41 @@ export class WorkerMetrics {
       help: '1 while this worker holds the housekeeping lease',
       registers,
     });
+    this.modelInfo = new Gauge({
+      name: 'platestream_worker_model_info',
+      help: 'Always 1; labels name the recogniser model and the consumer',
+      labelNames: ['model', 'consumer'],
+      registers,
+    });
+    // Group-wide figures, read from Redis (XINFO GROUPS) when /metrics is scraped.
+    const self = this;
+    const groupGauge = (name: string, help: string, pick: (g: GroupStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const g = await self.groupStats?.().catch(() => undefined);
+          if (g) this.set(pick(g));
+        },
+      });
+    groupGauge(
+      'platestream_group_lag',
+      'Frames in the stream not yet delivered to the workers group',
+      (g) => g.lag,
+    );
+    groupGauge(
+      'platestream_group_pending',
+      'Frames delivered to a worker and not yet acknowledged',
+      (g) => g.pending,
+    );
+    groupGauge('platestream_group_consumers', 'Consumers in the workers group', (g) => g.consumers);
     if (opts.defaultMetrics)
       collectDefaultMetrics({ register: this.registry, prefix: 'platestream_worker_' });
+  }
+
+  /** Where the group gauges read their values at scrape time. */
+  setGroupStatsSource(fn: () => Promise<GroupStats | undefined>): void {
+    this.groupStats = fn;
   }
 }

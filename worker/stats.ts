@@ -159,3 +159,20 @@ export function formatStats(s: PipelineStats): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * Lag, pending and consumer count of one group, for the worker's /metrics gauges. Redis 7.0 reports lag
+ * as nil after deletions ahead of the group; then XLEN - pending is used (an upper bound).
+ */
+export async function readGroupStats(
+  redis: Redis,
+  stream: string,
+  group: string,
+): Promise<{ lag: number; pending: number; consumers: number } | undefined> {
+  const groups = (await redis.xinfo('GROUPS', stream)) as unknown[];
+  const g = groups.map(pairs).find((p) => p.name === group);
+  if (!g) return undefined;
+  const pending = Number(g.pending);
+  const lag = num(g.lag) ?? Math.max(0, (await redis.xlen(stream)) - pending);
+  return { lag, pending, consumers: Number(g.consumers) };
+}

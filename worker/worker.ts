@@ -26,6 +26,7 @@ import type { WorkerOptions } from './config.ts';
 import { Housekeeper } from './housekeeper.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { Reclaimer } from './reclaimer.ts';
+import { readGroupStats } from './stats.ts';
 
 /** What an enrichment step (the watchlist) adds to a frame's completion. */
 export interface Enrichment {
@@ -159,6 +160,8 @@ export class Worker extends EventEmitter {
       this.every('reclaim', this.options.claimIntervalMs, () => this.reclaimOnce()),
       this.every('housekeeping', this.options.housekeepingIntervalMs, () => this.housekeeper.runOnce()),
     ];
+    this.metrics.modelInfo.set({ model: this.deps.recognizer.id, consumer: this.options.consumer }, 1);
+    this.metrics.setGroupStatsSource(() => readGroupStats(this.redis, this.keys.frames, this.group));
     this.readyFlag = true;
     this.log.info(
       {

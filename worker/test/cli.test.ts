@@ -111,6 +111,10 @@ describe('operator commands and HTTP listener', () => {
     expect(metrics).toMatch(/platestream_worker_frames_processed_total\{outcome="plate"\} 1/);
     expect(metrics).toMatch(/platestream_worker_stage_seconds_count\{stage="inference"\} 1/);
     expect(metrics).toMatch(/platestream_worker_end_to_end_seconds_count 1/);
+    expect(metrics).toMatch(/platestream_group_pending 0/);
+    expect(metrics).toMatch(/platestream_group_lag 0/);
+    expect(metrics).toMatch(/platestream_group_consumers 1/);
+    expect(metrics).toMatch(/platestream_worker_model_info\{model="[^"]+",consumer="[^"]+"\} 1/);
     const closing = w.close();
     expect((await get('/readyz')).status).toBe(503);
     await closing;

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { HttpSink } from '../ingest/replay/sinks.ts';
 import { demoFrames } from '../models/synthetic/demo-set.ts';
 import { latencyMs } from '../results/format.ts';
+import type { ResultRecord } from '../shared/codec/result-codec.ts';
 import { readResults } from '../results/result-reader.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
@@ -161,10 +162,44 @@ async function main(): Promise<number> {
       `demo: ingest on ${ingestUrl}, ${workerCount} workers ready after ${Date.now() - started} ms`,
     );
 
-    // Send every synthetic frame, round-robin over the cameras, and remember the truth per entry id.
+    // Send the synthetic frames, round-robin over the cameras, while printing results as they arrive. A result
+    // can arrive before its 202 has been handled here: it waits in `early` until its frame's truth is known.
     const truth = new Map<string, string>();
-    const sink = new HttpSink(ingestUrl);
+    const early = new Map<string, ResultRecord>();
+    const latencies: number[] = [];
+    let printed = 0;
+    let correct = 0;
+    let sentAll = false;
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
+    const print = (r: ResultRecord, expected: string) => {
+      const hit = r.plate === expected;
+      if (hit) correct++;
+      const lat = latencyMs(r) ?? 0;
+      latencies.push(lat);
+      printed++;
+      console.log(
+        `${hit ? '✓' : '✗'}  ${r.camera.padEnd(8)} ${(r.plate || '(none)').padEnd(10)} ${expected.padEnd(10)} ${(r.confidence * 100).toFixed(1).padStart(5)}%  ${String(lat).padStart(5)} ms`,
+      );
+      if (sentAll && printed === truth.size) stop.abort();
+    };
     const items = await frames;
+    console.log(`demo: sending ${items.length} frames from ${cameraCount} cameras at ${fps || 'max'} fps\n`);
+    console.log('   camera   plate      truth      conf   latency');
+    const reading = (async () => {
+      for await (const r of readResults(redis, {
+        stream: keys.results,
+        after: '0-0',
+        follow: true,
+        blockMs: 250,
+        signal: stop.signal,
+      })) {
+        const expected = truth.get(r.frame);
+        if (expected === undefined) early.set(r.frame, r);
+        else print(r, expected);
+      }
+    })();
+    const sink = new HttpSink(ingestUrl);
     const sendStart = Date.now();
     for (const [i, item] of items.entries()) {
       // Pace like a camera would (fps over all cameras); 0 = as fast as ingest accepts.
@@ -174,6 +209,11 @@ async function main(): Promise<number> {
         const out = await sink.send({ camera, ts: Date.now(), mime: 'image/jpeg', img: item.image, seq: i });
         if (out.kind === 'accepted') {
           truth.set(out.id, item.text);
+          const r = early.get(out.id);
+          if (r) {
+            early.delete(out.id);
+            print(r, item.text);
+          }
           break;
         }
         if (out.kind === 'rejected') throw new Error(`ingest rejected demo frame ${i}: ${out.message}`);
@@ -181,48 +221,24 @@ async function main(): Promise<number> {
       }
     }
     await sink.close();
-    console.log(`demo: sent ${truth.size} frames from ${cameraCount} cameras\n`);
-    console.log(`   camera   plate      truth      conf   latency`);
-
-    let correct = 0;
-    const latencies: number[] = [];
-    const seen = new Set<string>();
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
-    for await (const r of readResults(redis, {
-      stream: keys.results,
-      after: '0-0',
-      follow: true,
-      blockMs: 500,
-      signal: stop.signal,
-    })) {
-      const expected = truth.get(r.frame);
-      if (expected === undefined || seen.has(r.frame)) continue;
-      seen.add(r.frame);
-      const hit = r.plate === expected;
-      if (hit) correct++;
-      const lat = latencyMs(r) ?? 0;
-      latencies.push(lat);
-      console.log(
-        `${hit ? '✓' : '✗'}  ${r.camera.padEnd(8)} ${(r.plate || '(none)').padEnd(10)} ${expected.padEnd(10)} ${(r.confidence * 100).toFixed(1).padStart(5)}%  ${String(lat).padStart(5)} ms`,
-      );
-      if (seen.size === truth.size) break;
-    }
+    sentAll = true;
+    if (printed === truth.size) stop.abort();
+    await reading;
     clearTimeout(timer);
     latencies.sort((a, b) => a - b);
     const pct = (p: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
     console.log(
-      `\ndemo: ${seen.size}/${truth.size} frames have a result, ${correct} read exactly (${((100 * correct) / Math.max(1, truth.size)).toFixed(1)}%), latency p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `\ndemo: ${printed}/${truth.size} frames have a result, ${correct} read exactly (${((100 * correct) / Math.max(1, truth.size)).toFixed(1)}%), latency p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
-    if (seen.size < truth.size) {
-      console.log(`demo: timed out waiting for ${truth.size - seen.size} results; see ${logDir}`);
+    if (printed < truth.size) {
+      console.log(`demo: timed out waiting for ${truth.size - printed} results; see ${logDir}`);
       exitCode = 1;
     }
     console.log(
       server
         ? 'demo: the private Redis goes away with the demo; run it with REDIS_URL=redis://... to keep the results'
-        : `demo: results stay in Redis: LPR_PREFIX=${prefix} npx platestream results tail --from 0-0 --no-follow`,
+        : `demo: results stay in Redis under the prefix "${prefix}": LPR_PREFIX=${prefix} npx platestream results tail --from 0-0 --no-follow, or redis-cli XREVRANGE ${keys.results} + - COUNT 10`,
     );
   } catch (err) {
     console.error(`demo: ${(err as Error).message}`);
@@ -244,7 +260,11 @@ async function main(): Promise<number> {
     }
     await closeRedis(redis);
     if (server) await server.destroy();
-    console.log('demo: stopped ingest, workers and Redis cleanly');
+    console.log(
+      server
+        ? 'demo: stopped ingest, workers and Redis cleanly'
+        : 'demo: stopped ingest and workers cleanly (your Redis keeps running)',
+    );
   }
   return exitCode;
 }

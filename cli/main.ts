@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     return await (await cmd.load()).run(rest);
   } catch (err) {
     if (isPlatestreamError(err)) {
-      process.stderr.write(`platestream ${name}: ${err.message}\n`);
+      process.stderr.write(`platestream ${name}: [${err.code}] ${err.message}\n`);
       return err.code === 'CONFIG_INVALID' ? 78 : 1;
     }
     process.stderr.write(

@@ -31,9 +31,23 @@ function connect() {
   return { config, keys: new StreamKeys(config.prefix) };
 }
 
+/** `--from -10m` would read as an unknown option; glue option values that start with "-" to their option. */
+function glueNegativeValues(argv: string[], options: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (options.includes(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 async function tail(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: glueNegativeValues(argv, ['--from']),
     options: {
       camera: { type: 'string', multiple: true },
       plate: { type: 'string' },

@@ -115,7 +115,7 @@ describe('results on a real Redis', () => {
     await t.client.xadd(keys.results, '*', ...encodeResult(result({ camera: 'a', plate: '' })));
     const { stdout } = await run(
       'node',
-      ['bin/platestream.js', 'results', 'tail', '--no-follow', '--json', '--camera', 'a', '--from', '0-0'],
+      ['bin/platestream.js', 'results', 'tail', '--no-follow', '--json', '--camera', 'a', '--from', '-10m'],
       { env: { ...process.env, REDIS_URL: t.url, LPR_PREFIX: prefix }, timeout: 20_000 },
     );
     const lines = stdout

@@ -51,6 +51,39 @@ describe('housekeeping', () => {
     await t.cleanup(config.prefix);
   });
 
+  it('keeps acknowledged frames younger than LPR_FRAME_RETENTION_MS, trims older ones', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    // Two old frames (explicit ids an hour back) and two new ones, all acknowledged.
+    const old = Date.now() - 3_600_000;
+    await t.client.xadd(keys.frames, `${old}-0`, 'camera', 'c', 'ts', '1', 'mime', 'image/jpeg', 'img', 'x');
+    await t.client.xadd(keys.frames, `${old}-1`, 'camera', 'c', 'ts', '1', 'mime', 'image/jpeg', 'img', 'x');
+    await pushFrames(t.client, config.prefix, [frame(), frame()]);
+    await t.client.xgroup('CREATE', keys.frames, WORKER_GROUP, '0');
+    const read = (await t.client.xreadgroup(
+      'GROUP',
+      WORKER_GROUP,
+      'x',
+      'COUNT',
+      10,
+      'STREAMS',
+      keys.frames,
+      '>',
+    )) as [string, [string, string[]][]][];
+    await t.client.xack(keys.frames, WORKER_GROUP, ...read[0]![1].map(([id]) => id));
+
+    const w = testWorker(config, {
+      housekeepingIntervalMs: 60_000,
+      lockTtlMs: 120_000,
+      frameRetentionMs: 600_000,
+    });
+    const r = await w.housekeepOnce();
+    expect(r.trimmed).toBe(2);
+    expect(await t.client.xlen(keys.frames)).toBe(2);
+    await w.close();
+    await t.cleanup(config.prefix);
+  });
+
   it('removes idle consumers that own nothing, never one with pending entries', async () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);

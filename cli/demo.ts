@@ -115,6 +115,9 @@ async function main(): Promise<number> {
 
   const redis = createRedis({ ...REDIS_DEFAULTS, url, prefix }, 'blocking', { name: 'demo' });
   let exitCode = 0;
+  // Ends the result reader, and the send loop's retries, at the deadline or on any failure.
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
   try {
     await waitReady(redis, 5000);
     console.log(`demo: key prefix "${prefix}", process logs in ${logDir}`);
@@ -170,8 +173,6 @@ async function main(): Promise<number> {
     let printed = 0;
     let correct = 0;
     let sentAll = false;
-    const stop = new AbortController();
-    const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
     const print = (r: ResultRecord, expected: string) => {
       const hit = r.plate === expected;
       if (hit) correct++;
@@ -217,7 +218,9 @@ async function main(): Promise<number> {
           break;
         }
         if (out.kind === 'rejected') throw new Error(`ingest rejected demo frame ${i}: ${out.message}`);
-        await delay(out.retryAfterMs);
+        if (stop.signal.aborted)
+          throw new Error(`gave up sending frame ${i}: ${out.reason} until the deadline`);
+        await delay(out.retryAfterMs, stop.signal);
       }
     }
     await sink.close();
@@ -244,6 +247,8 @@ async function main(): Promise<number> {
     console.error(`demo: ${(err as Error).message}`);
     exitCode = 1;
   } finally {
+    stop.abort();
+    clearTimeout(timer);
     for (const c of children) c.proc.kill('SIGTERM');
     const codes = await Promise.race([
       Promise.all(children.map((c) => c.exited)),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { type Redis, ReplyError } from 'ioredis';
 import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
 import { withTimeout } from '../shared/util/wait.ts';
 
@@ -46,11 +46,12 @@ export async function* readResults(redis: Redis, opts: ReadResultsOptions): Asyn
         'XREAD on results',
       )) as typeof reply;
     } catch (err) {
-      if (opts.signal?.aborted) return;
-      // Hung or failed read: reconnect and try again.
+      if (opts.signal?.aborted || redis.status === 'end') return;
+      // A command error (WRONGTYPE, NOPERM, ...) will not go away by retrying: report it.
+      if (err instanceof ReplyError) throw err;
+      // Hung or dropped read: reconnect and try again.
       redis.disconnect(true);
       await new Promise((r) => setTimeout(r, 200));
-      void err;
       continue;
     }
     for (const [, entries] of reply ?? []) {

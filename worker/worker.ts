@@ -11,7 +11,7 @@ import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
 import { queueSighting } from '../shared/redis/plate-index.ts';
-import { delay } from '../shared/util/wait.ts';
+import { delay, withTimeout } from '../shared/util/wait.ts';
 import { BlockingReader, type RawEntry } from './blocking-reader.ts';
 import {
   type AlertPayload,
@@ -161,7 +161,10 @@ export class Worker extends EventEmitter {
       this.every('housekeeping', this.options.housekeepingIntervalMs, () => this.housekeeper.runOnce()),
     ];
     this.metrics.modelInfo.set({ model: this.deps.recognizer.id, consumer: this.options.consumer }, 1);
-    this.metrics.setGroupStatsSource(() => readGroupStats(this.redis, this.keys.frames, this.group));
+    // Bounded: a scrape during a Redis outage answers without the group gauges instead of hanging.
+    this.metrics.setGroupStatsSource(() =>
+      withTimeout(readGroupStats(this.redis, this.keys.frames, this.group), 1000, 'reading group stats'),
+    );
     this.readyFlag = true;
     this.log.info(
       {
@@ -193,14 +196,32 @@ export class Worker extends EventEmitter {
     this.readyFlag = false;
     this.stop.abort();
     this.wakeSlotWaiters();
+    // Let in-flight frames complete, but not past the shutdown budget: during a Redis outage their
+    // completions (and the loops' commands) wait on the connection; closing it below fails them, and the
+    // frames stay pending for another worker to reclaim.
+    const drainMs = Math.max(1000, this.options.shutdownTimeoutMs - 3000);
+    let drainTimer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([
+      Promise.allSettled([...this.loops, ...this.inFlight.values()]).then(() => true),
+      new Promise<false>((resolve) => {
+        drainTimer = setTimeout(() => resolve(false), drainMs);
+      }),
+    ]);
+    clearTimeout(drainTimer);
+    if (!drained) {
+      this.log.warn(
+        { inFlight: this.inFlight.size, drainMs },
+        'in-flight frames did not complete in time (Redis unreachable?); they stay pending and will be reclaimed',
+      );
+    }
     await runAll(
       [
-        ['loops', () => Promise.all(this.loops)],
-        ['in-flight frames', () => Promise.all(this.inFlight.values())],
-        ['housekeeping lease', () => this.housekeeper.release()],
+        ['housekeeping lease', () => (drained ? this.housekeeper.release() : undefined)],
         ['reader', () => this.reader.close()],
         ['recognizer', () => this.deps.recognizer.close()],
         ['redis', () => closeRedis(this.redis)],
+        // Settles at once now that the connection is closed.
+        ['loops', () => Promise.allSettled([...this.loops, ...this.inFlight.values()])],
       ],
       this.log,
     );
@@ -273,12 +294,16 @@ export class Worker extends EventEmitter {
     if (this.inFlight.has(entry.id)) return;
     this.metrics.inFlight.inc();
     const p = this.process(entry, deliveries)
-      .then(
-        (outcome) => {
+      .then((outcome) => {
+        // A throwing 'frame' listener must not become an unhandled rejection.
+        try {
           this.emit('frame', outcome);
-        },
-        (err: unknown) =>
-          this.log.error({ err, frame: entry.id }, 'unexpected error processing frame; left pending'),
+        } catch (err) {
+          this.log.error({ err, frame: entry.id }, "a 'frame' listener threw");
+        }
+      })
+      .catch((err: unknown) =>
+        this.log.error({ err, frame: entry.id }, 'unexpected error processing frame; left pending'),
       )
       .finally(() => {
         this.inFlight.delete(entry.id);

@@ -47,7 +47,14 @@ export function createRedis(
   };
   const roleOpts: RedisOptions =
     role === 'producer'
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: config.commandTimeoutMs }
+      ? {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          commandTimeout: config.commandTimeoutMs,
+          // A write whose reply was lost in a reset must not be sent again (two entries for one frame):
+          // the caller got an error and decides whether to retry.
+          autoResendUnfulfilledCommands: false,
+        }
       : { enableOfflineQueue: true, maxRetriesPerRequest: null };
   const redis = new Redis({ ...common, ...roleOpts });
   // An 'error' listener is required or ioredis prints unhandled errors; log at most one per state change.
@@ -70,7 +77,7 @@ export function asRedisError(err: unknown, what: string): Error {
   if (err instanceof PlatestreamError) return err;
   const msg = err instanceof Error ? err.message : String(err);
   if (
-    /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE|connect ETIMEDOUT|LOADING|max retries/i.test(
+    /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE|connect ETIMEDOUT|LOADING|max retries|^OOM |READONLY|MISCONF|^BUSY|TRYAGAIN|CLUSTERDOWN/i.test(
       msg,
     )
   ) {
@@ -96,6 +103,10 @@ export async function closeRedis(redis: Redis): Promise<void> {
     // fall through to disconnect
   }
   redis.disconnect(false);
+  // While reconnecting, ioredis keeps queued commands (offline queue) and never settles them after
+  // disconnect(): fail them so nothing awaits a closed connection forever.
+  const flush = (redis as unknown as { flushQueue?: (err: Error) => void }).flushQueue;
+  flush?.call(redis, new Error('Connection is closed (platestream closed it).'));
 }
 
 /**

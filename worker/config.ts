@@ -153,6 +153,12 @@ export function checkWorkerOptions(o: WorkerOptions): { name: string; message: s
       message: `${o.lockTtlMs} ms must be at least twice WORKER_HOUSEKEEPING_INTERVAL_MS (${o.housekeepingIntervalMs} ms) so the leader renews it in time`,
     });
   }
+  if (o.shutdownTimeoutMs < o.blockMs + 1000) {
+    out.push({
+      name: 'WORKER_SHUTDOWN_TIMEOUT_MS',
+      message: `${o.shutdownTimeoutMs} ms must be at least WORKER_BLOCK_MS (${o.blockMs} ms) + 1000 ms: shutdown waits for the blocking read to return`,
+    });
+  }
   if (o.shutdownTimeoutMs <= o.processingTimeoutMs) {
     out.push({
       name: 'WORKER_SHUTDOWN_TIMEOUT_MS',

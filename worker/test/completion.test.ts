@@ -136,6 +136,8 @@ describe('completion script, alerts, watchdog and config', () => {
           WORKER_PROCESSING_TIMEOUT_MS: '20000',
           WORKER_CLAIM_IDLE_MS: '30000',
           RESULTS_RETENTION: 'forever',
+          WORKER_BLOCK_MS: '30000',
+          WORKER_SHUTDOWN_TIMEOUT_MS: '25000',
         }),
       );
     } catch (e) {
@@ -146,5 +148,6 @@ describe('completion script, alerts, watchdog and config', () => {
     expect(msg).toMatch(/WORKER_CONCURRENCY/);
     expect(msg).toMatch(/RESULTS_RETENTION/);
     expect(msg).toMatch(/WORKER_CLAIM_IDLE_MS: 30000 ms is not comfortably above/);
+    expect(msg).toMatch(/WORKER_SHUTDOWN_TIMEOUT_MS: 25000 ms must be at least WORKER_BLOCK_MS/);
   });
 });

@@ -65,6 +65,7 @@ async function main(): Promise<number> {
     ['workers', workerCount, 1],
     ['cameras', cameraCount, 1],
     ['fps', fps, 0],
+    ['timeout', Number(values.timeout), 5],
   ] as const) {
     if (!Number.isInteger(v) || v < min) {
       console.error(`demo: --${name} must be an integer >= ${min}\n${HELP}`);

@@ -25,6 +25,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import sharp from 'sharp';
 import { encodeFrame } from '../shared/codec/frame-codec.ts';
 import { freePort } from '../shared/util/free-port.ts';
+import { deleteKeysOfPrefix } from '../shared/redis/delete-prefix.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { RedisServerProcess } from '../test/harness/redis-server.ts';
 
@@ -174,15 +175,6 @@ async function produce(redis: Redis, stream: string, payload: Buffer): Promise<n
   return started;
 }
 
-async function deletePrefix(redis: Redis, keys: StreamKeys): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.scanPattern, 'COUNT', 500);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
-}
-
 /** The reference: one connection XADDs, another XREADGROUPs and XACKs each entry. */
 async function rawLoop(url: string, payload: Buffer): Promise<number> {
   const keys = new StreamKeys(`bench-raw-${randomUUID().slice(0, 8)}`);
@@ -215,7 +207,7 @@ async function rawLoop(url: string, payload: Buffer): Promise<number> {
   })();
   const started = await produce(producer, keys.frames, payload);
   const ended = await consume;
-  await deletePrefix(producer, keys);
+  await deleteKeysOfPrefix(producer, keys);
   for (const r of [producer, consumer, acker]) r.disconnect();
   return N / ((ended - started) / 1000);
 }
@@ -290,7 +282,7 @@ async function workerRun(url: string, admin: Redis, payload: Buffer, n: number) 
     ingest.kill('SIGTERM');
     await gone;
   }
-  await deletePrefix(admin, keys);
+  await deleteKeysOfPrefix(admin, keys);
   producer.disconnect();
   lat.sort((a, b) => a - b);
   return {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { asRedisError } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
+import { parseGroupInfo } from '../shared/redis/stream-info.ts';
 
 /** One reading of how far the consumer group is behind and how much memory the frames stream uses. */
 export interface BacklogReading {
@@ -51,14 +52,11 @@ export async function readBacklog(redis: Redis, keys: StreamKeys, group: string)
     if (!/no such key/i.test(groupsReply[0].message))
       throw asRedisError(groupsReply[0], 'reading XINFO GROUPS');
   } else {
-    for (const g of groupsReply[1] as unknown[][]) {
-      const info = new Map<string, unknown>();
-      for (let i = 0; i + 1 < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
-      if (info.get('name') !== group) continue;
+    const info = parseGroupInfo(groupsReply[1]).find((g) => g.name === group);
+    if (info) {
       groupExists = true;
-      pending = Number(info.get('pending') ?? 0);
-      const rawLag = info.get('lag');
-      lag = rawLag === null || rawLag === undefined ? null : Number(rawLag);
+      pending = info.pending;
+      lag = info.lag;
     }
   }
   const backlog = !groupExists ? length : lag === null ? Math.max(length, pending) : pending + lag;

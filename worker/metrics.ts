@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const E2E_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-export interface GroupStats {
+export interface GroupGauges {
   lag: number;
   pending: number;
   consumers: number;
@@ -27,7 +27,7 @@ export class WorkerMetrics {
   readonly inFlight: Gauge;
   readonly leader: Gauge;
   readonly modelInfo: Gauge<'model' | 'consumer'>;
-  private groupStats: (() => Promise<GroupStats | undefined>) | undefined;
+  private groupStats: (() => Promise<GroupGauges | undefined>) | undefined;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -116,7 +116,7 @@ export class WorkerMetrics {
     });
     // Group-wide figures, read from Redis (XINFO GROUPS) when /metrics is scraped.
     const self = this;
-    const groupGauge = (name: string, help: string, pick: (g: GroupStats) => number) =>
+    const groupGauge = (name: string, help: string, pick: (g: GroupGauges) => number) =>
       new Gauge({
         name,
         help,
@@ -142,7 +142,7 @@ export class WorkerMetrics {
   }
 
   /** Where the group gauges read their values at scrape time. */
-  setGroupStatsSource(fn: () => Promise<GroupStats | undefined>): void {
+  setGroupGaugesSource(fn: () => Promise<GroupGauges | undefined>): void {
     this.groupStats = fn;
   }
 }

@@ -1,14 +1,9 @@
 import type { Redis } from 'ioredis';
 import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { fieldPairs, type GroupInfo, nullableNumber, parseGroupInfo } from '../shared/redis/stream-info.ts';
 
-export interface GroupStats {
-  name: string;
-  consumers: number;
-  pending: number;
-  /** Entries not yet delivered to the group (Redis 7 `lag`; null when Redis cannot tell). */
-  lag: number | null;
-  lastDeliveredId: string;
-}
+/** One consumer group on the frames stream, as `stats` shows it. */
+export type GroupStats = GroupInfo;
 
 export interface ConsumerStats {
   name: string;
@@ -31,23 +26,9 @@ export interface PipelineStats {
 /** How many result ids the frames/s estimate reads at most (a cap for very busy pipelines). */
 const RATE_SCAN_CAP = 500_000;
 
-/** Turns a flat [k, v, k, v] reply into an object. */
-export function pairs(reply: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!Array.isArray(reply)) return out;
-  for (let i = 0; i + 1 < reply.length; i += 2) out[String(reply[i])] = reply[i + 1];
-  return out;
-}
-
-function num(v: unknown): number | null {
-  if (v === null || v === undefined) return null;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : null;
-}
-
 async function memoryUsage(redis: Redis, key: string): Promise<number | null> {
   try {
-    return num(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '5'));
+    return nullableNumber(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '5'));
   } catch {
     return null;
   }
@@ -70,24 +51,13 @@ export async function countRecentResults(redis: Redis, key: string, windowMs = 6
 
 export async function collectStats(redis: Redis, keys: StreamKeys): Promise<PipelineStats> {
   const framesExists = (await redis.exists(keys.frames)) === 1;
-  const frameInfo = framesExists ? pairs(await redis.xinfo('STREAM', keys.frames)) : {};
+  const frameInfo = framesExists ? fieldPairs(await redis.xinfo('STREAM', keys.frames)) : {};
   const first = frameInfo['first-entry'] as [string, unknown] | null | undefined;
   const last = frameInfo['last-entry'] as [string, unknown] | null | undefined;
-  const groups: GroupStats[] = framesExists
-    ? ((await redis.xinfo('GROUPS', keys.frames)) as unknown[]).map((g) => {
-        const p = pairs(g);
-        return {
-          name: String(p.name),
-          consumers: Number(p.consumers),
-          pending: Number(p.pending),
-          lag: num(p.lag),
-          lastDeliveredId: String(p['last-delivered-id']),
-        };
-      })
-    : [];
+  const groups: GroupStats[] = framesExists ? parseGroupInfo(await redis.xinfo('GROUPS', keys.frames)) : [];
   const consumers: ConsumerStats[] = groups.some((g) => g.name === WORKER_GROUP)
     ? ((await redis.xinfo('CONSUMERS', keys.frames, WORKER_GROUP)) as unknown[]).map((c) => {
-        const p = pairs(c);
+        const p = fieldPairs(c);
         return { name: String(p.name), pending: Number(p.pending), idleMs: Number(p.idle) };
       })
     : [];
@@ -169,10 +139,8 @@ export async function readGroupStats(
   stream: string,
   group: string,
 ): Promise<{ lag: number; pending: number; consumers: number } | undefined> {
-  const groups = (await redis.xinfo('GROUPS', stream)) as unknown[];
-  const g = groups.map(pairs).find((p) => p.name === group);
+  const g = parseGroupInfo(await redis.xinfo('GROUPS', stream)).find((p) => p.name === group);
   if (!g) return undefined;
-  const pending = Number(g.pending);
-  const lag = num(g.lag) ?? Math.max(0, (await redis.xlen(stream)) - pending);
-  return { lag, pending, consumers: Number(g.consumers) };
+  const lag = g.lag ?? Math.max(0, (await redis.xlen(stream)) - g.pending);
+  return { lag, pending: g.pending, consumers: g.consumers };
 }

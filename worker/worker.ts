@@ -162,7 +162,7 @@ export class Worker extends EventEmitter {
     ];
     this.metrics.modelInfo.set({ model: this.deps.recognizer.id, consumer: this.options.consumer }, 1);
     // Bounded: a scrape during a Redis outage answers without the group gauges instead of hanging.
-    this.metrics.setGroupStatsSource(() =>
+    this.metrics.setGroupGaugesSource(() =>
       withTimeout(readGroupStats(this.redis, this.keys.frames, this.group), 1000, 'reading group stats'),
     );
     this.readyFlag = true;

@@ -1,5 +1,19 @@
 import type { ReadChar, ReadResult } from './reader.ts';
 
+/** Index and value of the largest of `count` probabilities starting at `base`. */
+function argmax(probs: Float32Array, base: number, count: number): [number, number] {
+  let best = 0;
+  let bestP = probs[base]!;
+  for (let c = 1; c < count; c++) {
+    const p = probs[base + c]!;
+    if (p > bestP) {
+      bestP = p;
+      best = c;
+    }
+  }
+  return [best, bestP];
+}
+
 /**
  * Greedy CTC decoding of one sequence: argmax per time step, repeats collapsed, blanks dropped.
  * `probs` holds `steps` x `classes` softmax outputs starting at `offset`. A character's confidence is the
@@ -16,16 +30,7 @@ export function ctcDecode(
   const chars: ReadChar[] = [];
   let prev = -1;
   for (let t = 0; t < steps; t++) {
-    const base = offset + t * classes;
-    let best = 0;
-    let bestP = probs[base]!;
-    for (let c = 1; c < classes; c++) {
-      const p = probs[base + c]!;
-      if (p > bestP) {
-        bestP = p;
-        best = c;
-      }
-    }
+    const [best, bestP] = argmax(probs, offset + t * classes, classes);
     if (best !== blank) {
       if (best === prev) {
         const last = chars[chars.length - 1]!;
@@ -56,16 +61,7 @@ export function slotDecode(
   const chars: ReadChar[] = [];
   let sum = 0;
   for (let s = 0; s < slots; s++) {
-    const base = offset + s * classes;
-    let best = 0;
-    let bestP = probs[base]!;
-    for (let c = 1; c < classes; c++) {
-      const p = probs[base + c]!;
-      if (p > bestP) {
-        bestP = p;
-        best = c;
-      }
-    }
+    const [best, bestP] = argmax(probs, offset + s * classes, classes);
     sum += bestP;
     const ch = alphabet[best]!;
     if (ch !== pad) chars.push({ ch, confidence: bestP });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { REDIS_DEFAULTS, type RedisConfig } from '../../shared/config/redis-config.ts';
+import { deleteKeysOfPrefix } from '../../shared/redis/delete-prefix.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { RedisServerProcess, type RedisServerOptions } from './redis-server.ts';
 
@@ -54,13 +55,7 @@ export async function useRedis(
       return { ...REDIS_DEFAULTS, url, prefix, connectTimeoutMs: 500, commandTimeoutMs: 1000 };
     },
     async cleanup(prefix: string) {
-      const keys = new StreamKeys(prefix);
-      let cursor = '0';
-      do {
-        const [next, found] = await client.scan(cursor, 'MATCH', keys.scanPattern, 'COUNT', 500);
-        cursor = next;
-        if (found.length) await client.unlink(...found);
-      } while (cursor !== '0');
+      await deleteKeysOfPrefix(client, new StreamKeys(prefix));
     },
     async close() {
       client.disconnect();

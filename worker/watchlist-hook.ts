@@ -1,5 +1,5 @@
 import type { Enricher } from '../watchlist/index.ts';
-import { alertFieldList, alertPayload } from '../watchlist/index.ts';
+import { alertPayload } from '../watchlist/index.ts';
 import type { EnrichHook } from './worker.ts';
 
 /**
@@ -17,13 +17,15 @@ export function watchlistEnrichHook(
     const r = await lookup.lookup(result.plate);
     if (r.status !== 'hit') return { fields: { watchlist: r.status } };
     const alert = alertPayload(r, frame, { plate: result.plate, confidence: result.confidence });
-    const list = alertFieldList(alert);
-    const fields: Record<string, string> = {};
-    for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]!] = list[i + 1]!;
     return {
       fields: { watchlist: r.fuzzy ? 'hit-fuzzy' : 'hit' },
       // The window is keyed on the watchlist plate, so fuzzy misreads of one vehicle share it.
-      alert: { camera: frame.camera, plate: alert.watchPlate, windowMs: cfg.alertWindowMs, fields },
+      alert: {
+        camera: frame.camera,
+        plate: alert.watchPlate,
+        windowMs: cfg.alertWindowMs,
+        fields: { ...alert },
+      },
     };
   };
 }

@@ -19,8 +19,9 @@
  *   REDIS_URL=redis://host:6379 npm run bench:ingest -- --frames 2000 --concurrency 32 --rounds 9
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -47,8 +48,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '7' },
     size: { type: 'string', default: String(100 * 1024) },
     'ingest-node-args': { type: 'string', default: '' },
-    modes: { type: 'string', default: 'raw,xadd,http' },
-    'ingest-processes': { type: 'string', default: '1' },
+    modes: { type: 'string', default: 'raw,relay,xadd,http' },
+    'ingest-processes': { type: 'string', default: 'auto' },
+    'ingest-bin': { type: 'string', default: '' },
     warmup: { type: 'string', default: '3000' },
     'http-client': { type: 'string', default: 'undici' },
   },
@@ -58,9 +60,15 @@ const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
 const SIZE = Number(values.size);
 const WARMUP = Number(values.warmup);
-const MODES = ['raw', 'xadd', 'http'] as const;
+const MODES = ['raw', 'relay', 'xadd', 'http'] as const;
 type Mode = (typeof MODES)[number];
 const SELECTED = values.modes.split(',').map((m) => m.trim());
+const CORES = availableParallelism();
+/** `auto`: one core each for Redis and the load generator, the rest (1 to 4) for ingest processes. */
+const INGEST_PROCESSES =
+  values['ingest-processes'] === 'auto'
+    ? Math.max(1, Math.min(4, CORES - 2))
+    : Number(values['ingest-processes']);
 {
   const bad: string[] = [];
   for (const [name, v] of Object.entries({
@@ -71,12 +79,13 @@ const SELECTED = values.modes.split(',').map((m) => m.trim());
   }))
     if (!Number.isInteger(v) || v < 1) bad.push(`--${name} must be a positive integer`);
   if (!Number.isInteger(WARMUP) || WARMUP < 0) bad.push('--warmup must be an integer >= 0');
-  if (SIZE < 1024) bad.push('--size must be at least 1024 bytes (a JPEG header plus padding)');
   for (const m of SELECTED)
     if (!(MODES as readonly string[]).includes(m)) bad.push(`--modes: unknown mode "${m}"`);
   if (!SELECTED.includes('raw'))
     bad.push('--modes must include raw (the baseline every ratio is taken against)');
   if (!['undici', 'node'].includes(values['http-client'])) bad.push('--http-client must be undici or node');
+  if (!Number.isInteger(INGEST_PROCESSES) || INGEST_PROCESSES < 1)
+    bad.push('--ingest-processes must be auto or a positive integer');
   if (bad.length > 0) {
     process.stderr.write(`bench:ingest: ${bad.join('; ')}\n`);
     process.exit(2);
@@ -94,6 +103,10 @@ async function frameOfSize(bytes: number): Promise<Buffer> {
   const jpeg = await sharp(raw, { raw: { width: 64, height: 64, channels: 3 } })
     .jpeg()
     .toBuffer();
+  if (jpeg.length > bytes) {
+    process.stderr.write(`bench:ingest: --size must be at least ${jpeg.length} bytes (the test JPEG)\n`);
+    process.exit(2);
+  }
   const out = Buffer.alloc(bytes);
   jpeg.copy(out);
   for (let i = jpeg.length; i < bytes; i++) out[i] = (i * 31) & 0xff;
@@ -140,16 +153,37 @@ function post(agent: Agent, port: number, body: Buffer, i: number): Promise<void
   });
 }
 
-/** CPU seconds used so far by a process (Linux /proc; undefined elsewhere). */
-function procCpu(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+/** utime + stime in seconds and the parent pid of a process, from /proc (Linux); undefined elsewhere. */
+function procStat(pid: number): { cpu: number; ppid: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks (USER_HZ 100)
+    // fields[1] ppid; fields[11], fields[12] utime, stime in clock ticks (USER_HZ 100)
+    return { cpu: (Number(fields[11]) + Number(fields[12])) / 100, ppid: Number(fields[1]) };
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds used so far by a process and all its descendants (the cluster's server processes). */
+function procTreeCpu(root: number | undefined): number | undefined {
+  if (root === undefined) return undefined;
+  const rootStat = procStat(root);
+  if (!rootStat) return undefined;
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = procStat(Number(name));
+    if (st) children.set(st.ppid, [...(children.get(st.ppid) ?? []), Number(name)]);
+  }
+  let total = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    total += pid === root ? rootStat.cpu : (procStat(pid)?.cpu ?? 0);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }
 
 async function redisCpu(redis: Redis): Promise<number> {
@@ -167,6 +201,7 @@ const median = (xs: number[]) =>
   xs.length === 0 ? Number.NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
+  const img = await frameOfSize(SIZE);
   let server: RedisServerProcess | undefined;
   let url = process.env.REDIS_URL;
   if (!url) {
@@ -185,11 +220,9 @@ async function main(): Promise<void> {
     memoryBudgetBytes: 1024 ** 4,
   };
   const producer = new FrameProducer(producerConn, keys, backpressure);
-  const img = await frameOfSize(SIZE);
 
   const port = await freePort();
-  const bin =
-    process.env.BENCH_INGEST_BIN || fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
+  const bin = values['ingest-bin'] || fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
   const nodeArgs = values['ingest-node-args'] ? values['ingest-node-args'].split(' ') : [];
   const ingest: ChildProcess = spawn(process.execPath, [...nodeArgs, bin, 'ingest'], {
     env: {
@@ -202,9 +235,36 @@ async function main(): Promise<void> {
       LPR_MAX_BACKLOG: '100000000',
       LPR_STREAM_MEMORY_BUDGET: '1024GB',
       LOG_LEVEL: 'warn',
-      LPR_INGEST_PROCESSES: values['ingest-processes'],
+      LPR_INGEST_PROCESSES: String(INGEST_PROCESSES),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const relayPort = await freePort();
+  const redisAddress = new URL(url);
+  const relay: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./tcp-relay.ts', import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        REDIS_HOST: redisAddress.hostname,
+        REDIS_PORT: redisAddress.port || '6379',
+        RELAY_PORT: String(relayPort),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise((resolve, reject) => {
+    relay.stdout?.once('data', resolve);
+    relay.once('exit', (code) => reject(new Error(`the TCP relay exited with code ${code}`)));
+  });
+  // The relay forwards bytes only: credentials, db and TLS of REDIS_URL still apply end to end, except TLS.
+  const viaRelay = new Redis({
+    host: '127.0.0.1',
+    port: relayPort,
+    username: redisAddress.username || undefined,
+    password: decodeURIComponent(redisAddress.password) || undefined,
+    db: Number(redisAddress.pathname.slice(1) || 0),
   });
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
@@ -217,15 +277,17 @@ async function main(): Promise<void> {
         ),
       { timeoutMs: 30_000, what: 'the ingest process to answer /healthz' },
     );
-    const modes = {
-      raw: (i: number) =>
-        raw
-          .xadd(
-            keys.frames,
-            '*',
-            ...encodeFrame({ camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg', img, seq: i }),
-          )
-          .then(() => undefined),
+    const rawXadd = (client: Redis) => (i: number) =>
+      client
+        .xadd(
+          keys.frames,
+          '*',
+          ...encodeFrame({ camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg', img, seq: i }),
+        )
+        .then(() => undefined);
+    const modes: Record<Mode, (i: number) => Promise<void>> = {
+      raw: rawXadd(raw),
+      relay: rawXadd(viaRelay),
       xadd: async (i: number) => {
         const frame = { camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg' as const, img, seq: i };
         inspectImage(frame.img, frame.mime, INGEST_DEFAULTS.maxPixels, 'bench');
@@ -249,12 +311,15 @@ async function main(): Promise<void> {
             }
           : (i: number) => post(agent, port, img, i),
     };
-    const results: Record<Mode, number[]> = { raw: [], xadd: [], http: [] };
-    type CpuRuns = { client: number[]; ingest: number[]; redis: number[] };
-    const cpuRuns = (): CpuRuns => ({ client: [], ingest: [], redis: [] });
-    const cpu: Record<Mode, CpuRuns> = { raw: cpuRuns(), xadd: cpuRuns(), http: cpuRuns() };
+    const results: Record<Mode, number[]> = { raw: [], relay: [], xadd: [], http: [] };
+    /** CPU microseconds per frame: the bench process, the process in the middle (relay or ingest), Redis. */
+    type CpuRuns = { client: number[]; middle: number[]; redis: number[] };
+    const cpuRuns = (): CpuRuns => ({ client: [], middle: [], redis: [] });
+    const cpu: Record<Mode, CpuRuns> = { raw: cpuRuns(), relay: cpuRuns(), xadd: cpuRuns(), http: cpuRuns() };
+    const middleCpu = (m: Mode) =>
+      m === 'http' ? procTreeCpu(ingest.pid) : m === 'relay' ? procTreeCpu(relay.pid) : 0;
     log(
-      `bench:ingest  ${FRAMES} frames of ${SIZE} bytes per mode and round, ${CONCURRENCY} in flight, ${ROUNDS} rounds after ${WARMUP} warm-up frames per mode, HTTP client ${values['http-client']}, redis ${server ? 'private redis-server' : url}`,
+      `bench:ingest  ${FRAMES} frames of ${SIZE} bytes per mode and round, ${CONCURRENCY} in flight, ${ROUNDS} rounds after ${WARMUP} warm-up frames per mode, ${CORES} cores, ${INGEST_PROCESSES} ingest process(es), HTTP client ${values['http-client']}, redis ${server ? 'private redis-server' : url}`,
     );
     const selected = MODES.filter((m) => SELECTED.includes(m));
     for (const name of selected) {
@@ -264,16 +329,13 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? selected : [...selected].reverse();
       for (const name of order) {
-        const before = { client: selfCpu(), ingest: procCpu(ingest.pid), redis: await redisCpu(raw) };
+        const before = { client: selfCpu(), middle: middleCpu(name), redis: await redisCpu(raw) };
         const fps = await timed(FRAMES, CONCURRENCY, modes[name]);
-        const after = { client: selfCpu(), ingest: procCpu(ingest.pid), redis: await redisCpu(raw) };
+        const after = { client: selfCpu(), middle: middleCpu(name), redis: await redisCpu(raw) };
         const perFrame = (a: number | undefined, b: number | undefined) =>
           a === undefined || b === undefined ? Number.NaN : ((a - b) * 1e6) / FRAMES;
         cpu[name].client.push(perFrame(after.client, before.client));
-        // With several ingest processes only the supervising primary's CPU would be read: leave it out.
-        cpu[name].ingest.push(
-          values['ingest-processes'] === '1' ? perFrame(after.ingest, before.ingest) : Number.NaN,
-        );
+        cpu[name].middle.push(perFrame(after.middle, before.middle));
         cpu[name].redis.push(perFrame(after.redis, before.redis));
         const len = await raw.xlen(keys.frames);
         if (len !== FRAMES)
@@ -283,42 +345,44 @@ async function main(): Promise<void> {
         log(`  round ${round + 1}  ${name.padEnd(5)} ${fps.toFixed(0).padStart(7)} frames/s`);
       }
     }
-    const rawFps = median(results.raw);
-    const xaddFps = median(results.xadd);
-    const httpFps = median(results.http);
-    /** Per-round ratios to the raw loop of the same round; NaN when the mode was not run. */
+    /** Per-round ratios to the raw loop of the same round. */
     const ratios = (m: Mode) => results[m].map((fps, r) => fps / results.raw[r]!);
-    const httpRatio = selected.includes('http') ? median(ratios('http')) : Number.NaN;
-    const xaddRatio = selected.includes('xadd') ? median(ratios('xadd')) : Number.NaN;
-    const mbs = (fps: number) => (fps * SIZE) / 1e6;
+    const fps = (m: Mode) => Math.round(median(results[m]));
+    const ratio = (m: Mode) => (selected.includes(m) ? Number(median(ratios(m)).toFixed(3)) : null);
+    const mbs = (m: Mode) => Number(((median(results[m]) * SIZE) / 1e6).toFixed(1));
     const out = {
-      httpFps: Math.round(httpFps),
-      xaddFps: Math.round(xaddFps),
-      rawFps: Math.round(rawFps),
-      httpRatio: Number(httpRatio.toFixed(3)),
-      xaddRatio: Number(xaddRatio.toFixed(3)),
-      httpMBps: Number(mbs(httpFps).toFixed(1)),
-      xaddMBps: Number(mbs(xaddFps).toFixed(1)),
-      rawMBps: Number(mbs(rawFps).toFixed(1)),
+      httpFps: fps('http'),
+      xaddFps: fps('xadd'),
+      rawFps: fps('raw'),
+      relayFps: fps('relay'),
+      httpRatio: ratio('http'),
+      xaddRatio: ratio('xadd'),
+      /** The ceiling for any process between clients and Redis on this machine (see tcp-relay.ts). */
+      relayRatio: ratio('relay'),
+      httpMBps: mbs('http'),
+      xaddMBps: mbs('xadd'),
+      rawMBps: mbs('raw'),
+      relayMBps: mbs('relay'),
       frameBytes: SIZE,
       frames: FRAMES,
       concurrency: CONCURRENCY,
       rounds: ROUNDS,
       warmup: WARMUP,
+      cores: CORES,
+      ingestProcesses: INGEST_PROCESSES,
       httpClient: values['http-client'],
-      runs: results,
-      roundRatios: {
-        http: ratios('http').map((r) => Number(r.toFixed(3))),
-        xadd: ratios('xadd').map((r) => Number(r.toFixed(3))),
-      },
-      /** Median CPU microseconds per frame in each process (load-independent cost; ingest only for http). */
+      runs: Object.fromEntries(selected.map((m) => [m, results[m].map(Math.round)])),
+      roundRatios: Object.fromEntries(
+        selected.filter((m) => m !== 'raw').map((m) => [m, ratios(m).map((r) => Number(r.toFixed(3)))]),
+      ),
+      /** Median CPU microseconds per frame in each process: client = bench process, middle = relay or ingest. */
       cpuUsPerFrame: Object.fromEntries(
-        Object.entries(cpu).map(([m, c]) => [
+        selected.map((m) => [
           m,
           {
-            client: Math.round(median(c.client)),
-            ingest: m === 'http' ? Math.round(median(c.ingest)) : 0,
-            redis: Math.round(median(c.redis)),
+            client: Math.round(median(cpu[m].client)),
+            middle: Math.round(median(cpu[m].middle)),
+            redis: Math.round(median(cpu[m].redis)),
           },
         ]),
       ),
@@ -326,31 +390,40 @@ async function main(): Promise<void> {
     if (values.json) {
       process.stdout.write(`${JSON.stringify(out)}\n`);
     } else {
-      const row = (name: string, fps: number, ratio: string) =>
-        `  ${name.padEnd(22)} ${fps.toFixed(0).padStart(8)} frames/s ${mbs(fps).toFixed(1).padStart(8)} MB/s   ${ratio}`;
+      const label: Record<Mode, string> = {
+        raw: 'raw ioredis XADD',
+        relay: 'XADD via TCP relay',
+        xadd: 'FrameProducer.add',
+        http: 'HTTP POST (ingest)',
+      };
+      const note: Record<Mode, string> = {
+        raw: '1.00 (baseline)',
+        relay: `${out.relayRatio?.toFixed(2)} of raw (ceiling for any process in the middle)`,
+        xadd: `${out.xaddRatio?.toFixed(2)} of raw`,
+        http: `${out.httpRatio?.toFixed(2)} of raw (target >= 0.50)`,
+      };
+      const cpuOf = (m: Mode) =>
+        (out.cpuUsPerFrame as Record<string, { client: number; middle: number; redis: number }>)[m]!;
       process.stdout.write(
         [
-          `median of ${ROUNDS} rounds (${FRAMES} frames x ${SIZE} bytes, ${CONCURRENCY} in flight; ratio = median of per-round ratios):`,
-          row('raw ioredis XADD', rawFps, '1.00 (baseline)'),
-          ...(selected.includes('xadd')
-            ? [row('FrameProducer.add', xaddFps, `${out.xaddRatio.toFixed(2)} of raw`)]
-            : []),
-          ...(selected.includes('http')
-            ? [row('HTTP POST (ingest)', httpFps, `${out.httpRatio.toFixed(2)} of raw (target >= 0.50)`)]
-            : []),
+          `median of ${ROUNDS} rounds (${FRAMES} frames x ${SIZE} bytes, ${CONCURRENCY} in flight, ${CORES} cores, ${INGEST_PROCESSES} ingest process(es); ratio = median of per-round ratios):`,
+          ...selected.map(
+            (m) =>
+              `  ${label[m].padEnd(22)} ${String(fps(m)).padStart(8)} frames/s ${mbs(m).toFixed(1).padStart(8)} MB/s   ${note[m]}`,
+          ),
           'CPU per frame (median, microseconds):',
-          ...Object.entries(out.cpuUsPerFrame)
-            .filter(([m]) => selected.includes(m as Mode))
-            .map(
-              ([m, c]) =>
-                `  ${m.padEnd(5)} bench process ${String(c.client).padStart(5)}   ingest process ${String(c.ingest).padStart(5)}   redis-server ${String(c.redis).padStart(5)}`,
-            ),
+          ...selected.map(
+            (m) =>
+              `  ${m.padEnd(5)} bench process ${String(cpuOf(m).client).padStart(5)}   ${m === 'relay' ? 'relay ' : 'ingest'} process ${String(m === 'relay' || m === 'http' ? cpuOf(m).middle : '-').padStart(5)}   redis-server ${String(cpuOf(m).redis).padStart(5)}`,
+          ),
         ].join('\n') + '\n',
       );
     }
   } finally {
     agent.destroy();
     await pool.destroy();
+    viaRelay.disconnect();
+    relay.kill('SIGTERM');
     ingest.kill('SIGTERM');
     await new Promise((r) => ingest.once('exit', r));
     if (!values.json) {

@@ -50,6 +50,28 @@ describe('graceful shutdown of the ingest process', () => {
   let t: TestRedis;
   let child: ChildProcess | undefined;
 
+  /** Starts `platestream ingest` on a free port; its stderr (pino lines) accumulates in `log.text`. */
+  function spawnIngest(prefix: string, env: NodeJS.ProcessEnv = {}) {
+    const proc = spawn(process.execPath, [BIN, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
+      env: {
+        ...process.env,
+        REDIS_URL: t.url,
+        LPR_PREFIX: prefix,
+        LPR_CAMERA_TOKENS: TOKENS,
+        LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    child = proc;
+    const log = { text: '' };
+    proc.stderr!.on('data', (d) => {
+      log.text += d;
+    });
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    return { proc, log, exited };
+  }
+
   beforeAll(async () => {
     t = await useRedis();
   });
@@ -61,24 +83,9 @@ describe('graceful shutdown of the ingest process', () => {
   it('on SIGTERM stops accepting, finishes in-flight requests, and exits 0', async () => {
     const prefix = uniquePrefix('shut');
     const keys = new StreamKeys(prefix);
-    let stderr = '';
-    const proc = spawn(process.execPath, [BIN, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
-      env: {
-        ...process.env,
-        REDIS_URL: t.url,
-        LPR_PREFIX: prefix,
-        LPR_CAMERA_TOKENS: TOKENS,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child = proc;
-    proc.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    const { proc, log, exited } = spawnIngest(prefix);
     const port = await waitFor(
-      () => Number(/"port":(\d+).*ingest listening/.exec(stderr)?.[1]) || undefined,
+      () => Number(/"port":(\d+).*ingest listening/.exec(log.text)?.[1]) || undefined,
       {
         timeoutMs: 20_000,
         what: 'the ingest process to listen',
@@ -96,7 +103,7 @@ describe('graceful shutdown of the ingest process', () => {
     );
 
     proc.kill('SIGTERM');
-    await waitFor(() => stderr.includes('shutting down'), { what: 'the shutdown to begin' });
+    await waitFor(() => log.text.includes('shutting down'), { what: 'the shutdown to begin' });
     // New connections are refused once the listener is closed.
     await waitFor(
       () =>
@@ -114,7 +121,7 @@ describe('graceful shutdown of the ingest process', () => {
       expect(JSON.parse(r.body).id).toMatch(/^\d+-\d+$/);
     }
     expect(await exited).toBe(0);
-    expect(stderr).toContain('ingest stopped');
+    expect(log.text).toContain('ingest stopped');
     expect(await t.client.xlen(keys.frames)).toBe(3);
     await t.cleanup(prefix);
   });
@@ -151,29 +158,13 @@ describe('graceful shutdown of the ingest process', () => {
   it('with LPR_INGEST_PROCESSES=2 serves from two processes and stops both on SIGTERM with exit 0', async () => {
     const prefix = uniquePrefix('cluster');
     const keys = new StreamKeys(prefix);
-    let stderr = '';
-    const proc = spawn(process.execPath, [BIN, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
-      env: {
-        ...process.env,
-        REDIS_URL: t.url,
-        LPR_PREFIX: prefix,
-        LPR_CAMERA_TOKENS: TOKENS,
-        LPR_INGEST_PROCESSES: '2',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child = proc;
-    proc.stderr!.on('data', (d) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    await waitFor(() => (stderr.match(/ingest listening/g) ?? []).length >= 2, {
+    const { proc, log, exited } = spawnIngest(prefix, { LPR_INGEST_PROCESSES: '2' });
+    await waitFor(() => (log.text.match(/ingest listening/g) ?? []).length >= 2, {
       timeoutMs: 25_000,
       what: 'two ingest processes to listen',
     });
-    const port = Number(/"port":(\d+).*ingest listening/.exec(stderr)![1]);
-    const pids = new Set([...stderr.matchAll(/"pid":(\d+)[^\n]*ingest listening/g)].map((m) => m[1]));
+    const port = Number(/"port":(\d+).*ingest listening/.exec(log.text)![1]);
+    const pids = new Set([...log.text.matchAll(/"pid":(\d+)[^\n]*ingest listening/g)].map((m) => m[1]));
     expect(pids.size).toBe(2);
     const img = await makeImage('jpeg', { seed: 8 });
     for (let i = 0; i < 6; i++) {
@@ -186,7 +177,7 @@ describe('graceful shutdown of the ingest process', () => {
     }
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect((stderr.match(/ingest stopped/g) ?? []).length).toBe(2);
+    expect((log.text.match(/ingest stopped/g) ?? []).length).toBe(2);
     expect(await t.client.xlen(keys.frames)).toBe(6);
     await t.cleanup(prefix);
   });

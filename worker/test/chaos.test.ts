@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER, StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/redis.ts';
-import { alive, removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
+import {
+  alive,
+  killWorkers,
+  removeWorkerBundle,
+  spawnWorker,
+  type WorkerChild,
+  workerCommand,
+} from './child.ts';
 import { frame, groupPending, pushFrames, readStream, resultCounts } from './helpers.ts';
 
 /**
@@ -18,8 +25,7 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     cmd = await workerCommand();
   });
   afterAll(async () => {
-    for (const c of children) if (alive(c)) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    await killWorkers(children);
     await t.close();
     removeWorkerBundle();
   });
@@ -99,7 +105,8 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
   it('Redis killed and restarted mid-run (AOF): workers carry on without a restart, one result per frame', async () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);
-    const env = { TEST_RECOGNIZER_DELAY_MS: '2', WORKER_CONCURRENCY: '4' };
+    // 10 ms a frame, 8 in flight: 1000 frames take over a second, so the kill lands mid-run on a fast host.
+    const env = { TEST_RECOGNIZER_DELAY_MS: '10', WORKER_CONCURRENCY: '4' };
     const workers = [spawnWorker(cmd, config, 'restart-a', env), spawnWorker(cmd, config, 'restart-b', env)];
     children.push(...workers);
     await Promise.all(workers.map((c) => c.started));

@@ -116,3 +116,9 @@ export function spawnWorker(
 export function alive(c: WorkerChild): boolean {
   return c.proc.exitCode === null && c.proc.signalCode === null;
 }
+
+/** Kills (SIGKILL) every child still running and waits until all have exited (call in afterAll). */
+export async function killWorkers(children: readonly WorkerChild[]): Promise<void> {
+  for (const c of children) if (alive(c)) c.proc.kill('SIGKILL');
+  await Promise.all(children.map((c) => c.exited));
+}

@@ -72,26 +72,12 @@ describe('completion script, alerts, watchdog and config', () => {
     await t.client.xreadgroup('GROUP', WORKER_GROUP, 'a', 'STREAMS', keys.frames, '>');
     const alert = { camera: 'cam-1', plate: 'X', windowMs: 1000, fields: { plate: 'X' } };
     const retention = { strategy: 'MAXLEN' as const, threshold: '1000' };
-    const first = await completeFrame(
-      redis,
-      keys,
-      WORKER_GROUP,
-      id!,
-      ['frame', id!, 'plate', 'X'],
-      retention,
-      alert,
-    );
+    const complete = () =>
+      completeFrame(redis, keys, WORKER_GROUP, id!, ['frame', id!, 'plate', 'X'], retention, alert);
+    const first = await complete();
     expect(first).toMatchObject({ acked: true, alert: 'sent' });
     await t.client.del(keys.alertWindow('cam-1', 'X'));
-    const second = await completeFrame(
-      redis,
-      keys,
-      WORKER_GROUP,
-      id!,
-      ['frame', id!, 'plate', 'X'],
-      retention,
-      alert,
-    );
+    const second = await complete();
     expect(second).toEqual({ acked: false, resultId: '', alert: 'none', alertId: '' });
     expect(await t.client.xlen(keys.results)).toBe(1);
     expect(await t.client.xlen(keys.alerts)).toBe(1);

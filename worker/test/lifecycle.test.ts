@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
-import { alive, removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
+import { killWorkers, removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
 import { frame, groupPending, pushFrames } from './helpers.ts';
 
 describe('worker process lifecycle', () => {
@@ -14,8 +14,7 @@ describe('worker process lifecycle', () => {
     cmd = await workerCommand();
   });
   afterAll(async () => {
-    for (const c of children) if (alive(c)) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.exited));
+    await killWorkers(children);
     await t.close();
     removeWorkerBundle();
   });

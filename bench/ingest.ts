@@ -83,6 +83,8 @@ const INGEST_PROCESSES =
     if (!(MODES as readonly string[]).includes(m)) bad.push(`--modes: unknown mode "${m}"`);
   if (!SELECTED.includes('raw'))
     bad.push('--modes must include raw (the baseline every ratio is taken against)');
+  if (process.env.REDIS_URL?.startsWith('rediss:') && SELECTED.includes('relay'))
+    bad.push('relay mode forwards plain TCP and cannot carry rediss:// (TLS); use --modes raw,xadd,http');
   if (!['undici', 'node'].includes(values['http-client'])) bad.push('--http-client must be undici or node');
   if (!Number.isInteger(INGEST_PROCESSES) || INGEST_PROCESSES < 1)
     bad.push('--ingest-processes must be auto or a positive integer');
@@ -258,7 +260,7 @@ async function main(): Promise<void> {
     relay.stdout?.once('data', resolve);
     relay.once('exit', (code) => reject(new Error(`the TCP relay exited with code ${code}`)));
   });
-  // The relay forwards bytes only: credentials, db and TLS of REDIS_URL still apply end to end, except TLS.
+  // The relay forwards bytes only, so REDIS_URL's user, password and db still apply end to end.
   const viaRelay = new Redis({
     host: '127.0.0.1',
     port: relayPort,

@@ -27,6 +27,7 @@ import { encodeFrame } from '../shared/codec/frame-codec.ts';
 import { freePort } from '../shared/util/free-port.ts';
 import { deleteKeysOfPrefix } from '../shared/redis/delete-prefix.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
+import { entryIdMs } from '../shared/redis/stream/index.ts';
 import { RedisServerProcess } from '../test/harness/redis-server.ts';
 
 const BIN = fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
@@ -76,10 +77,6 @@ async function jpeg(): Promise<Buffer> {
     side = Math.max(16, Math.round(side * Math.sqrt(SIZE / out.length)));
   }
   return out;
-}
-
-function idMs(id: string): number {
-  return Number(id.slice(0, id.indexOf('-')));
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -268,8 +265,8 @@ async function workerRun(url: string, admin: Redis, payload: Buffer, n: number) 
     const rows = (await admin.xrange(keys.results, start, '+', 'COUNT', 5000)) as [string, string[]][];
     for (const [id, f] of rows) {
       const frame = f[f.indexOf('frame') + 1]!;
-      lat.push(idMs(id) - idMs(frame));
-      last = Math.max(last, idMs(id));
+      lat.push(entryIdMs(id) - entryIdMs(frame));
+      last = Math.max(last, entryIdMs(id));
     }
     if (rows.length < 5000) break;
     start = `(${rows[rows.length - 1]![0]}`;

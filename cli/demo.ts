@@ -16,8 +16,8 @@ import { latencyMs } from '../results/format.ts';
 import type { ResultRecord } from '../shared/codec/result-codec.ts';
 import { readResults } from '../results/result-reader.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
-import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
+import { BlockingReader } from '../shared/redis/stream/index.ts';
 import { RedisServerProcess, redisServerBinary } from '../shared/redis/local-redis-server.ts';
 import { freePort } from '../shared/util/free-port.ts';
 import { delay, waitFor } from '../shared/util/wait.ts';
@@ -114,13 +114,16 @@ async function main(): Promise<number> {
     return child;
   };
 
-  const redis = createRedis({ ...REDIS_DEFAULTS, url, prefix }, 'blocking', { name: 'demo' });
+  const reader = new BlockingReader(
+    { ...REDIS_DEFAULTS, url, prefix },
+    { name: 'demo', blockMs: 250, marginMs: 5000 },
+  );
   let exitCode = 0;
   // Ends the result reader, and the send loop's retries, at the deadline or on any failure.
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
   try {
-    await waitReady(redis, 5000);
+    await reader.waitReady(5000);
     console.log(`demo: key prefix "${prefix}", process logs in ${logDir}`);
     start('ingest', ['ingest'], {
       LPR_AUTH: 'open',
@@ -189,11 +192,10 @@ async function main(): Promise<number> {
     console.log(`demo: sending ${items.length} frames from ${cameraCount} cameras at ${fps || 'max'} fps\n`);
     console.log('   camera   plate      truth      conf   latency');
     const reading = (async () => {
-      for await (const r of readResults(redis, {
+      for await (const r of readResults(reader, {
         stream: keys.results,
         after: '0-0',
         follow: true,
-        blockMs: 250,
         signal: stop.signal,
       })) {
         const expected = truth.get(r.frame);
@@ -264,7 +266,7 @@ async function main(): Promise<number> {
       if (bad.length)
         console.error(`demo: ${bad.map((c) => c.name).join(', ')} exited with an error; see ${logDir}`);
     }
-    await closeRedis(redis);
+    await reader.close();
     if (server) await server.destroy();
     console.log(
       server

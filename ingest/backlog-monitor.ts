@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { asRedisError } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
-import { parseGroupInfo } from '../shared/redis/stream-info.ts';
+import { isRedisError, parseGroupInfo } from '../shared/redis/stream/index.ts';
 
 /** One reading of how far the consumer group is behind and how much memory the frames stream uses. */
 export interface BacklogReading {
@@ -48,8 +48,8 @@ export async function readBacklog(redis: Redis, keys: StreamKeys, group: string)
   let pending = 0;
   let lag: number | null = length;
   if (groupsReply[0]) {
-    // "no such key": the stream does not exist yet, nothing is behind.
-    if (!/no such key/i.test(groupsReply[0].message))
+    // ERR on a stream that XLEN reports empty: it does not exist yet ("no such key"), nothing is behind.
+    if (!(isRedisError(groupsReply[0], 'ERR') && length === 0))
       throw asRedisError(groupsReply[0], 'reading XINFO GROUPS');
   } else {
     const info = parseGroupInfo(groupsReply[1]).find((g) => g.name === group);

@@ -5,6 +5,7 @@ import type { Logger } from '../shared/logger.ts';
 import { asRedisError } from '../shared/redis/connection.ts';
 import { COUNTER, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { runScript } from '../shared/redis/scripts.ts';
+import { ensureGroup } from '../shared/redis/stream/index.ts';
 import { BacklogMonitor, type BacklogReading } from './backlog-monitor.ts';
 import type { BackpressureOptions } from './config.ts';
 
@@ -47,13 +48,14 @@ export class FrameProducer {
    * frames written before the first worker starts are still delivered. Idempotent.
    */
   async ensureGroup(): Promise<void> {
+    let created: boolean;
     try {
-      await this.redis.xgroup('CREATE', this.keys.frames, WORKER_GROUP, '0', 'MKSTREAM');
-      this.logger?.info({ stream: this.keys.frames, group: WORKER_GROUP }, 'created consumer group');
+      created = await ensureGroup(this.redis, this.keys.frames, WORKER_GROUP);
     } catch (err) {
-      if (err instanceof Error && /BUSYGROUP/.test(err.message)) return;
       throw asRedisError(err, `creating group ${WORKER_GROUP} on ${this.keys.frames}`);
     }
+    if (created)
+      this.logger?.info({ stream: this.keys.frames, group: WORKER_GROUP }, 'created consumer group');
   }
 
   /** Admits one frame; throws BACKPRESSURE or REDIS_UNAVAILABLE. */

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
+import { BlockingReader, previousId } from '../shared/redis/stream/index.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { compileFilter, parseFrom } from './filters.ts';
 import { formatResultLine, resultJson } from './format.ts';
@@ -77,7 +78,7 @@ async function tail(argv: string[]): Promise<number> {
   const follow = !values['no-follow'];
   let after: string;
   try {
-    after = values.from ? decrementId(parseFrom(values.from)) : follow ? '$' : '0-0';
+    after = values.from ? previousId(parseFrom(values.from)) : follow ? '$' : '0-0';
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 2;
@@ -89,15 +90,15 @@ async function tail(argv: string[]): Promise<number> {
     includeEmpty: values.all ?? false,
   });
   const { config, keys } = connect();
-  const redis = createRedis(config, follow ? 'blocking' : 'producer', { name: 'results-tail' });
+  const reader = new BlockingReader(config, { name: 'results-tail', blockMs: 2000, marginMs: 5000 });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let printed = 0;
   try {
-    await waitReady(redis, config.connectTimeoutMs + 1000);
-    for await (const r of readResults(redis, { stream: keys.results, after, follow, signal: stop.signal })) {
+    await reader.waitReady(config.connectTimeoutMs + 1000);
+    for await (const r of readResults(reader, { stream: keys.results, after, follow, signal: stop.signal })) {
       if (!keep(r)) continue;
       process.stdout.write(`${values.json ? JSON.stringify(resultJson(r)) : formatResultLine(r)}\n`);
       if (++printed >= limit) break;
@@ -105,7 +106,7 @@ async function tail(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await closeRedis(redis);
+    await reader.close();
   }
   return 0;
 }
@@ -143,11 +144,4 @@ async function plate(argv: string[]): Promise<number> {
     await closeRedis(redis);
   }
   return 0;
-}
-
-/** XRANGE/XREAD take an exclusive "after" id; turn an inclusive start id into the id just before it. */
-function decrementId(id: string): string {
-  const [ms, seq] = id.split('-').map(Number) as [number, number];
-  if (seq > 0) return `${ms}-${seq - 1}`;
-  return ms > 0 ? `${ms - 1}-18446744073709551615` : '0-0';
 }

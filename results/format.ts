@@ -1,5 +1,5 @@
 import type { ResultRecord } from '../shared/codec/result-codec.ts';
-import { entryIdMs } from '../shared/codec/result-codec.ts';
+import { entryIdMs } from '../shared/redis/stream/index.ts';
 
 /** End-to-end latency of a result: capture time → result written (from the result's stream id). */
 export function latencyMs(r: ResultRecord): number | undefined {

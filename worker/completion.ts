@@ -94,6 +94,8 @@ export interface DeadLetterRequest {
   stage: string;
   deliveries: number;
   worker: string;
+  /** Approximate cap of the DLQ stream (DLQ_MAXLEN). */
+  dlqMaxLen: number;
 }
 
 /** XACK + (only if acknowledged) XADD to the DLQ with the frame's fields + error, stage, deliveries. */
@@ -102,7 +104,6 @@ export async function deadLetter(
   keys: StreamKeys,
   group: string,
   req: DeadLetterRequest,
-  dlqMaxLen: number,
 ): Promise<{ acked: boolean; dlqId: string }> {
   const reply = await runScript<[number, string]>(
     redis,
@@ -115,7 +116,7 @@ export async function deadLetter(
       req.stage,
       String(req.deliveries),
       req.worker,
-      String(dlqMaxLen),
+      String(req.dlqMaxLen),
     ],
   );
   if (!Array.isArray(reply)) {
@@ -125,27 +126,4 @@ export async function deadLetter(
     );
   }
   return { acked: Number(reply[0]) === 1, dlqId: String(reply[1]) };
-}
-
-/** Creates the consumer group if missing (MKSTREAM). New groups start at 0: frames queued before the first
- * worker started are processed too. */
-export async function ensureGroup(
-  redis: Redis,
-  keys: StreamKeys,
-  group: string,
-  startId = '0',
-): Promise<boolean> {
-  try {
-    await redis.xgroup('CREATE', keys.frames, group, startId, 'MKSTREAM');
-    return true;
-  } catch (err) {
-    if (err instanceof Error && /BUSYGROUP/.test(err.message)) return false;
-    throw err;
-  }
-}
-
-/** Milliseconds part of a stream entry id (the server time at XADD). */
-export function entryTimeMs(id: string): number {
-  const dash = id.indexOf('-');
-  return Number(dash < 0 ? id : id.slice(0, dash));
 }

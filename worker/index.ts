@@ -3,7 +3,6 @@ export {
   type CompleteOutcome,
   completeFrame,
   deadLetter,
-  ensureGroup,
 } from './completion.ts';
 export {
   CLAIM_IDLE_FACTOR,

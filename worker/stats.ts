@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
-import { fieldPairs, type GroupInfo, nullableNumber, parseGroupInfo } from '../shared/redis/stream-info.ts';
+import { fieldPairs, type GroupInfo, nullableNumber, parseGroupInfo } from '../shared/redis/stream/index.ts';
 
 /** One consumer group on the frames stream, as `stats` shows it. */
 export type GroupStats = GroupInfo;

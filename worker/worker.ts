@@ -11,21 +11,25 @@ import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
 import { queueSighting } from '../shared/redis/plate-index.ts';
+import {
+  BlockingReader,
+  ensureGroup,
+  entryIdMs,
+  type Reclaimer,
+  type StreamEntry,
+} from '../shared/redis/stream/index.ts';
 import { delay, withTimeout } from '../shared/util/wait.ts';
-import { BlockingReader, type RawEntry } from './blocking-reader.ts';
 import {
   type AlertPayload,
   type CompleteOutcome,
   type RetentionArgs,
   completeFrame,
   deadLetter,
-  ensureGroup,
-  entryTimeMs,
 } from './completion.ts';
 import type { WorkerOptions } from './config.ts';
+import { createFrameReclaimer } from './frame-reclaimer.ts';
 import { Housekeeper } from './housekeeper.ts';
 import { WorkerMetrics } from './metrics.ts';
-import { Reclaimer } from './reclaimer.ts';
 import { readGroupStats } from './stats.ts';
 
 /** What an enrichment step (the watchlist) adds to a frame's completion. */
@@ -105,15 +109,22 @@ export class Worker extends EventEmitter {
       logger: this.log,
     });
     this.reader = new BlockingReader(deps.redis, {
-      stream: this.keys.frames,
-      group: this.group,
-      consumer: this.options.consumer,
+      name: `worker-read:${this.options.consumer}`,
       blockMs: this.options.blockMs,
       marginMs: this.options.watchdogMarginMs,
       logger: this.log,
       onWatchdog: () => this.metrics.watchdogResets.inc(),
+      // Stream deleted or Redis lost its data: recreate the group from the start and go on reading.
+      recreateGroupFrom: '0',
     });
-    this.reclaimer = new Reclaimer(this.redis, this.keys, this.group, this.options, this.metrics, this.log);
+    this.reclaimer = createFrameReclaimer({
+      redis: this.redis,
+      keys: this.keys,
+      group: this.group,
+      options: this.options,
+      metrics: this.metrics,
+      logger: this.log,
+    });
     const lock = new LeaseLock(this.redis, {
       key: this.keys.housekeepingLock,
       fenceKey: this.keys.fencingCounter,
@@ -151,7 +162,7 @@ export class Worker extends EventEmitter {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await ensureGroup(this.redis, this.keys, this.group);
+    await ensureGroup(this.redis, this.keys.frames, this.group);
     await this.deps.recognizer.warmup();
     // close() during start-up (e.g. SIGTERM while models load): do not start loops nobody will wait for.
     if (this.stop.signal.aborted) return;
@@ -177,10 +188,16 @@ export class Worker extends EventEmitter {
   }
 
   /** One reclaim round (also used by tests). */
-  reclaimOnce(): Promise<number> {
+  async reclaimOnce(): Promise<number> {
     const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0) return Promise.resolve(0);
-    return this.reclaimer.runOnce(free, (entry, deliveries) => this.dispatch(entry, deliveries));
+    if (free <= 0) return 0;
+    const round = await this.reclaimer.runOnce(free, (entries) => {
+      for (const entry of entries) {
+        this.log.info({ frame: entry.id, deliveries: entry.deliveries }, 'reclaimed idle frame');
+        this.dispatch(entry, entry.deliveries);
+      }
+    });
+    return round.claimed;
   }
 
   /** One housekeeping round (also used by tests). */
@@ -240,23 +257,18 @@ export class Worker extends EventEmitter {
         await this.slotFreed();
         continue;
       }
-      let entries: RawEntry[];
+      let entries: StreamEntry[];
       try {
-        entries = await this.reader.read(Math.min(free, this.options.readCount));
+        entries = await this.reader.readGroup({
+          group: this.group,
+          consumer: this.options.consumer,
+          streams: [this.keys.frames],
+          count: Math.min(free, this.options.readCount),
+        });
         backoff = 50;
       } catch (err) {
         if (signal.aborted) break;
-        if (err instanceof Error && /NOGROUP/.test(err.message)) {
-          this.log.warn(
-            { stream: this.keys.frames },
-            'consumer group missing (stream deleted or Redis lost data); recreating',
-          );
-          await ensureGroup(this.redis, this.keys, this.group).catch((e: unknown) =>
-            this.log.warn({ err: e }, 'could not recreate consumer group'),
-          );
-        } else {
-          this.log.warn({ err }, 'read failed; retrying');
-        }
+        this.log.warn({ err }, 'read failed; retrying');
         await delay(backoff, signal);
         backoff = Math.min(backoff * 2, 2000);
         continue;
@@ -290,7 +302,7 @@ export class Worker extends EventEmitter {
   }
 
   /** Starts processing one entry unless it is already in flight here. */
-  private dispatch(entry: RawEntry, deliveries: number): void {
+  private dispatch(entry: StreamEntry, deliveries: number): void {
     if (this.inFlight.has(entry.id)) return;
     this.metrics.inFlight.inc();
     const p = this.process(entry, deliveries)
@@ -314,11 +326,11 @@ export class Worker extends EventEmitter {
     this.inFlight.set(entry.id, p);
   }
 
-  private async process(entry: RawEntry, deliveries: number): Promise<FrameOutcome> {
+  private async process(entry: StreamEntry, deliveries: number): Promise<FrameOutcome> {
     const o = this.options;
     const id = entry.id;
     const start = Date.now();
-    const queueMs = Math.max(0, start - entryTimeMs(id));
+    const queueMs = Math.max(0, start - entryIdMs(id));
     this.metrics.stageSeconds.observe({ stage: 'queue' }, queueMs / 1000);
 
     let frame: FrameEntry;
@@ -425,7 +437,7 @@ export class Worker extends EventEmitter {
     this.metrics.stageSeconds.observe({ stage: 'inference' }, timings.inferMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'complete' }, timings.completeMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'total' }, timings.totalMs / 1000);
-    this.metrics.endToEndSeconds.observe(Math.max(0, end - entryTimeMs(id)) / 1000);
+    this.metrics.endToEndSeconds.observe(Math.max(0, end - entryIdMs(id)) / 1000);
     if (result.plate && o.plateIndexRetentionMs > 0)
       await this.indexSighting(frame, result, outcome.resultId);
     return { kind: 'completed', id, resultId: outcome.resultId, plate: result.plate, timings };
@@ -481,13 +493,14 @@ export class Worker extends EventEmitter {
   private async toDlq(id: string, stage: string, err: unknown, deliveries: number): Promise<FrameOutcome> {
     const error = err instanceof Error ? err.message : String(err);
     try {
-      const r = await deadLetter(
-        this.redis,
-        this.keys,
-        this.group,
-        { frameId: id, error, stage, deliveries, worker: this.options.consumer },
-        this.options.dlqMaxLen,
-      );
+      const r = await deadLetter(this.redis, this.keys, this.group, {
+        frameId: id,
+        error,
+        stage,
+        deliveries,
+        worker: this.options.consumer,
+        dlqMaxLen: this.options.dlqMaxLen,
+      });
       if (!r.acked) {
         this.metrics.staleCompletions.inc();
         return { kind: 'stale', id };

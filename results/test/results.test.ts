@@ -4,6 +4,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeResult, type ResultRecord } from '../../shared/codec/result-codec.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
+import { BlockingReader } from '../../shared/redis/stream/index.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
 import { annotateImage } from '../annotate.ts';
 import { compileFilter, parseFrom } from '../filters.ts';
@@ -59,7 +60,7 @@ describe('results on a real Redis', () => {
     const prefix = uniquePrefix();
     const keys = new StreamKeys(prefix);
     await t.client.xadd(keys.results, '*', ...encodeResult(result({ plate: 'OLD1' })));
-    const reader = t.client.duplicate();
+    const reader = new BlockingReader(t.config(prefix), { name: 'test-tail', blockMs: 200, marginMs: 2000 });
     const stop = new AbortController();
     const seen: string[] = [];
     const done = (async () => {
@@ -67,7 +68,6 @@ describe('results on a real Redis', () => {
         stream: keys.results,
         after: '0-0',
         follow: true,
-        blockMs: 200,
         signal: stop.signal,
       })) {
         seen.push(r.plate);
@@ -77,7 +77,7 @@ describe('results on a real Redis', () => {
     await t.client.xadd(keys.results, '*', ...encodeResult(result({ plate: 'NEW2' })));
     await done;
     expect(seen).toEqual(['OLD1', 'NEW2']);
-    reader.disconnect();
+    await reader.close();
     await t.cleanup(prefix);
   });
 

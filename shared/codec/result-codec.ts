@@ -75,9 +75,3 @@ function parseJson<T>(s: string | undefined): T | undefined {
     return undefined;
   }
 }
-
-/** Milliseconds part of a stream entry id ("1700000000000-3" → 1700000000000). */
-export function entryIdMs(id: string): number {
-  const dash = id.indexOf('-');
-  return Number(dash === -1 ? id : id.slice(0, dash));
-}

@@ -2,6 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/redis-config.ts';
 import { PlatestreamError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { isServerRefusal, redisErrorCode } from './reply-error.ts';
 
 export type ConnectionRole = 'producer' | 'consumer' | 'blocking';
 
@@ -76,10 +77,13 @@ export function createRedis(
 export function asRedisError(err: unknown, what: string): Error {
   if (err instanceof PlatestreamError) return err;
   const msg = err instanceof Error ? err.message : String(err);
+  // Server refusals are matched by their reply code; the rest are ioredis / socket failures, which carry no code.
   if (
-    /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE|connect ETIMEDOUT|LOADING|max retries|^OOM |READONLY|MISCONF|^BUSY|TRYAGAIN|CLUSTERDOWN/i.test(
-      msg,
-    )
+    isServerRefusal(err) ||
+    (redisErrorCode(err) === undefined &&
+      /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE|max retries/i.test(
+        msg,
+      ))
   ) {
     return new PlatestreamError(
       'REDIS_UNAVAILABLE',

@@ -5,7 +5,14 @@ import { runAll } from '../../shared/lifecycle.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { closeRedis, createRedis } from '../../shared/redis/connection.ts';
 import { NOTIFIER_GROUP, StreamKeys, WEBHOOK_QUEUE } from '../../shared/redis/keys.ts';
-import { delay, withTimeout } from '../../shared/util/wait.ts';
+import {
+  BlockingReader,
+  entryFields,
+  ensureGroup,
+  Reclaimer,
+  type StreamEntry,
+} from '../../shared/redis/stream/index.ts';
+import { delay } from '../../shared/util/wait.ts';
 import { decodeAlert } from '../alert.ts';
 import { RateLimitedWarning } from '../metrics.ts';
 import { attemptsFor, backoffDelay } from './backoff.ts';
@@ -13,8 +20,6 @@ import type { NotifierConfig } from './config.ts';
 import { type AlertJobData, deliverAlert } from './deliver.ts';
 
 const BACKOFF_TYPE = 'platestream-jitter';
-
-type StreamEntry = [id: string, fields: string[] | null];
 
 export interface NotifierStats {
   /** Alerts handed to BullMQ and acknowledged in the stream. */
@@ -35,8 +40,9 @@ export function webhookQueue(connection: Redis, keys: StreamKeys): Queue<AlertJo
  *
  * Hand-over: read with XREADGROUP in the `notifier` group → `addBulk` with jobId = alert stream id →
  * XACK. A crash between the add and the XACK leaves the entry pending; it is read again (own pending
- * entries at start, others' after claimIdleMs via XAUTOCLAIM) and re-added under the same job id, which
- * BullMQ ignores — so no alert is lost and none is queued twice.
+ * entries at start, others' after claimIdleMs via the shared Reclaimer) and re-added under the same job id,
+ * which BullMQ ignores — so no alert is lost and none is queued twice. Reads go through the shared
+ * BlockingReader (finite BLOCK, watchdog, group recreated on NOGROUP).
  *
  * Delivery: a BullMQ worker POSTs each alert (see deliverAlert) with exponential backoff and jitter for
  * retryForMs; jobs that run out of attempts stay in the failed set for `platestream alerts list|retry`.
@@ -45,7 +51,8 @@ export function webhookQueue(connection: Redis, keys: StreamKeys): Queue<AlertJo
 export class Notifier {
   readonly stats: NotifierStats = { handedOver: 0, delivered: 0, failedAttempts: 0 };
   private readonly keys: StreamKeys;
-  private readonly reader: Redis;
+  private readonly reader: BlockingReader;
+  private readonly reclaimer: Reclaimer;
   private readonly client: Redis;
   private readonly queue: Queue<AlertJobData>;
   private worker: Worker<AlertJobData> | undefined;
@@ -61,8 +68,22 @@ export class Notifier {
     private readonly logger: Logger,
   ) {
     this.keys = new StreamKeys(redisConfig.prefix);
-    this.reader = createRedis(redisConfig, 'blocking', { name: 'notifier-read', logger });
+    this.reader = new BlockingReader(redisConfig, {
+      name: 'notifier-read',
+      blockMs: config.blockMs,
+      marginMs: 5000,
+      logger,
+      recreateGroupFrom: '0',
+    });
     this.client = createRedis(redisConfig, 'consumer', { name: 'notifier', logger });
+    this.reclaimer = new Reclaimer({
+      redis: this.client,
+      stream: this.keys.alerts,
+      group: NOTIFIER_GROUP,
+      consumer: config.consumer,
+      minIdleMs: config.claimIdleMs,
+      logger,
+    });
     this.queue = webhookQueue(this.client, this.keys);
     this.queue.on('error', (err) => this.warning.warn({ err }, 'webhook queue error'));
     this.attempts = attemptsFor(config.retryForMs, config.backoffBaseMs, config.backoffMaxMs);
@@ -75,7 +96,7 @@ export class Notifier {
   }
 
   async start(): Promise<void> {
-    await this.ensureGroup();
+    await ensureGroup(this.client, this.keys.alerts, NOTIFIER_GROUP);
     const c = this.config;
     this.worker = new Worker<AlertJobData>(
       WEBHOOK_QUEUE,
@@ -117,14 +138,6 @@ export class Notifier {
     );
   }
 
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.client.xgroup('CREATE', this.keys.alerts, NOTIFIER_GROUP, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
-    }
-  }
-
   /** Never throws: logs, waits a little and goes on. */
   private async readLoop(): Promise<void> {
     const c = this.config;
@@ -134,34 +147,22 @@ export class Notifier {
     while (!this.stopping) {
       try {
         if (Date.now() >= nextClaim) {
-          await this.claimStale();
+          // Entries that a dead notifier read but never acknowledged.
+          await this.reclaimer.claimAll((entries) => this.handOver(entries));
           nextClaim = Date.now() + Math.max(100, Math.floor(c.claimIdleMs / 2));
         }
-        const reply = (await withTimeout(
-          this.reader.xreadgroup(
-            'GROUP',
-            NOTIFIER_GROUP,
-            c.consumer,
-            'COUNT',
-            100,
-            'BLOCK',
-            ownPending ? 1 : c.blockMs,
-            'STREAMS',
-            this.keys.alerts,
-            ownPending ? '0' : '>',
-          ),
-          c.blockMs + 5000,
-          'XREADGROUP on the alerts stream',
-        )) as Array<[string, StreamEntry[]]> | null;
-        const entries = reply?.[0]?.[1] ?? [];
+        const entries = await this.reader.readGroup({
+          group: NOTIFIER_GROUP,
+          consumer: c.consumer,
+          streams: [this.keys.alerts],
+          count: 100,
+          pending: ownPending,
+        });
         if (ownPending && entries.length === 0) ownPending = false;
         await this.handOver(entries);
         pause = 100;
       } catch (err) {
         if (this.stopping) break;
-        const msg = err instanceof Error ? err.message : String(err);
-        if (msg.includes('NOGROUP')) await this.ensureGroup().catch(() => {});
-        if (msg.includes('did not finish within')) this.reader.disconnect(true); // watchdog: hung read
         this.warning.warn({ err }, 'reading the alerts stream failed; retrying');
         await delay(pause);
         pause = Math.min(pause * 2, 5000);
@@ -169,34 +170,16 @@ export class Notifier {
     }
   }
 
-  /** Claims entries that a dead notifier read but never acknowledged. */
-  private async claimStale(): Promise<void> {
-    let cursor = '0-0';
-    for (let round = 0; round < 100; round++) {
-      const [next, entries] = (await this.client.xautoclaim(
-        this.keys.alerts,
-        NOTIFIER_GROUP,
-        this.config.consumer,
-        this.config.claimIdleMs,
-        cursor,
-        'COUNT',
-        100,
-      )) as [string, StreamEntry[], ...unknown[]];
-      await this.handOver(entries);
-      if (next === '0-0') return;
-      cursor = next;
-    }
-  }
-
   private async handOver(entries: StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const jobs: Array<{ name: string; data: AlertJobData; opts: object }> = [];
-    for (const [id, fields] of entries) {
-      if (!fields) continue; // trimmed away while pending: nothing left to deliver
+    for (const entry of entries) {
+      const id = entry.id;
+      if (entry.fields.length === 0) continue; // deleted or trimmed while pending: nothing left to deliver
       try {
         jobs.push({
           name: 'alert',
-          data: { id, alert: decodeAlert(id, fields) },
+          data: { id, alert: decodeAlert(id, entryFields(entry)) },
           opts: {
             jobId: id,
             attempts: this.attempts,
@@ -210,7 +193,7 @@ export class Notifier {
       }
     }
     if (jobs.length) await this.queue.addBulk(jobs);
-    await this.client.xack(this.keys.alerts, NOTIFIER_GROUP, ...entries.map(([id]) => id));
+    await this.client.xack(this.keys.alerts, NOTIFIER_GROUP, ...entries.map((e) => e.id));
     this.stats.handedOver += jobs.length;
   }
 
@@ -218,14 +201,13 @@ export class Notifier {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopping = true;
-      this.reader.disconnect(false);
       await runAll(
         [
+          ['reader', () => this.reader.close()],
           ['read loop', () => this.loop],
           ['worker', () => this.worker?.close()],
           ['queue', () => this.queue.close()],
           ['client', () => closeRedis(this.client)],
-          ['reader', () => closeRedis(this.reader)],
         ],
         this.logger,
       );

@@ -5,7 +5,8 @@ import { closeRedis, createRedis } from '../../shared/redis/connection.ts';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
-import { completeFrame, ensureGroup } from '../completion.ts';
+import { ensureGroup } from '../../shared/redis/stream/index.ts';
+import { completeFrame } from '../completion.ts';
 import { readWorkerConfig } from '../config.ts';
 import { TestRecognizer } from '../test-recognizer.ts';
 import { Worker } from '../worker.ts';
@@ -67,7 +68,7 @@ describe('completion script, alerts, watchdog and config', () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);
     const redis = createRedis(config, 'consumer');
-    await ensureGroup(redis, keys, WORKER_GROUP);
+    await ensureGroup(redis, keys.frames, WORKER_GROUP);
     const [id] = await pushFrames(t.client, config.prefix, [frame()]);
     await t.client.xreadgroup('GROUP', WORKER_GROUP, 'a', 'STREAMS', keys.frames, '>');
     const alert = { camera: 'cam-1', plate: 'X', windowMs: 1000, fields: { plate: 'X' } };

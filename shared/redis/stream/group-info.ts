@@ -1,4 +1,9 @@
-/** Parsing of XINFO replies, shared by ingest (backlog), the worker (/metrics) and `platestream stats`. */
+/**
+ * Parsing of XINFO replies, shared by ingest (backlog), the worker (/metrics) and `platestream stats`.
+ *
+ * API: `parseGroupInfo(reply)` → GroupInfo[] (name, consumers, pending, lag or null, lastDeliveredId),
+ * `fieldPairs(reply)` (flat [k, v, ...] → object), `nullableNumber(v)`.
+ */
 
 /** Turns a flat [k, v, k, v] reply into an object. */
 export function fieldPairs(reply: unknown): Record<string, unknown> {

@@ -269,7 +269,14 @@ describe('stream toolkit on a real Redis', () => {
           await redis.xack(stream, 'g', entry.id);
         },
       },
-      hooks: { onClaimed: (e) => void (claimedHook += e.length), onGone: (n) => void (gone += n) },
+      hooks: {
+        onClaimed: (e) => {
+          claimedHook += e.length;
+        },
+        onGone: (n) => {
+          gone += n;
+        },
+      },
     });
     const handle = (entries: ClaimedEntry[]) => void handled.push(...entries);
     // Pages of one entry: claimAll goes round until the pending list wrapped.

@@ -41,11 +41,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   },
   notifier: {
     summary: 'deliver watchlist alerts to webhooks (BullMQ)',
-    load: () => import('../watchlist/notifier/cli.ts'),
+    load: () => import('../alerts/notifier-cli.ts'),
   },
   alerts: {
     summary: 'list or retry webhook deliveries of alerts',
-    load: () => import('../watchlist/alerts-cli.ts'),
+    load: () => import('../alerts/cli.ts'),
   },
 };
 

@@ -28,10 +28,6 @@ export interface WatchlistConfig {
   localCacheTtlMs: number;
   /** At most one "database unavailable" log line per this interval (ms). */
   logIntervalMs: number;
-  /** One alert per camera and watchlist plate within this window (ms); used by the worker's complete script. */
-  alertWindowMs: number;
-  /** Approximate MAXLEN of the alerts stream (the notifier acknowledges what it handed to BullMQ). */
-  alertsMaxLen: number;
 }
 
 export const WATCHLIST_DEFAULTS: WatchlistConfig = {
@@ -48,8 +44,6 @@ export const WATCHLIST_DEFAULTS: WatchlistConfig = {
   localCacheSize: 10_000,
   localCacheTtlMs: 5000,
   logIntervalMs: 10_000,
-  alertWindowMs: 60_000,
-  alertsMaxLen: 100_000,
 };
 
 export function readWatchlistConfig(r: EnvReader): WatchlistConfig {
@@ -77,8 +71,6 @@ export function readWatchlistConfig(r: EnvReader): WatchlistConfig {
     localCacheSize: r.int('WATCHLIST_LOCAL_CACHE_SIZE', d.localCacheSize, { min: 0, max: 10_000_000 }),
     localCacheTtlMs: r.int('WATCHLIST_LOCAL_CACHE_TTL_MS', d.localCacheTtlMs, { min: 0, max: 3600_000 }),
     logIntervalMs: r.int('WATCHLIST_LOG_INTERVAL_MS', d.logIntervalMs, { min: 0, max: 3600_000 }),
-    alertWindowMs: r.int('ALERT_WINDOW_MS', d.alertWindowMs, { min: 1, max: 24 * 3600_000 }),
-    alertsMaxLen: r.int('ALERTS_MAXLEN', d.alertsMaxLen, { min: 100, max: 100_000_000 }),
   });
 }
 

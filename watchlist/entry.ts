@@ -1,3 +1,4 @@
+import { webhookProblem } from '../alerts/index.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { normalizePlate, plateProblem } from './plate.ts';
 
@@ -69,17 +70,6 @@ export function parseEntry(raw: RawEntry, now = Date.now()): { input?: EntryInpu
   }
   if (problems.length) return { problems };
   return { input: { plate, label, expiresAt, webhook }, problems };
-}
-
-export function webhookProblem(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:')
-      return `webhook "${url}" must be an http:// or https:// URL`;
-    return undefined;
-  } catch {
-    return `webhook "${url}" is not a URL`;
-  }
 }
 
 /** Like parseEntry but throws WATCHLIST_INVALID listing every problem. */

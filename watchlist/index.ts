@@ -1,14 +1,3 @@
-export {
-  type AlertFields,
-  type AlertFrame,
-  type AlertResult,
-  alertFieldList,
-  alertPayload,
-  alertWindowKey,
-  alertWrite,
-  type AlertWrite,
-  decodeAlert,
-} from './alert.ts';
 export { announceWatchlistChange, WatchlistAdmin } from './admin.ts';
 export { readWatchlistConfig, WATCHLIST_DEFAULTS, type WatchlistConfig } from './config.ts';
 export { createEnricher, type EnricherOptions } from './enricher.ts';

@@ -8,7 +8,8 @@ import { asDatabaseError } from './db.ts';
 import { isExpired, type WatchlistEntry } from './entry.ts';
 import { FuzzyIndex } from './fuzzy-index.ts';
 import { LocalCache } from './local-cache.ts';
-import { RateLimitedWarning, WatchlistMetrics } from './metrics.ts';
+import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
+import { WatchlistMetrics } from './metrics.ts';
 import { normalizePlate, plateProblem } from './plate.ts';
 import type { WatchlistStore } from './store.ts';
 

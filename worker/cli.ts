@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { readAlertConfig } from '../alerts/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { handleSignals } from '../shared/lifecycle.ts';
 import { moduleLogger } from '../shared/logger.ts';
@@ -46,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const env = new EnvReader(process.env);
   // Read before readWorkerConfig finishes the reader, so every bad variable is reported together.
   const watchlist = readWatchlistConfig(env);
+  const alerts = readAlertConfig(env);
   const config = readWorkerConfig(env);
   const log = moduleLogger('worker');
   const metrics = new WorkerMetrics({ defaultMetrics: true });
@@ -69,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
     recognizer,
     logger: log,
     metrics,
-    enrichHook: lookup ? watchlistEnrichHook(lookup, watchlist) : undefined,
+    enrichHook: lookup ? watchlistEnrichHook(lookup, alerts) : undefined,
   });
   const http = config.worker.httpPort > 0 ? createWorkerHttpServer(worker, log) : undefined;
 

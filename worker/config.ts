@@ -35,8 +35,6 @@ export interface WorkerOptions {
   frameRetentionMs: number;
   /** How long the per-plate sighting index keeps a sighting (ms); 0 = no index. */
   plateIndexRetentionMs: number;
-  /** Approximate cap of the alerts stream. */
-  alertsMaxLen: number;
   /** How often housekeeping (trim, idle consumer cleanup) runs on the elected worker. */
   housekeepingIntervalMs: number;
   /** Housekeeping lease length. */
@@ -66,7 +64,6 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   dlqMaxLen: 100_000,
   frameRetentionMs: 0,
   plateIndexRetentionMs: 7 * 24 * 3600_000,
-  alertsMaxLen: 100_000,
   housekeepingIntervalMs: 5000,
   lockTtlMs: 15_000,
   consumerIdleMs: 3600_000,
@@ -118,7 +115,6 @@ export function readWorkerConfig(r: EnvReader): Readonly<WorkerConfig> {
       min: 0,
       max: 365 * 24 * 3600_000,
     }),
-    alertsMaxLen: r.int('ALERTS_MAXLEN', d.alertsMaxLen, { min: 1 }),
     housekeepingIntervalMs: r.int('WORKER_HOUSEKEEPING_INTERVAL_MS', d.housekeepingIntervalMs, {
       min: 10,
       max: 3600_000,

@@ -1,5 +1,4 @@
 export {
-  type AlertPayload,
   type CompleteOutcome,
   completeFrame,
   deadLetter,

@@ -19,13 +19,8 @@ import {
   type StreamEntry,
 } from '../shared/redis/stream/index.ts';
 import { delay, withTimeout } from '../shared/util/wait.ts';
-import {
-  type AlertPayload,
-  type CompleteOutcome,
-  type RetentionArgs,
-  completeFrame,
-  deadLetter,
-} from './completion.ts';
+import type { AlertPayload } from '../alerts/index.ts';
+import { type CompleteOutcome, type RetentionArgs, completeFrame, deadLetter } from './completion.ts';
 import type { WorkerOptions } from './config.ts';
 import { createFrameReclaimer } from './frame-reclaimer.ts';
 import { Housekeeper } from './housekeeper.ts';
@@ -407,16 +402,14 @@ export class Worker extends EventEmitter {
 
     let outcome: CompleteOutcome;
     try {
-      outcome = await completeFrame(
-        this.redis,
-        this.keys,
-        this.group,
-        id,
-        fields,
-        this.retention(),
-        enrichment?.alert,
-        o.alertsMaxLen,
-      );
+      outcome = await completeFrame(this.redis, {
+        keys: this.keys,
+        group: this.group,
+        frameId: id,
+        result: fields,
+        retention: this.retention(),
+        alert: enrichment?.alert,
+      });
     } catch (err) {
       return this.retryOrDlq(id, 'complete', err, deliveries, false);
     }

@@ -36,6 +36,7 @@ describe('completion script, alerts, watchdog and config', () => {
                 camera: f.camera,
                 plate: r.plate,
                 windowMs: 60_000,
+                maxLen: 1000,
                 fields: { plate: r.plate, camera: f.camera, frame: f.id },
               },
             }
@@ -71,10 +72,17 @@ describe('completion script, alerts, watchdog and config', () => {
     await ensureGroup(redis, keys.frames, WORKER_GROUP);
     const [id] = await pushFrames(t.client, config.prefix, [frame()]);
     await t.client.xreadgroup('GROUP', WORKER_GROUP, 'a', 'STREAMS', keys.frames, '>');
-    const alert = { camera: 'cam-1', plate: 'X', windowMs: 1000, fields: { plate: 'X' } };
+    const alert = { camera: 'cam-1', plate: 'X', windowMs: 1000, maxLen: 1000, fields: { plate: 'X' } };
     const retention = { strategy: 'MAXLEN' as const, threshold: '1000' };
     const complete = () =>
-      completeFrame(redis, keys, WORKER_GROUP, id!, ['frame', id!, 'plate', 'X'], retention, alert);
+      completeFrame(redis, {
+        keys,
+        group: WORKER_GROUP,
+        frameId: id!,
+        result: ['frame', id!, 'plate', 'X'],
+        retention,
+        alert,
+      });
     const first = await complete();
     expect(first).toMatchObject({ acked: true, alert: 'sent' });
     await t.client.del(keys.alertWindow('cam-1', 'X'));

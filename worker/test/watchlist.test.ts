@@ -1,3 +1,4 @@
+import { ALERT_DEFAULTS } from '../../alerts/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSightings } from '../../shared/redis/plate-index.ts';
 import { waitFor } from '../../shared/util/wait.ts';
@@ -27,9 +28,7 @@ describe('worker + watchlist (real PostgreSQL and Redis)', () => {
       options: testOptions(),
       recognizer: new TestRecognizer(),
       logger: quietLogger,
-      enrichHook: watchlistEnrichHook((await w.lookup({ fuzzyDistance: 1 })).lookup, {
-        alertWindowMs: 60_000,
-      }),
+      enrichHook: watchlistEnrichHook((await w.lookup({ fuzzyDistance: 1 })).lookup, ALERT_DEFAULTS),
     });
     try {
       await worker.start();

@@ -4,8 +4,8 @@ import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
-import { usageError } from './cli-context.ts';
-import { webhookQueue } from './notifier/notifier.ts';
+import { usageError } from '../watchlist/cli-context.ts';
+import { webhookQueue } from './webhook-queue.ts';
 
 const STATES = ['failed', 'waiting', 'delayed', 'active', 'completed'] as const;
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { deepFreeze, type EnvReader } from '../../shared/config/env-reader.ts';
-import { webhookProblem } from '../entry.ts';
+import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
+import { webhookProblem } from './webhook-url.ts';
 
 /** Options of the alert notifier (stream → BullMQ → webhooks). */
 export interface NotifierConfig {

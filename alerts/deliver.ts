@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
-import { PlatestreamError } from '../../shared/errors.ts';
-import type { AlertFields } from '../alert.ts';
+import { PlatestreamError } from '../shared/errors.ts';
+import type { AlertFields } from './alert-codec.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign } from './signature.ts';
 
 /** What a BullMQ job carries: the alert stream id (also the job id and idempotency key) and its fields. */

@@ -1,23 +1,24 @@
-import { type Job, Queue, Worker } from 'bullmq';
+import { type Job, type Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RedisConfig } from '../../shared/config/redis-config.ts';
-import { runAll } from '../../shared/lifecycle.ts';
-import type { Logger } from '../../shared/logger.ts';
-import { closeRedis, createRedis } from '../../shared/redis/connection.ts';
-import { NOTIFIER_GROUP, StreamKeys, WEBHOOK_QUEUE } from '../../shared/redis/keys.ts';
+import type { RedisConfig } from '../shared/config/redis-config.ts';
+import { runAll } from '../shared/lifecycle.ts';
+import type { Logger } from '../shared/logger.ts';
+import { closeRedis, createRedis } from '../shared/redis/connection.ts';
+import { NOTIFIER_GROUP, StreamKeys, WEBHOOK_QUEUE } from '../shared/redis/keys.ts';
 import {
   BlockingReader,
   entryFields,
   ensureGroup,
   Reclaimer,
   type StreamEntry,
-} from '../../shared/redis/stream/index.ts';
-import { delay } from '../../shared/util/wait.ts';
-import { decodeAlert } from '../alert.ts';
-import { RateLimitedWarning } from '../metrics.ts';
+} from '../shared/redis/stream/index.ts';
+import { delay } from '../shared/util/wait.ts';
+import { decodeAlert } from './alert-codec.ts';
+import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 import { attemptsFor, backoffDelay } from './backoff.ts';
-import type { NotifierConfig } from './config.ts';
+import type { NotifierConfig } from './notifier-config.ts';
 import { type AlertJobData, deliverAlert } from './deliver.ts';
+import { webhookQueue } from './webhook-queue.ts';
 
 const BACKOFF_TYPE = 'platestream-jitter';
 
@@ -28,11 +29,6 @@ export interface NotifierStats {
   delivered: number;
   /** Failed POST attempts (each retried until the retry span is over). */
   failedAttempts: number;
-}
-
-/** The BullMQ queue of webhook jobs, for the notifier and `platestream alerts`. */
-export function webhookQueue(connection: Redis, keys: StreamKeys): Queue<AlertJobData> {
-  return new Queue<AlertJobData>(WEBHOOK_QUEUE, { connection, prefix: keys.queuePrefix });
 }
 
 /**

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { EnvReader } from '../../shared/config/env-reader.ts';
-import { readRedisConfig } from '../../shared/config/redis-config.ts';
-import { handleSignals } from '../../shared/lifecycle.ts';
-import { moduleLogger } from '../../shared/logger.ts';
-import { readNotifierConfig } from './config.ts';
+import { EnvReader } from '../shared/config/env-reader.ts';
+import { readRedisConfig } from '../shared/config/redis-config.ts';
+import { handleSignals } from '../shared/lifecycle.ts';
+import { moduleLogger } from '../shared/logger.ts';
+import { readNotifierConfig } from './notifier-config.ts';
 import { Notifier } from './notifier.ts';
 
 const USAGE = `usage: platestream notifier

@@ -1,6 +1,18 @@
+/**
+ * The alerts stream entry: its fields, how a watchlist hit becomes one (`alertPayload`), and how it is
+ * read back (`decodeAlert`, the notifier's side). Writing goes through alert-write.ts.
+ */
 import { PlatestreamError } from '../shared/errors.ts';
-import type { StreamKeys } from '../shared/redis/keys.ts';
-import type { LookupHit } from './lookup.ts';
+
+/** The watchlist match an alert reports (a watchlist LookupHit satisfies it). */
+export interface AlertMatch {
+  /** The plate as read (normalised). */
+  plate: string;
+  fuzzy: boolean;
+  /** Edit distance between the read and the watched plate (0 when exact). */
+  distance: number;
+  entry: { id: string; plate: string; label: string; webhook: string | null };
+}
 
 /** The frame an alert is about (the worker's view of the frames stream entry). */
 export interface AlertFrame {
@@ -54,7 +66,7 @@ const FIELD_NAMES: ReadonlyArray<keyof AlertFields> = [
 ];
 
 /** Builds the alert for a watchlist hit. */
-export function alertPayload(match: LookupHit, frame: AlertFrame, result: AlertResult): AlertFields {
+export function alertPayload(match: AlertMatch, frame: AlertFrame, result: AlertResult): AlertFields {
   return {
     plate: match.plate,
     watchPlate: match.entry.plate,
@@ -73,43 +85,6 @@ export function alertPayload(match: LookupHit, frame: AlertFrame, result: AlertR
 /** Flat [field, value, field, value, ...] list, ready for XADD or a Lua script's ARGV. */
 export function alertFieldList(a: AlertFields): string[] {
   return FIELD_NAMES.flatMap((name) => [name, a[name]]);
-}
-
-/**
- * The de-duplication key for an alert: per camera and watchlist plate (so fuzzy variants of one vehicle
- * share the window). The worker's complete script does `SET key frameId NX PX ALERT_WINDOW_MS` and writes
- * the alert only when that SET succeeded.
- */
-export function alertWindowKey(keys: StreamKeys, a: Pick<AlertFields, 'camera' | 'watchPlate'>): string {
-  return keys.alertWindow(a.camera, a.watchPlate);
-}
-
-/** Everything the worker's atomic complete script needs to write one alert (see docs/watchlist.md). */
-export interface AlertWrite {
-  /** KEYS: the de-duplication marker, set with `SET key frameId NX PX windowMs`. */
-  windowKey: string;
-  /** KEYS: the alerts stream (same hash slot as the frames stream of the partition). */
-  streamKey: string;
-  /** ARGV: length of the per camera + plate window (ms). */
-  windowMs: number;
-  /** ARGV: approximate MAXLEN for the XADD. */
-  maxLen: number;
-  /** ARGV: the alert as field, value, field, value, ... */
-  fields: string[];
-}
-
-export function alertWrite(
-  keys: StreamKeys,
-  alert: AlertFields,
-  config: { alertWindowMs: number; alertsMaxLen: number },
-): AlertWrite {
-  return {
-    windowKey: alertWindowKey(keys, alert),
-    streamKey: keys.alerts,
-    windowMs: config.alertWindowMs,
-    maxLen: config.alertsMaxLen,
-    fields: alertFieldList(alert),
-  };
 }
 
 /** Reads an alerts stream entry back (the notifier's side); throws WATCHLIST_INVALID naming what is missing. */

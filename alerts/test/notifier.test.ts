@@ -7,10 +7,11 @@ import { NOTIFIER_GROUP, StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { freePort } from '../../test/harness/free-port.ts';
 import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
-import { type AlertFields, alertFieldList } from '../alert.ts';
-import { NOTIFIER_DEFAULTS, type NotifierConfig } from '../notifier/config.ts';
-import { Notifier, webhookQueue } from '../notifier/notifier.ts';
-import { verify } from '../notifier/signature.ts';
+import { type AlertFields, alertFieldList } from '../alert-codec.ts';
+import { Notifier } from '../notifier.ts';
+import { NOTIFIER_DEFAULTS, type NotifierConfig } from '../notifier-config.ts';
+import { verify } from '../signature.ts';
+import { webhookQueue } from '../webhook-queue.ts';
 
 const SECRET = 'test-secret-0123456789';
 const silent = createLogger({ level: 'silent' });

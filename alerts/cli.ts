@@ -1,27 +1,32 @@
-import { parseArgs } from 'node:util';
 import type { JobType } from 'bullmq';
-import { EnvReader } from '../shared/config/env-reader.ts';
-import { readRedisConfig } from '../shared/config/redis-config.ts';
-import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
-import { usageError } from '../watchlist/cli-context.ts';
+import {
+  type CliIO,
+  intOption,
+  lines,
+  openOperatorRedis,
+  parseCommandArgs,
+  processIO,
+  usageError,
+} from '../shared/cli/index.ts';
+import { closeRedis } from '../shared/redis/connection.ts';
 import { webhookQueue } from './webhook-queue.ts';
 
 const STATES = ['failed', 'waiting', 'delayed', 'active', 'completed'] as const;
 
-const USAGE = `usage:
+const HELP = `usage:
   platestream alerts list [--state failed|waiting|delayed|active|completed|all] [--limit <n>] [--json]
   platestream alerts retry <alert id>... | --all
 
 list shows webhook delivery jobs (default: failed ones, newest first); the job id is the alert's stream id.
 retry puts failed jobs back in the queue with a fresh set of attempts.
 
-Environment: REDIS_URL, LPR_PREFIX`;
+Environment: REDIS_URL, LPR_PREFIX
+`;
 
 export const summary = 'list webhook deliveries (failed by default) and retry failed ones';
 
-export async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { positionals, values } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -33,27 +38,24 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   const [sub, ...ids] = positionals;
-  if (values.help || !sub || !['list', 'retry'].includes(sub)) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
   }
+  if (!sub || !['list', 'retry'].includes(sub))
+    throw usageError(sub ? `unknown subcommand "${sub}"` : 'a subcommand is needed: list or retry');
   const state = values.state!;
   if (state !== 'all' && !(STATES as readonly string[]).includes(state)) {
     throw usageError(`--state "${state}" is not one of ${STATES.join(', ')}, all`);
   }
-  const limit = Number(values.limit);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw usageError(`--limit "${values.limit}" must be a positive integer`);
+  const limit = intOption('limit', values.limit, { min: 1 })!;
   if (sub === 'retry' && !values.all && ids.length === 0) throw usageError('retry needs alert ids or --all');
 
-  const r = new EnvReader();
-  const redisConfig = readRedisConfig(r);
-  r.finish();
-  const redis = createRedis(redisConfig, 'consumer', { name: 'alerts-cli' });
-  const queue = webhookQueue(redis, new StreamKeys(redisConfig.prefix));
-  const out = (s: string) => process.stdout.write(`${s}\n`);
+  // BullMQ needs a connection that queues while reconnecting (role consumer).
+  const { redis, keys } = await openOperatorRedis(io.env, { name: 'alerts-cli', role: 'consumer' });
+  const queue = webhookQueue(redis, keys);
+  const out = lines(io.stdout);
   try {
-    await waitReady(redis, redisConfig.connectTimeoutMs + 1000);
     if (sub === 'list') {
       const types = (state === 'all' ? STATES : [state]) as JobType[];
       const jobs = await queue.getJobs(types, 0, limit - 1, false);

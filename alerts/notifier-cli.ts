@@ -1,12 +1,10 @@
-import { parseArgs } from 'node:util';
+import { type CliIO, parseCommandArgs, processIO } from '../shared/cli/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
-import { readRedisConfig } from '../shared/config/redis-config.ts';
-import { handleSignals } from '../shared/lifecycle.ts';
-import { moduleLogger } from '../shared/logger.ts';
-import { readNotifierConfig } from './notifier-config.ts';
-import { Notifier } from './notifier.ts';
+import { configureRootLogger } from '../shared/logger.ts';
+import { readNotifierProcessConfig } from './notifier-config.ts';
+import { startNotifier } from './notifier-service.ts';
 
-const USAGE = `usage: platestream notifier
+const HELP = `usage: platestream notifier
 
 Reads the alerts stream (consumer group "notifier") and POSTs every alert to its webhook through BullMQ,
 retrying with exponential backoff and jitter for NOTIFIER_RETRY_HOURS. Runs until SIGTERM/SIGINT.
@@ -14,31 +12,21 @@ retrying with exponential backoff and jitter for NOTIFIER_RETRY_HOURS. Runs unti
 Environment: REDIS_URL, LPR_PREFIX, NOTIFIER_SECRET (required, >= 16 chars), LPR_WEBHOOK_URL (default
 receiver), NOTIFIER_RETRY_HOURS (24), NOTIFIER_BACKOFF_BASE_MS (1000), NOTIFIER_BACKOFF_MAX_MS (900000),
 NOTIFIER_REQUEST_TIMEOUT_MS (10000), NOTIFIER_CONCURRENCY (8), NOTIFIER_CONSUMER (host-pid),
-NOTIFIER_CLAIM_IDLE_MS (60000), NOTIFIER_LOCK_MS (30000). See docs/watchlist.md.`;
+NOTIFIER_CLAIM_IDLE_MS (60000), NOTIFIER_BLOCK_MS (5000), NOTIFIER_LOCK_MS (30000),
+NOTIFIER_KEEP_COMPLETED_MS (7 days), LOG_LEVEL, LOG_PLATES. See docs/alerts.md.
+`;
 
 export const summary = 'deliver watchlist alerts to webhooks (BullMQ, retries for hours)';
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { values } = parseCommandArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(HELP);
     return 0;
   }
-  const r = new EnvReader();
-  const redis = readRedisConfig(r);
-  const config = readNotifierConfig(r);
-  r.finish();
-  const logger = moduleLogger('notifier');
-  const notifier = new Notifier(redis, config, logger);
-  await notifier.start();
-  await new Promise<void>((resolve) => {
-    handleSignals(
-      async () => {
-        await notifier.close();
-        resolve();
-      },
-      { timeoutMs: config.requestTimeoutMs + 10_000, logger },
-    );
-  });
+  const config = readNotifierProcessConfig(new EnvReader(io.env));
+  configureRootLogger(config.log);
+  const service = await startNotifier(config, { signals: true });
+  await service.closed;
   return 0;
 }

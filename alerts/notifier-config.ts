@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
+import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
+import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
 import { webhookProblem } from './webhook-url.ts';
 
 /** Options of the alert notifier (stream → BullMQ → webhooks). */
@@ -77,4 +79,18 @@ export function readNotifierConfig(r: EnvReader): NotifierConfig {
       max: 365 * 24 * 3600_000,
     }),
   });
+}
+
+/** Everything the notifier process reads from its environment, in one pass. */
+export interface NotifierProcessConfig {
+  redis: RedisConfig;
+  notifier: NotifierConfig;
+  log: LogOptions;
+}
+
+/** Reads the notifier process's whole configuration and finishes the reader (every problem at once). */
+export function readNotifierProcessConfig(r: EnvReader): Readonly<NotifierProcessConfig> {
+  const config = { redis: readRedisConfig(r), notifier: readNotifierConfig(r), log: readLogConfig(r) };
+  r.finish();
+  return deepFreeze(config);
 }

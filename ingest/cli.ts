@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
-import { parseArgs } from 'node:util';
+import { type CliIO, parseCommandArgs, processIO } from '../shared/cli/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
-import { moduleLogger } from '../shared/logger.ts';
+import { configureRootLogger, moduleLogger } from '../shared/logger.ts';
 import { runClusterWorker, runPrimary } from './cluster.ts';
 import { readIngestConfig } from './config.ts';
 import { startIngest } from './service.ts';
@@ -21,26 +21,27 @@ Options override the matching environment variables:
 Environment: REDIS_URL, LPR_PREFIX, LPR_AUTH (tokens|open), LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE,
 LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS, LPR_BACKPRESSURE_POLICY (reject|drop-oldest), LPR_MAX_BACKLOG,
 LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
-LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES (server processes sharing the port, default 1), LOG_LEVEL.`;
+LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES (server processes sharing the port, default 1), LOG_LEVEL, LOG_PLATES.
+`;
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { values } = parseCommandArgs({
     args: argv,
     options: {
       port: { type: 'string' },
       host: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   });
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
+    io.stdout.write(HELP);
     return 0;
   }
-  const env = { ...process.env };
+  const env = { ...io.env };
   if (values.port !== undefined) env.LPR_INGEST_PORT = values.port;
   if (values.host !== undefined) env.LPR_INGEST_HOST = values.host;
   const config = readIngestConfig(new EnvReader(env));
+  configureRootLogger(config.log);
   const logger = moduleLogger('ingest');
   if (config.processes > 1) {
     return cluster.isPrimary ? runPrimary(config, logger) : runClusterWorker(config, logger);

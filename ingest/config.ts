@@ -1,4 +1,5 @@
 import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
+import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
 
 export const BACKPRESSURE_POLICIES = ['reject', 'drop-oldest'] as const;
@@ -47,9 +48,10 @@ export interface IngestConfig {
   /** Server processes sharing the port (node:cluster); 1 = this process serves alone. */
   processes: number;
   redis: RedisConfig;
+  log: LogOptions;
 }
 
-export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis'> = {
+export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
   host: '0.0.0.0',
   port: 8080,
   bodyLimitBytes: 10 * 1024 * 1024,
@@ -73,7 +75,7 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis'> = {
  * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS, LPR_AUTH,
  * LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE, LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
  * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
- * LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis variables (readRedisConfig).
+ * LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis (readRedisConfig) and log (readLogConfig) variables.
  */
 export function readIngestConfig(r: EnvReader): IngestConfig {
   const d = INGEST_DEFAULTS;
@@ -91,19 +93,16 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
   const config: IngestConfig = {
     host: r.string('LPR_INGEST_HOST', d.host),
     port: r.int('LPR_INGEST_PORT', d.port, { min: 0, max: 65_535 }),
-    bodyLimitBytes: readBytes(r, 'LPR_INGEST_BODY_LIMIT', d.bodyLimitBytes, 1024, 1024 ** 3),
+    bodyLimitBytes: r.bytes('LPR_INGEST_BODY_LIMIT', d.bodyLimitBytes, { min: 1024, max: 1024 ** 3 }),
     maxPixels: r.int('LPR_INGEST_MAX_PIXELS', d.maxPixels, { min: 1, max: 1_000_000_000 }),
     auth,
     backpressure: {
       policy: r.oneOf('LPR_BACKPRESSURE_POLICY', d.backpressure.policy, BACKPRESSURE_POLICIES),
       maxBacklog: r.int('LPR_MAX_BACKLOG', d.backpressure.maxBacklog, { min: 1, max: 100_000_000 }),
-      memoryBudgetBytes: readBytes(
-        r,
-        'LPR_STREAM_MEMORY_BUDGET',
-        d.backpressure.memoryBudgetBytes,
-        1024 * 1024,
-        1024 ** 4,
-      ),
+      memoryBudgetBytes: r.bytes('LPR_STREAM_MEMORY_BUDGET', d.backpressure.memoryBudgetBytes, {
+        min: 1024 * 1024,
+        max: 1024 ** 4,
+      }),
       retryAfterSeconds: r.int('LPR_RETRY_AFTER_S', d.backpressure.retryAfterSeconds, { min: 1, max: 3600 }),
       checkIntervalMs: r.int('LPR_BACKPRESSURE_CHECK_MS', d.backpressure.checkIntervalMs, {
         min: 0,
@@ -115,36 +114,8 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
     logRequests: r.bool('LPR_LOG_REQUESTS', d.logRequests),
     processes: r.int('LPR_INGEST_PROCESSES', d.processes, { min: 1, max: 64 }),
     redis: readRedisConfig(r),
+    log: readLogConfig(r),
   };
   r.finish();
   return deepFreeze(config);
-}
-
-const UNITS: Record<string, number> = {
-  '': 1,
-  b: 1,
-  k: 1024,
-  kb: 1024,
-  m: 1024 ** 2,
-  mb: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1024 ** 3,
-};
-
-/** Byte sizes: a plain integer or a number with k/KB/m/MB/g/GB (binary units). */
-export function readBytes(r: EnvReader, name: string, def: number, min: number, max: number): number {
-  const raw = r.optionalString(name);
-  if (raw === undefined) return def;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw);
-  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
-    r.problem(name, `"${raw}" is not a size; use bytes or a number with KB, MB or GB (e.g. 10MB)`);
-    return def;
-  }
-  const n = Math.floor(Number(m[1]) * unit);
-  if (n < min || n > max) {
-    r.problem(name, `${n} bytes is out of range (allowed: ${min}..${max})`);
-    return def;
-  }
-  return n;
 }

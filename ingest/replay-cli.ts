@@ -1,8 +1,14 @@
 import { statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
+import {
+  type CliIO,
+  EXIT,
+  numberOption,
+  parseCommandArgs,
+  processIO,
+  usageError,
+} from '../shared/cli/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
-import { PlatestreamError } from '../shared/errors.ts';
 import { readIngestConfig } from './config.ts';
 import { createProgressReporter, formatSummary } from './replay/progress.ts';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from './replay/replay.ts';
@@ -39,18 +45,16 @@ Options:
   --json                print the summary as one JSON object on stdout
 
 --to redis uses REDIS_URL, LPR_PREFIX and the backpressure variables (LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
-LPR_STREAM_MEMORY_BUDGET) like the ingest service.`;
+LPR_STREAM_MEMORY_BUDGET) like the ingest service.
+`;
 
-function posInt(name: string, v: string | undefined, def: number, min = 0): number {
-  if (v === undefined) return def;
-  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < min) {
-    throw new PlatestreamError('CONFIG_INVALID', `--${name} "${v}" must be a number >= ${min}`);
-  }
-  return Number(v);
+/** A number option >= min (default when absent). */
+function num(name: string, v: string | undefined, def: number, min = 0): number {
+  return numberOption(name, v, { min }) ?? def;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -74,21 +78,20 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
+    io.stdout.write(HELP);
+    return EXIT.ok;
   }
   const path = positionals[0];
-  const synthetic = values.synthetic === undefined ? undefined : posInt('synthetic', values.synthetic, 0, 1);
-  if ((path === undefined) === (synthetic === undefined) || positionals.length > 1) {
-    process.stderr.write(`${HELP}\n`);
-    return 2;
-  }
-  const fps = posInt('fps', values.fps, 5, 0.001);
+  const synthetic = values.synthetic === undefined ? undefined : num('synthetic', values.synthetic, 0, 1);
+  if (positionals.length > 1) throw usageError(`one source at a time; got ${positionals.join(', ')}`);
+  if ((path === undefined) === (synthetic === undefined))
+    throw usageError('give a folder, manifest or video, or --synthetic N (not both)');
+  const fps = num('fps', values.fps, 5, 0.001);
   const source: ReplaySource =
     synthetic !== undefined
       ? { kind: 'synthetic', count: synthetic }
       : resolveSource(path!, values['source-type'], fps, values.ffmpeg);
-  const nCameras = posInt('cameras', values.cameras, 1, 1);
+  const nCameras = num('cameras', values.cameras, 1, 1);
   const cameras =
     nCameras === 1
       ? [values.camera]
@@ -98,11 +101,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values.to === 'http') {
     target = {
       kind: 'http',
-      url: values.url ?? values.target ?? process.env.LPR_INGEST_URL ?? 'http://127.0.0.1:8080',
-      token: values.token ?? process.env.LPR_REPLAY_TOKEN,
+      url: values.url ?? values.target ?? io.env.LPR_INGEST_URL ?? 'http://127.0.0.1:8080',
+      token: values.token ?? io.env.LPR_REPLAY_TOKEN,
     };
   } else if (values.to === 'redis') {
-    const config = readIngestConfig(new EnvReader({ ...process.env, LPR_AUTH: 'open' }));
+    const config = readIngestConfig(new EnvReader({ ...io.env, LPR_AUTH: 'open' }));
     target = {
       kind: 'redis',
       redis: config.redis,
@@ -110,24 +113,24 @@ export async function run(argv: string[]): Promise<number> {
       maxPixels: config.maxPixels,
     };
   } else {
-    throw new PlatestreamError('CONFIG_INVALID', `--to "${values.to}" must be http or redis`);
+    throw usageError(`--to "${values.to}" must be http or redis`);
   }
   const options: ReplayOptions = {
     source,
     target,
     cameras,
-    rate: posInt('rate', values.rate, values.fps !== undefined ? fps : REPLAY_DEFAULTS.rate),
+    rate: num('rate', values.rate, values.fps !== undefined ? fps : REPLAY_DEFAULTS.rate),
     loop: values.loop,
-    concurrency: posInt('concurrency', values.concurrency, REPLAY_DEFAULTS.concurrency, 1),
-    maxRetries: posInt('max-retries', values['max-retries'], REPLAY_DEFAULTS.maxRetries),
-    ...(values.limit !== undefined ? { limit: posInt('limit', values.limit, 0, 1) } : {}),
+    concurrency: num('concurrency', values.concurrency, REPLAY_DEFAULTS.concurrency, 1),
+    maxRetries: num('max-retries', values['max-retries'], REPLAY_DEFAULTS.maxRetries),
+    ...(values.limit !== undefined ? { limit: num('limit', values.limit, 0, 1) } : {}),
   };
 
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const reporter = createProgressReporter(process.stderr);
+  const reporter = createProgressReporter(io.stderr as NodeJS.WriteStream);
   let shownRejections = 0;
   try {
     const result = await replay(options, {
@@ -135,14 +138,14 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: (p) => reporter.update(p),
       onRejected: (r) => {
         if (shownRejections++ < 5) {
-          process.stderr.write(
+          io.stderr.write(
             `replay: ${r.name} as ${r.camera} rejected: ${r.status} ${r.reason}: ${r.message}\n`,
           );
         }
       },
     });
     reporter.stop();
-    process.stdout.write(`${values.json ? JSON.stringify(result) : formatSummary(result)}\n`);
+    io.stdout.write(`${values.json ? JSON.stringify(result) : formatSummary(result)}\n`);
     return result.accepted > 0 && result.failed === 0 ? 0 : 1;
   } finally {
     reporter.stop();
@@ -163,12 +166,12 @@ function resolveSource(
     try {
       isDir = statSync(path).isDirectory();
     } catch {
-      throw new PlatestreamError('CONFIG_INVALID', `replay: ${path} does not exist`);
+      throw usageError(`${path} does not exist`);
     }
     const ext = extname(path).toLowerCase();
     kind = isDir ? 'folder' : ['.txt', '.list', '.manifest'].includes(ext) ? 'manifest' : 'video';
   }
   if (kind === 'folder' || kind === 'manifest') return { kind, path };
   if (kind === 'video') return { kind, path, fps, ffmpegPath };
-  throw new PlatestreamError('CONFIG_INVALID', `--source-type "${kind}" must be folder, manifest or video`);
+  throw usageError(`--source-type "${kind}" must be folder, manifest or video`);
 }

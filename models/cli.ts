@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { type CliIO, processIO } from '../shared/cli/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { readRecognizerConfig } from './config.ts';
@@ -10,14 +11,14 @@ import { pullModel } from './pull.ts';
 
 export const summary = 'list or pull recognition models';
 
-const USAGE = `usage: platestream models list [--verify] [--json]
+const HELP = `usage: platestream models list [--verify] [--json]
        platestream models pull <id> [--url URL] [--force]
 
 list   shows every model of the manifest, whether its file is present (and, with --verify, whether its
        sha256 matches), and what it is for. Optional files live in LPR_MODEL_DIR.
 pull   downloads an optional model from its upstream URL into LPR_MODEL_DIR and verifies its sha256.`;
 
-async function list(argv: string[], modelDir: string): Promise<number> {
+async function list(argv: string[], modelDir: string, io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: { verify: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
@@ -40,21 +41,21 @@ async function list(argv: string[], modelDir: string): Promise<number> {
     });
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ modelDir, models: rows }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ modelDir, models: rows }, null, 2)}\n`);
   } else {
-    process.stdout.write(`model folder (LPR_MODEL_DIR): ${modelDir}\n\n`);
+    io.stdout.write(`model folder (LPR_MODEL_DIR): ${modelDir}\n\n`);
     for (const r of rows) {
-      process.stdout.write(
+      io.stdout.write(
         `${r.id.padEnd(18)} ${r.role.padEnd(10)} ${r.status}\n    ${r.purpose}\n    ${r.path}\n`,
       );
       if (!r.status.startsWith('present') && !r.status.startsWith('ok'))
-        process.stdout.write(`    to get it: ${r.get}\n`);
+        io.stdout.write(`    to get it: ${r.get}\n`);
     }
   }
   return rows.some((r) => r.status === 'MISSING' || r.status.startsWith('CORRUPT')) ? 1 : 0;
 }
 
-async function pull(argv: string[], modelDir: string): Promise<number> {
+async function pull(argv: string[], modelDir: string, io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -64,15 +65,15 @@ async function pull(argv: string[], modelDir: string): Promise<number> {
   const entry = id ? findModel(id) : undefined;
   if (!entry) {
     const ids = MODELS.filter((m) => m.source.type === 'download').map((m) => m.id);
-    throw new PlatestreamError('BAD_REQUEST', `unknown model "${id ?? ''}"; downloadable: ${ids.join(', ')}`);
+    throw new PlatestreamError('USAGE', `unknown model "${id ?? ''}"; downloadable: ${ids.join(', ')}`);
   }
   const target = modelPath(entry, modelDir);
   if (entry.source.type === 'download' && existsSync(target) && !values.force) {
     if ((await sha256File(target)) === entry.sha256) {
-      process.stdout.write(`${entry.id}: already present and verified at ${target}\n`);
+      io.stdout.write(`${entry.id}: already present and verified at ${target}\n`);
       return 0;
     }
-    process.stderr.write(`${entry.id}: ${target} has a wrong sha256; downloading again\n`);
+    io.stderr.write(`${entry.id}: ${target} has a wrong sha256; downloading again\n`);
   }
   let lastPct = -1;
   const path = await pullModel(entry, modelDir, {
@@ -80,23 +81,23 @@ async function pull(argv: string[], modelDir: string): Promise<number> {
     onProgress: (got, total) => {
       if (!total || !process.stderr.isTTY) return;
       const pct = Math.floor((got / total) * 100);
-      if (pct !== lastPct) process.stderr.write(`\r${entry.id}: ${pct}%`);
+      if (pct !== lastPct) io.stderr.write(`\r${entry.id}: ${pct}%`);
       lastPct = pct;
     },
   });
-  if (lastPct >= 0) process.stderr.write('\n');
-  process.stdout.write(`${entry.id}: downloaded and verified (sha256 ${entry.sha256}) to ${path}\n`);
+  if (lastPct >= 0) io.stderr.write('\n');
+  io.stdout.write(`${entry.id}: downloaded and verified (sha256 ${entry.sha256}) to ${path}\n`);
   return 0;
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [sub, ...rest] = argv;
   if (!sub || sub === '--help' || sub === '-h' || (sub !== 'list' && sub !== 'pull')) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${HELP}\n`);
     return sub === '--help' || sub === '-h' ? 0 : 2;
   }
-  const r = new EnvReader(process.env);
-  const { modelDir } = readRecognizerConfig(r);
+  const r = new EnvReader(io.env);
+  const { modelDir } = readRecognizerConfig(r, io.env);
   r.finish();
-  return sub === 'list' ? list(rest, modelDir) : pull(rest, modelDir);
+  return sub === 'list' ? list(rest, modelDir, io) : pull(rest, modelDir, io);
 }

@@ -1,27 +1,36 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
+import {
+  type CliIO,
+  intOption,
+  openOperatorRedis,
+  parseCommandArgs,
+  processIO,
+  usageError,
+} from '../shared/cli/index.ts';
 import { decodeFrame } from '../shared/codec/frame-codec.ts';
 import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
-import { EnvReader } from '../shared/config/env-reader.ts';
-import { readRedisConfig } from '../shared/config/redis-config.ts';
-import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { closeRedis } from '../shared/redis/connection.ts';
+import type { StreamKeys } from '../shared/redis/keys.ts';
 import { annotateImage } from './annotate.ts';
 
-const USAGE = `usage:
+export const summary = 'draw plate boxes and text onto frames';
+
+const HELP = `usage:
   platestream annotate --result <RESULT_ID>... [--out DIR]
   platestream annotate --camera <CAMERA> [--last 10] [--out DIR]
   platestream annotate --dir <IMAGE_FOLDER> [--out DIR]
 Writes JPEG frames with plate boxes and text drawn (best plate green, other candidates amber).
 --result/--camera read frames back from Redis: acknowledged frames are trimmed unless the worker keeps them
-(LPR_FRAME_RETENTION_MS). --dir runs the recogniser locally on a folder of images.`;
+(LPR_FRAME_RETENTION_MS). --dir runs the recogniser locally on a folder of images.
+Uses REDIS_URL and LPR_PREFIX (--result, --camera), the recognition variables (--dir).
+`;
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { values } = parseCommandArgs({
     args: argv,
     options: {
       result: { type: 'string', multiple: true },
@@ -32,40 +41,37 @@ export async function run(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const modes = [values.result, values.camera, values.dir].filter((v) => v !== undefined).length;
-  if (values.help || modes !== 1) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
   }
+  const modes = [values.result, values.camera, values.dir].filter((v) => v !== undefined).length;
+  if (modes !== 1) throw usageError('give exactly one of --result, --camera or --dir');
+  const last = intOption('last', values.last, { min: 1 })!;
   await mkdir(values.out, { recursive: true });
-  if (values.dir) return annotateFolder(values.dir, values.out);
+  if (values.dir) return annotateFolder(values.dir, values.out, io);
 
-  const r = new EnvReader();
-  const config = readRedisConfig(r);
-  r.finish();
-  const keys = new StreamKeys(config.prefix);
-  const redis = createRedis(config, 'producer', { name: 'annotate' });
+  const { redis, keys } = await openOperatorRedis(io.env, { name: 'annotate' });
   try {
-    await waitReady(redis, config.connectTimeoutMs + 1000);
     let results: ResultRecord[];
     if (values.result) {
       results = [];
       for (const id of values.result) {
         const rows = (await redis.xrange(keys.results, id, id)) as [string, string[]][];
         if (!rows[0]) {
-          process.stderr.write(`result ${id}: not found in ${keys.results} (trimmed or wrong id)\n`);
+          io.stderr.write(`result ${id}: not found in ${keys.results} (trimmed or wrong id)\n`);
           continue;
         }
         results.push(decodeResult(rows[0][0], rows[0][1]));
       }
     } else {
-      results = await recentForCamera(redis, keys, values.camera!, Number(values.last));
+      results = await recentForCamera(redis, keys, values.camera!, last);
     }
     let written = 0;
     for (const res of results) {
       const rows = (await redis.xrangeBuffer(keys.frames, res.frame, res.frame)) as [Buffer, Buffer[]][];
       if (!rows[0]) {
-        process.stderr.write(
+        io.stderr.write(
           `result ${res.id}: frame ${res.frame} is no longer in ${keys.frames} (set LPR_FRAME_RETENTION_MS on the workers to keep frames)\n`,
         );
         continue;
@@ -73,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
       const frame = decodeFrame(res.frame, rows[0][1]);
       const file = join(values.out, `${res.camera}-${res.id}.jpg`);
       await writeFile(file, await annotateImage(frame.img, res));
-      process.stdout.write(`${file}\n`);
+      io.stdout.write(`${file}\n`);
       written++;
     }
     return written > 0 || results.length === 0 ? 0 : 1;
@@ -103,9 +109,9 @@ async function recentForCamera(
   return out;
 }
 
-async function annotateFolder(dir: string, out: string): Promise<number> {
+async function annotateFolder(dir: string, out: string, io: CliIO): Promise<number> {
   const { createOnnxRecognizer } = await import('../models/index.ts');
-  const recognizer = await createOnnxRecognizer();
+  const recognizer = await createOnnxRecognizer(io.env);
   try {
     await recognizer.warmup();
     const files = (await readdir(dir)).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort();
@@ -116,7 +122,7 @@ async function annotateFolder(dir: string, out: string): Promise<number> {
       const res = await recognizer.recognize({ id: f, camera: 'local', ts: Date.now(), mime, img });
       const file = join(out, `${basename(f, extname(f))}.jpg`);
       await writeFile(file, await annotateImage(img, { ...res, plates: res.candidates }));
-      process.stdout.write(`${file}\t${res.plate || '(none)'}\n`);
+      io.stdout.write(`${file}\t${res.plate || '(none)'}\n`);
     }
     return 0;
   } finally {

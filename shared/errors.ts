@@ -6,6 +6,7 @@
 /** Catalogue of error codes. Each entry documents when it is raised and the HTTP status it maps to. */
 export const ERROR_CODES = {
   CONFIG_INVALID: { status: 500, doc: 'One or more environment variables or options are invalid; the message lists all of them.' },
+  USAGE: { status: 400, doc: 'A command was called with wrong arguments or options; it says which and exits 2.' },
   REDIS_UNAVAILABLE: { status: 503, doc: 'Redis did not answer in time or the connection is down; retry later.' },
   BACKPRESSURE: { status: 503, doc: 'Consumers are behind (backlog or memory budget exceeded) and the policy is reject.' },
   SHUTTING_DOWN: { status: 503, doc: 'The process is shutting down and no longer accepts work.' },

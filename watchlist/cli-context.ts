@@ -1,13 +1,10 @@
-import type { Redis } from 'ioredis';
-import { EnvReader, type Env } from '../shared/config/env-reader.ts';
-import { readRedisConfig, type RedisConfig } from '../shared/config/redis-config.ts';
-import { PlatestreamError } from '../shared/errors.ts';
-import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
+import { type Env, EnvReader } from '../shared/config/env-reader.ts';
+import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
 import { readWatchlistConfig, type WatchlistConfig } from './config.ts';
 import { createPool, type Pool } from './db.ts';
 
 /** Configuration shared by the watchlist and db commands; DATABASE_URL is required here. */
-export function readCliConfig(env: Env = process.env): {
+export function readCliConfig(env: Env): {
   redis: RedisConfig;
   watchlist: WatchlistConfig;
   databaseUrl: string;
@@ -33,19 +30,4 @@ export function cliPool(url: string): Pool {
     max: 2,
     applicationName: 'platestream-cli',
   });
-}
-
-export async function cliRedis(config: RedisConfig): Promise<Redis> {
-  const redis = createRedis(config, 'producer', { name: 'watchlist-cli' });
-  try {
-    await waitReady(redis, config.connectTimeoutMs + 1000);
-  } catch (err) {
-    await closeRedis(redis);
-    throw err;
-  }
-  return redis;
-}
-
-export function usageError(message: string): PlatestreamError {
-  return new PlatestreamError('BAD_REQUEST', message);
 }

@@ -1,11 +1,19 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
+import {
+  type CliIO,
+  intOption,
+  lines,
+  openRedis,
+  parseCommandArgs,
+  processIO,
+  usageError,
+} from '../shared/cli/index.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { WatchlistAdmin } from './admin.ts';
-import { cliPool, cliRedis, readCliConfig, usageError } from './cli-context.ts';
+import { cliPool, readCliConfig } from './cli-context.ts';
 import { readWatchlistCsv } from './csv.ts';
 import { asDatabaseError } from './db.ts';
 import { parseEntryOrThrow, type WatchlistEntry } from './entry.ts';
@@ -13,7 +21,7 @@ import { assertMigrated } from './migrate.ts';
 import { normalizePlate } from './plate.ts';
 import { WatchlistStore } from './store.ts';
 
-const USAGE = `usage:
+const HELP = `usage:
   platestream watchlist add <plate> --label <why> [--expires <ISO date>] [--webhook <url>]
   platestream watchlist remove <plate>...
   platestream watchlist list [--all] [--prefix <plate prefix>] [--limit <n>] [--json]
@@ -24,12 +32,13 @@ plate,label[,expires][,webhook]; every bad row is reported with its line number 
 unless all rows are valid. Changes invalidate cached lookups at once (Redis must be reachable).
 --all lists expired entries too.
 
-Environment: DATABASE_URL (required), REDIS_URL, LPR_PREFIX`;
+Environment: DATABASE_URL (required), REDIS_URL, LPR_PREFIX
+`;
 
 export const summary = 'manage the watchlist: add, remove, list, import <csv>';
 
-export async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { positionals, values } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -46,11 +55,15 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   const [sub, ...args] = positionals;
-  if (values.help || !sub || !['add', 'remove', 'list', 'import'].includes(sub)) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
   }
-  const out = (s: string) => process.stdout.write(`${s}\n`);
+  if (!sub || !['add', 'remove', 'list', 'import'].includes(sub))
+    throw usageError(
+      sub ? `unknown subcommand "${sub}"` : 'a subcommand is needed: add, remove, list or import',
+    );
+  const out = lines(io.stdout);
 
   // Validate arguments before connecting anywhere.
   let csv: ReturnType<typeof readWatchlistCsv> | undefined;
@@ -87,14 +100,9 @@ export async function run(argv: string[]): Promise<number> {
           webhook: values.webhook,
         })
       : undefined;
-  let limit = 1000;
-  if (values.limit !== undefined) {
-    limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1)
-      throw usageError(`--limit "${values.limit}" must be a positive integer`);
-  }
+  const limit = intOption('limit', values.limit, { min: 1 }) ?? 1000;
 
-  const config = readCliConfig();
+  const config = readCliConfig(io.env);
   const pool = cliPool(config.databaseUrl);
   let redis: Redis | undefined;
   try {
@@ -112,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
       else printTable(entries, out);
       return 0;
     }
-    redis = await cliRedis(config.redis);
+    redis = await openRedis(config.redis, { name: 'watchlist-cli' });
     const admin = new WatchlistAdmin(store, redis, new StreamKeys(config.redis.prefix));
     if (sub === 'add') {
       const { entry, created } = await admin.add(input!);

@@ -1,34 +1,36 @@
-import { parseArgs } from 'node:util';
+import { type CliIO, parseCommandArgs, processIO, usageError } from '../shared/cli/index.ts';
 import { asDatabaseError } from './db.ts';
 import { cliPool, readCliConfig } from './cli-context.ts';
 import { appliedVersions, loadMigrations, migrate } from './migrate.ts';
 
-const USAGE = `usage: platestream db migrate   apply every pending migration (safe to run twice or concurrently)
+const HELP = `usage: platestream db migrate   apply every pending migration (safe to run twice or concurrently)
        platestream db status    list migrations and whether each is applied
 
-Environment: DATABASE_URL (postgres://user:password@host:5432/db)`;
+Environment: DATABASE_URL (postgres://user:password@host:5432/db)
+`;
 
 export const summary = 'PostgreSQL schema: apply migrations (migrate) or show them (status)';
 
-export async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const { positionals, values } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: { help: { type: 'boolean', short: 'h' } },
   });
   const [sub] = positionals;
-  if (values.help || !sub || !['migrate', 'status'].includes(sub)) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
   }
-  const { databaseUrl } = readCliConfig();
+  if (!sub || !['migrate', 'status'].includes(sub))
+    throw usageError(sub ? `unknown subcommand "${sub}"` : 'a subcommand is needed: migrate or status');
+  const { databaseUrl } = readCliConfig(io.env);
   const pool = cliPool(databaseUrl);
   try {
     if (sub === 'migrate') {
       const applied = await migrate(pool);
-      if (applied.length === 0) process.stdout.write('database schema is up to date\n');
-      for (const m of applied)
-        process.stdout.write(`applied ${String(m.version).padStart(3, '0')}-${m.name}\n`);
+      if (applied.length === 0) io.stdout.write('database schema is up to date\n');
+      for (const m of applied) io.stdout.write(`applied ${String(m.version).padStart(3, '0')}-${m.name}\n`);
       return 0;
     }
     const have = new Set(await appliedVersions(pool));
@@ -36,11 +38,9 @@ export async function run(argv: string[]): Promise<number> {
     for (const m of loadMigrations()) {
       const ok = have.has(m.version);
       if (!ok) pending++;
-      process.stdout.write(
-        `${ok ? 'applied' : 'PENDING'}  ${String(m.version).padStart(3, '0')}-${m.name}\n`,
-      );
+      io.stdout.write(`${ok ? 'applied' : 'PENDING'}  ${String(m.version).padStart(3, '0')}-${m.name}\n`);
     }
-    if (pending) process.stdout.write(`${pending} pending: run "platestream db migrate"\n`);
+    if (pending) io.stdout.write(`${pending} pending: run "platestream db migrate"\n`);
     return pending ? 1 : 0;
   } catch (err) {
     throw asDatabaseError(err, `running "db ${sub}"`, databaseUrl);

@@ -1,12 +1,17 @@
 import { hostname } from 'node:os';
-import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
+import { type AlertOptions, readAlertConfig } from '../alerts/index.ts';
+import { readRecognizerConfig, type RecognizerOptions } from '../models/config.ts';
+import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
+import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+import { readWatchlistConfig, type WatchlistConfig } from '../watchlist/index.ts';
+import { RECOGNIZER_NAMES, type RecognizerName } from './recognizers.ts';
 
 export type ResultRetention = 'maxlen' | 'minid';
 
 export interface WorkerOptions {
-  /** Which recogniser to run: onnx (default), noop (benchmarks), test (test suites only). */
-  recognizer: string;
+  /** Which recogniser to run: onnx (default) or noop (benchmarks); tests inject their own. */
+  recognizer: RecognizerName;
   /** Consumer name in the `workers` group; unique per process. Default `<hostname>-<pid>`. */
   consumer: string;
   /** Frames processed at the same time by this process. */
@@ -79,18 +84,27 @@ export function defaultConsumerName(): string {
   return `${hostname()}-${process.pid}`;
 }
 
+/** Everything a worker process reads from its environment, in one pass. */
 export interface WorkerConfig {
   redis: RedisConfig;
   worker: WorkerOptions;
+  /** Watchlist enrichment (off without DATABASE_URL). */
+  watchlist: WatchlistConfig;
+  alerts: AlertOptions;
+  /** Recogniser settings (LPR_MODEL_DIR, LPR_THREADS, ...); undefined unless LPR_RECOGNIZER=onnx. */
+  recognizer: RecognizerOptions | undefined;
+  log: LogOptions;
 }
 
-export function readWorkerConfig(r: EnvReader): Readonly<WorkerConfig> {
+/**
+ * Reads the worker process's whole configuration from one reader and finishes it: every bad variable of
+ * every part is reported in one CONFIG_INVALID error. `env` is the same environment (for defaults that
+ * depend on it, such as the model folder under HOME).
+ */
+export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly<WorkerConfig> {
   const d = WORKER_DEFAULTS;
   const worker: WorkerOptions = {
-    recognizer: r.string('LPR_RECOGNIZER', d.recognizer, {
-      pattern: /^[a-z][a-z0-9-]{0,31}$/,
-      hint: 'onnx, noop or test',
-    }),
+    recognizer: r.oneOf('LPR_RECOGNIZER', d.recognizer, RECOGNIZER_NAMES),
     consumer: r.string('WORKER_CONSUMER', defaultConsumerName(), {
       pattern: /^[A-Za-z0-9_.:-]{1,128}$/,
       hint: '1-128 characters of A-Z a-z 0-9 _ . : -',
@@ -126,9 +140,16 @@ export function readWorkerConfig(r: EnvReader): Readonly<WorkerConfig> {
     shutdownTimeoutMs: r.int('WORKER_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 3600_000 }),
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
-  const redis = readRedisConfig(r);
+  const config: WorkerConfig = {
+    redis: readRedisConfig(r),
+    worker,
+    watchlist: readWatchlistConfig(r),
+    alerts: readAlertConfig(r),
+    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env) : undefined,
+    log: readLogConfig(r),
+  };
   r.finish();
-  return deepFreeze({ redis, worker });
+  return deepFreeze(config);
 }
 
 /** Cross-field rules; returned as (variable, message) so env and programmatic callers report the same way. */

@@ -1,7 +1,14 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import {
+  type CliIO,
+  EXIT,
+  intOption,
+  openOperatorRedis,
+  parseCommandArgs,
+  processIO,
+  usageError,
+} from '../shared/cli/index.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
-import { type CliIO, openOperatorRedis, processIO } from './cli-io.ts';
 import { getDlqEntry, listDlq, purgeDlq, requeueAll, requeueDlqEntry } from './dlq.ts';
 
 export const summary = 'list, show, requeue or purge dead-lettered frames';
@@ -17,7 +24,7 @@ Uses REDIS_URL and LPR_PREFIX.
 `;
 
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -28,27 +35,21 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       all: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   });
   const [sub, ...ids] = positionals;
-  if (values.help || !sub) {
+  if (values.help) {
     io.stdout.write(HELP);
-    return values.help ? 0 : 2;
+    return EXIT.ok;
   }
-  const usage = (msg: string) => {
-    io.stderr.write(`platestream dlq: ${msg}\n\n${HELP}`);
-    return 2;
-  };
-  if (!['list', 'show', 'requeue', 'purge'].includes(sub)) return usage(`unknown subcommand "${sub}"`);
+  if (!sub) throw usageError('a subcommand is needed: list, show, requeue or purge');
+  if (!['list', 'show', 'requeue', 'purge'].includes(sub)) throw usageError(`unknown subcommand "${sub}"`);
   if ((sub === 'requeue' || sub === 'purge') && ids.length === 0 && !values.all) {
-    return usage(`${sub} needs entry ids or --all`);
+    throw usageError(`${sub} needs entry ids or --all`);
   }
-  if (sub === 'show' && ids.length !== 1) return usage('show needs exactly one entry id');
-  const count = Number(values.count);
-  if (!Number.isInteger(count) || count < 1)
-    return usage(`--count "${values.count}" must be a positive integer`);
+  if (sub === 'show' && ids.length !== 1) throw usageError('show needs exactly one entry id');
+  const count = intOption('count', values.count, { min: 1 })!;
 
-  const { redis, keys } = await openOperatorRedis(io.env);
+  const { redis, keys } = await openOperatorRedis(io.env, { name: 'dlq' });
   try {
     switch (sub) {
       case 'list': {

@@ -11,7 +11,7 @@ export {
   type WorkerOptions,
 } from './config.ts';
 export { WorkerMetrics } from './metrics.ts';
-export { createRecognizer, registerRecognizer, RECOGNIZER_NAMES } from './recognizers.ts';
+export { createRecognizer, RECOGNIZER_NAMES } from './recognizers.ts';
 export {
   type EnrichHook,
   type Enrichment,

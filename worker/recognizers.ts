@@ -1,35 +1,21 @@
-import { PlatestreamError } from '../shared/errors.ts';
+import type { RecognizerOptions } from '../models/config.ts';
 import type { Recognizer } from '../shared/recognizer.ts';
 
-export type RecognizerFactory = (env: NodeJS.ProcessEnv) => Promise<Recognizer>;
+/** Recognisers selectable with LPR_RECOGNIZER: `onnx` (the default, production) and `noop` (benchmarks). */
+export const RECOGNIZER_NAMES = ['onnx', 'noop'] as const;
+export type RecognizerName = (typeof RECOGNIZER_NAMES)[number];
 
 /**
- * Recognisers selectable with LPR_RECOGNIZER. `onnx` is the default and the only one for production;
- * `noop` is for benchmarks; `test` is the deterministic test recogniser (test suites only).
+ * Creates the recogniser LPR_RECOGNIZER names. `options` are the recogniser settings read in the
+ * process's one environment pass (readRecognizerConfig); models load in `warmup()`. Tests inject their
+ * own recogniser instead (Worker / startWorker take one).
  */
-const FACTORIES: Record<string, RecognizerFactory> = {
-  onnx: async (env) => (await import('../models/index.ts')).createOnnxRecognizer(env),
-  noop: async () => new (await import('./noop-recognizer.ts')).NoopRecognizer(),
-  test: async (env) => (await import('./test-recognizer.ts')).TestRecognizer.fromEnv(env),
-};
-
-export const RECOGNIZER_NAMES = Object.keys(FACTORIES);
-
-/** Registers another recogniser under a name (e.g. a remote one); a later registration replaces an earlier one. */
-export function registerRecognizer(name: string, factory: RecognizerFactory): void {
-  FACTORIES[name] = factory;
-}
-
 export async function createRecognizer(
-  name: string,
-  env: NodeJS.ProcessEnv = process.env,
+  name: RecognizerName,
+  options: RecognizerOptions | undefined,
 ): Promise<Recognizer> {
-  const factory = FACTORIES[name];
-  if (!factory) {
-    throw new PlatestreamError(
-      'CONFIG_INVALID',
-      `LPR_RECOGNIZER: "${name}" is not one of ${Object.keys(FACTORIES).join(', ')}`,
-    );
-  }
-  return factory(env);
+  if (name === 'noop') return new (await import('./noop-recognizer.ts')).NoopRecognizer();
+  const { createOnnxRecognizer, RECOGNIZER_DEFAULTS } = await import('../models/index.ts');
+  // Every option is given, so createOnnxRecognizer reads nothing from the environment itself.
+  return createOnnxRecognizer({}, options ?? RECOGNIZER_DEFAULTS);
 }

@@ -1,8 +1,12 @@
-import { parseArgs } from 'node:util';
-import { PlatestreamError } from '../shared/errors.ts';
+import {
+  type CliIO,
+  numberOption,
+  openOperatorRedis,
+  parseCommandArgs,
+  processIO,
+} from '../shared/cli/index.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { delay } from '../shared/util/wait.ts';
-import { type CliIO, openOperatorRedis, processIO } from './cli-io.ts';
 import { collectStats, formatStats } from './stats.ts';
 
 export const summary = 'stream, group, consumer and DLQ statistics';
@@ -19,7 +23,7 @@ Uses REDIS_URL and LPR_PREFIX.
 `;
 
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args: argv,
     options: {
       json: { type: 'boolean', default: false },
@@ -27,20 +31,13 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       interval: { type: 'string', default: '2' },
       help: { type: 'boolean', short: 'h' },
     },
-    strict: true,
   });
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
   }
-  const intervalS = Number(values.interval);
-  if (!Number.isFinite(intervalS) || intervalS < 0.1) {
-    throw new PlatestreamError(
-      'BAD_REQUEST',
-      `--interval "${values.interval}" must be a number of seconds >= 0.1`,
-    );
-  }
-  const { redis, keys } = await openOperatorRedis(io.env);
+  const intervalS = numberOption('interval', values.interval, { min: 0.1 })!;
+  const { redis, keys } = await openOperatorRedis(io.env, { name: 'stats' });
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   if (values.watch) process.once('SIGINT', onSigint);

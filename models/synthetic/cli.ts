@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
+import { type CliIO, processIO } from '../../shared/cli/index.ts';
 import { PlatestreamError } from '../../shared/errors.ts';
 import { writeDataset } from './dataset.ts';
 import { isPlateStyle, PLATE_STYLES, type PlateStyle } from './plate-styles.ts';
 
 export const summary = 'write synthetic plate photos with ground truth (OpenALPR benchmark layout)';
 
-const USAGE = `usage: platestream synth <dir> [options]
+const HELP = `usage: platestream synth <dir> [options]
 
 Writes NAME.jpg + NAME.txt pairs (NAME.jpg<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE), the OpenALPR benchmark
 layout, so that "npm run eval -- <dir>" scores a recogniser on them. Same seed, same images.
@@ -32,17 +33,17 @@ function intArg(name: string, v: string | undefined, problems: string[]): number
   return Number(v);
 }
 
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (err) {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
+    io.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    io.stdout.write(`${HELP}\n`);
     return 0;
   }
   const problems: string[] = [];
@@ -67,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       problems.push(`--distortion must be a number, got "${values.distortion}"`);
   }
   if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\n\n${USAGE}\n`);
+    io.stderr.write(`${problems.join('\n')}\n\n${HELP}\n`);
     return 2;
   }
   const dir = positionals[0]!;
@@ -91,21 +92,20 @@ export async function run(argv: string[]): Promise<number> {
       },
       () => {
         done++;
-        if (!quiet && (done % step === 0 || done === count))
-          process.stderr.write(`\r${done}/${count} images`);
+        if (!quiet && (done % step === 0 || done === count)) io.stderr.write(`\r${done}/${count} images`);
       },
     );
   } catch (err) {
-    if (!quiet) process.stderr.write('\n');
+    if (!quiet) io.stderr.write('\n');
     if (err instanceof PlatestreamError && err.code === 'CONFIG_INVALID') {
-      process.stderr.write(`platestream synth: ${err.message}\n`);
+      io.stderr.write(`platestream synth: ${err.message}\n`);
       return 2;
     }
     throw err;
   }
-  if (!quiet) process.stderr.write('\n');
+  if (!quiet) io.stderr.write('\n');
   const secs = (performance.now() - t0) / 1000;
-  process.stdout.write(
+  io.stdout.write(
     `wrote ${count} images with annotations to ${dir} (seed ${seedText}) in ${secs.toFixed(1)} s\n` +
       `score a recogniser on them: npm run eval -- ${dir}\n`,
   );

@@ -51,7 +51,7 @@ describe('platestream models list', () => {
 
   it('rejects an unknown model id, naming the downloadable ones', async () => {
     await expect(cli(dir, ['pull', 'nope'])).rejects.toMatchObject({
-      code: 'BAD_REQUEST',
+      code: 'USAGE',
       message: expect.stringContaining('cct-xs-v1-global'),
     });
   });

@@ -77,6 +77,24 @@ export class EnvReader {
     return def;
   }
 
+  /** A byte size: a plain integer or a number with k/KB/m/MB/g/GB (binary units), e.g. "10MB". */
+  bytes(name: string, def: number, opts: { min?: number; max?: number } = {}): number {
+    const raw = this.raw(name);
+    if (raw === undefined) return def;
+    const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(raw);
+    const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+    if (!m || unit === undefined) {
+      this.problem(name, `"${raw}" is not a size; use bytes or a number with KB, MB or GB (e.g. 10MB)`);
+      return def;
+    }
+    const n = Math.floor(Number(m[1]) * unit);
+    if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+      this.problem(name, `${n} bytes is out of range${rangeHint(opts)}`);
+      return def;
+    }
+    return n;
+  }
+
   oneOf<T extends string>(name: string, def: T, allowed: readonly T[]): T {
     const v = this.raw(name);
     if (v === undefined) return def;
@@ -98,6 +116,17 @@ export class EnvReader {
     );
   }
 }
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+};
 
 function rangeHint(opts: { min?: number; max?: number }): string {
   if (opts.min !== undefined && opts.max !== undefined) return ` (allowed: ${opts.min}..${opts.max})`;

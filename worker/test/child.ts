@@ -5,16 +5,17 @@ import { fileURLToPath } from 'node:url';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'platestream.js');
+const ENTRY = join(ROOT, 'worker', 'test', 'worker-main.ts');
 
 let bundle: Promise<string[]> | undefined;
 const BUNDLE_DIR = join(ROOT, 'node_modules', '.cache', `platestream-worker-${process.pid}`);
 
 /**
- * The command line that starts `platestream worker`. Chaos tests start a process every ~500 ms; through
- * tsx each start costs ~1 CPU-second of TypeScript loading, which on a 2-core CI box starves the workers
- * under test. So the worker CLI is bundled once per test process with esbuild (tsx's own dependency) into
- * node_modules/.cache, with the Lua scripts beside it; when that fails, bin/platestream.js (tsx) is used.
+ * The command line that starts `platestream worker` with the test recogniser (worker-main.ts). Chaos tests
+ * start a process every ~500 ms; through tsx each start costs ~1 CPU-second of TypeScript loading, which on
+ * a 2-core CI box starves the workers under test. So the entry is bundled once per test process with
+ * esbuild (tsx's own dependency) into node_modules/.cache, with the Lua scripts beside it; when that fails,
+ * it runs through tsx.
  */
 export function workerCommand(): Promise<string[]> {
   bundle ??= (async () => {
@@ -26,13 +27,7 @@ export function workerCommand(): Promise<string[]> {
       // shared/redis/scripts.ts finds its scripts at <module dir>/../lua.
       cpSync(join(ROOT, 'shared', 'lua'), join(dir, 'lua'), { recursive: true });
       await esbuild.build({
-        stdin: {
-          contents:
-            "import { run } from './worker/cli.ts';\nprocess.exitCode = await run(process.argv.slice(2));\n",
-          resolveDir: ROOT,
-          sourcefile: 'worker-entry.ts',
-          loader: 'ts',
-        },
+        entryPoints: [ENTRY],
         bundle: true,
         platform: 'node',
         format: 'esm',
@@ -47,7 +42,7 @@ export function workerCommand(): Promise<string[]> {
       });
       return [outfile];
     } catch {
-      return [BIN, 'worker'];
+      return ['--import', 'tsx', ENTRY];
     }
   })();
   return bundle;
@@ -82,7 +77,6 @@ export function spawnWorker(
       ...process.env,
       REDIS_URL: config.url,
       LPR_PREFIX: config.prefix,
-      LPR_RECOGNIZER: 'test',
       WORKER_CONSUMER: name,
       WORKER_HTTP_PORT: '0',
       WORKER_BLOCK_MS: '200',

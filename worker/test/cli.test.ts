@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
-import type { CliIO } from '../cli-io.ts';
+import { main } from '../../cli/commands.ts';
+import type { CliIO } from '../../shared/cli/index.ts';
 import { run as dlqCli } from '../dlq-cli.ts';
 import { closeServer, createWorkerHttpServer, listen } from '../http-server.ts';
 import type { PipelineStats } from '../stats.ts';
@@ -90,7 +91,9 @@ describe('operator commands and HTTP listener', () => {
     const purge = captureIO(env);
     expect(await dlqCli(['purge', '--all'], purge)).toBe(0);
     expect(purge.out()).toMatch(/purged 2 entries/);
-    expect(await dlqCli(['purge'], captureIO(env))).toBe(2);
+    const usage = captureIO(env);
+    expect(await main(['dlq', 'purge'], usage)).toBe(2);
+    expect(usage.err()).toMatch(/platestream dlq: purge needs entry ids or --all/);
     await t.cleanup(config.prefix);
   });
 

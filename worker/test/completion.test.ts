@@ -8,7 +8,7 @@ import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
 import { ensureGroup } from '../../shared/redis/stream/index.ts';
 import { completeFrame } from '../completion.ts';
 import { readWorkerConfig } from '../config.ts';
-import { TestRecognizer } from '../test-recognizer.ts';
+import { TestRecognizer } from './test-recognizer.ts';
 import { Worker } from '../worker.ts';
 import { frame, pushFrames, quietLogger, readStream, testOptions } from './helpers.ts';
 

@@ -4,7 +4,7 @@ import type { RedisConfig } from '../../shared/config/redis-config.ts';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
 import { fieldMap } from '../../shared/codec/frame-codec.ts';
 import { WORKER_DEFAULTS, type WorkerOptions } from '../config.ts';
-import { TestRecognizer, type TestRecognizerOptions } from '../test-recognizer.ts';
+import { TestRecognizer, type TestRecognizerOptions } from './test-recognizer.ts';
 import { Worker } from '../worker.ts';
 import { createLogger } from '../../shared/logger.ts';
 
@@ -19,7 +19,7 @@ export const quietLogger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? '
 export function testOptions(overrides: Partial<WorkerOptions> = {}): WorkerOptions {
   return {
     ...WORKER_DEFAULTS,
-    recognizer: 'test',
+    recognizer: 'noop',
     consumer: `c-${Math.random().toString(36).slice(2, 8)}`,
     blockMs: 100,
     watchdogMarginMs: 500,

@@ -5,7 +5,7 @@ import { waitFor } from '../../shared/util/wait.ts';
 import { type TestPostgres, usePostgres } from '../../test/harness/postgres.ts';
 import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
 import { entry, freshWatchlist } from '../../watchlist/test/fixtures.ts';
-import { TestRecognizer } from '../test-recognizer.ts';
+import { TestRecognizer } from './test-recognizer.ts';
 import { watchlistEnrichHook } from '../watchlist-hook.ts';
 import { Worker } from '../worker.ts';
 import { frame, pushFrames, quietLogger, readStream, testOptions } from './helpers.ts';

@@ -4,7 +4,7 @@ import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
 import { encodeFrame } from '../../shared/codec/frame-codec.ts';
 import { checkWorkerOptions } from '../config.ts';
-import { TestRecognizer } from '../test-recognizer.ts';
+import { TestRecognizer } from './test-recognizer.ts';
 import type { FrameOutcome } from '../worker.ts';
 import {
   frame,

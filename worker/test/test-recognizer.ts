@@ -1,9 +1,9 @@
-import { PlatestreamError } from '../shared/errors.ts';
-import type { RecognitionInput, RecognitionResult, Recognizer } from '../shared/recognizer.ts';
-import { delay } from '../shared/util/wait.ts';
+import { PlatestreamError } from '../../shared/errors.ts';
+import type { RecognitionInput, RecognitionResult, Recognizer } from '../../shared/recognizer.ts';
+import { delay } from '../../shared/util/wait.ts';
 
 /**
- * TEST ONLY (`LPR_RECOGNIZER=test`): a deterministic recogniser driven by the frame's `meta` JSON, so test
+ * TEST ONLY (worker/test/worker-main.ts, or injected into Worker / startWorker): a deterministic recogniser driven by the frame's `meta` JSON, so test
  * suites and child-process tests can script outcomes without models:
  * - `meta.plate`: the plate to "read" (confidence 0.9); absent → no plate.
  * - `meta.fail`: `"invalid"` → IMAGE_INVALID (dead-lettered at once), `"transient"` → RECOGNITION_FAILED.

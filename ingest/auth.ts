@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CAMERA_ID_RE } from '../shared/codec/frame-codec.ts';
+import { CAMERA_ID_PREFIX_RE, CAMERA_ID_RE } from '../shared/camera-id.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { AuthOptions } from './config.ts';
 
@@ -105,8 +105,6 @@ function digest(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-const PATTERN_RE = /^(\*|[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\*?)$/;
-
 function checkPatterns(where: string, token: string, cams: string[]): string[] {
   if (token.length < 8) {
     throw new PlatestreamError(
@@ -116,7 +114,7 @@ function checkPatterns(where: string, token: string, cams: string[]): string[] {
   }
   if (cams.length === 0) throw new PlatestreamError('CONFIG_INVALID', `${where}: a token lists no cameras`);
   for (const c of cams) {
-    if (!PATTERN_RE.test(c) || (!c.endsWith('*') && !CAMERA_ID_RE.test(c))) {
+    if (!CAMERA_ID_PREFIX_RE.test(c) || (!c.endsWith('*') && !CAMERA_ID_RE.test(c))) {
       throw new PlatestreamError(
         'CONFIG_INVALID',
         `${where}: "${c}" is not a camera id, a "prefix*" pattern or "*"`,

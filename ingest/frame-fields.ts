@@ -1,4 +1,4 @@
-import { CAMERA_ID_RE } from '../shared/codec/frame-codec.ts';
+import { CAMERA_ID_HINT, CAMERA_ID_RE } from '../shared/camera-id.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { badField } from './http-errors.ts';
 
@@ -22,7 +22,7 @@ export function checkCameraId(camera: string): void {
   if (!CAMERA_ID_RE.test(camera)) {
     throw new PlatestreamError(
       'BAD_CAMERA_ID',
-      `camera id "${camera.slice(0, 80)}" is invalid; use 1-64 characters A-Z a-z 0-9 _ . - starting with a letter or digit`,
+      `camera id "${camera.slice(0, 80)}" is invalid; use ${CAMERA_ID_HINT}`,
     );
   }
 }

@@ -1,4 +1,5 @@
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import { CAMERA_ID_PATTERN } from '../shared/camera-id.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { IMAGE_MIME_TYPES, type ImageMime } from '../shared/codec/frame-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
@@ -37,7 +38,7 @@ const schema = {
     type: 'object',
     required: ['camera'],
     properties: {
-      camera: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'Camera id.' },
+      camera: { type: 'string', pattern: CAMERA_ID_PATTERN, description: 'Camera id.' },
     },
   },
   querystring: {

@@ -1,3 +1,4 @@
+import { CAMERA_ID_HINT } from '../shared/camera-id.ts';
 import { ERROR_CODES, type ErrorCode, PlatestreamError } from '../shared/errors.ts';
 
 /** The JSON error body every ingest answer uses. */
@@ -14,7 +15,7 @@ const FIELD_HINTS: Record<string, string> = {
   ts: 'the capture time in milliseconds since the epoch, as an integer (e.g. ts=1700000000000)',
   seq: 'the frame sequence number, a non-negative integer',
   meta: 'a JSON object of at most 4096 characters, URL-encoded',
-  camera: 'a camera id of 1-64 characters A-Z a-z 0-9 _ . - starting with a letter or digit',
+  camera: `a camera id of ${CAMERA_ID_HINT}`,
 };
 
 interface FastifyLikeError {

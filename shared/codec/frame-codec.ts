@@ -1,10 +1,8 @@
+import { CAMERA_ID_RE } from '../camera-id.ts';
 import { PlatestreamError } from '../errors.ts';
 
 export const IMAGE_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
 export type ImageMime = (typeof IMAGE_MIME_TYPES)[number];
-
-/** Camera ids: 1-64 characters, letters, digits, '_', '-', '.', starting with a letter or digit. */
-export const CAMERA_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** A camera frame as it travels through `lpr:frames`. */
 export interface Frame {

@@ -11,7 +11,8 @@ import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
-import { normalisePlateQuery, readSightings } from '../shared/redis/plate-index.ts';
+import { normalisePlate } from '../shared/plate-text.ts';
+import { readSightings } from '../shared/redis/plate-index.ts';
 import { BlockingReader, previousId } from '../shared/redis/stream/index.ts';
 import { compileFilter, parseFrom } from './filters.ts';
 import { formatResultLine, resultJson } from './format.ts';
@@ -115,7 +116,7 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  const text = normalisePlateQuery(positionals[0] ?? '');
+  const text = normalisePlate(positionals[0] ?? '');
   if (!text) throw usageError('plate needs the plate text, e.g. "results plate AB123CD"');
   const limit = numberOption('limit', values.limit, { min: 1 }) ?? 50;
   const { config, keys } = readConfig(io);

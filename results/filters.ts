@@ -1,4 +1,5 @@
 import type { ResultRecord } from '../shared/codec/result-codec.ts';
+import { normalisePlate } from '../shared/plate-text.ts';
 
 export interface ResultFilter {
   /** Cameras to keep (empty = all). */
@@ -10,12 +11,12 @@ export interface ResultFilter {
   includeEmpty: boolean;
 }
 
+/** `*` and `?` wildcards around plate text normalised by the one plate rule (shared/plate-text.ts). */
 export function plateGlobToRegExp(glob: string): RegExp {
   const body = glob
-    .toUpperCase()
-    .replace(/[^A-Z0-9*?]/g, '')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
+    .split(/([*?])/)
+    .map((part) => (part === '*' ? '.*' : part === '?' ? '.' : normalisePlate(part)))
+    .join('');
   return new RegExp(`^${body}$`);
 }
 

@@ -2,7 +2,6 @@ export { annotateImage, type AnnotateInput } from './annotate.ts';
 export { compileFilter, parseFrom, plateGlobToRegExp, type ResultFilter } from './filters.ts';
 export { formatResultLine, latencyMs, resultJson } from './format.ts';
 export {
-  normalisePlateQuery,
   PLATE_INDEX_DEFAULTS,
   type PlateIndexOptions,
   queueSighting,

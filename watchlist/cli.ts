@@ -18,7 +18,7 @@ import { readWatchlistCsv } from './csv.ts';
 import { asDatabaseError } from './db.ts';
 import { parseEntryOrThrow, type WatchlistEntry } from './entry.ts';
 import { assertMigrated } from './migrate.ts';
-import { normalizePlate } from './plate.ts';
+import { normalisePlate } from '../shared/plate-text.ts';
 import { WatchlistStore } from './store.ts';
 
 const HELP = `usage:
@@ -114,7 +114,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       const entries = await store.list({
         limit,
         includeExpired: values.all ?? false,
-        plate: values.prefix ? normalizePlate(values.prefix) : undefined,
+        plate: values.prefix ? normalisePlate(values.prefix) : undefined,
       });
       if (values.json) out(JSON.stringify(entries, null, 2));
       else printTable(entries, out);
@@ -128,7 +128,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       return 0;
     }
     if (sub === 'remove') {
-      const plates = args.map(normalizePlate);
+      const plates = args.map(normalisePlate);
       const removed = await admin.remove(plates);
       for (const p of plates) out(removed.includes(p) ? `removed ${p}` : `not on the watchlist: ${p}`);
       return removed.length === plates.length ? 0 : 1;

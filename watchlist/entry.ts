@@ -1,6 +1,6 @@
 import { webhookProblem } from '../alerts/index.ts';
 import { PlatestreamError } from '../shared/errors.ts';
-import { normalizePlate, plateProblem } from './plate.ts';
+import { normalisePlate, plateProblem } from '../shared/plate-text.ts';
 
 /** One watchlist entry as stored in PostgreSQL and cached in Redis. Times are ISO 8601 strings. */
 export interface WatchlistEntry {
@@ -39,8 +39,8 @@ export const MAX_LABEL_LENGTH = 500;
 /** Validates raw text; returns the normalised input or every problem found (field named in each). */
 export function parseEntry(raw: RawEntry, now = Date.now()): { input?: EntryInput; problems: string[] } {
   const problems: string[] = [];
-  const plate = normalizePlate(raw.plate ?? '');
-  const pp = plateProblem(plate);
+  const plate = normalisePlate(raw.plate ?? '');
+  const pp = plateProblem(raw.plate ?? '');
   if (pp) problems.push(pp);
   const label = (raw.label ?? '').trim();
   if (label === '') problems.push('label is empty (say why the plate is watched)');

@@ -5,7 +5,6 @@ export type { WatchlistEntry } from './entry.ts';
 import type { WatchlistLookup } from './lookup.ts';
 export { type LookupHit, type LookupResult, WatchlistLookup } from './lookup.ts';
 export { assertMigrated, migrate } from './migrate.ts';
-export { normalizePlate } from './plate.ts';
 export { WatchlistStore } from './store.ts';
 
 /** What the worker needs from the watchlist: one lookup per frame's plate, and close() on shutdown. */

@@ -10,7 +10,7 @@ import { FuzzyIndex } from './fuzzy-index.ts';
 import { LocalCache } from './local-cache.ts';
 import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 import { WatchlistMetrics } from './metrics.ts';
-import { normalizePlate, plateProblem } from './plate.ts';
+import { normalisePlate, plateProblem } from '../shared/plate-text.ts';
 import type { WatchlistStore } from './store.ts';
 
 /** The answer for one read plate. `unknown`: the watchlist could not be asked in time; results go on. */
@@ -190,8 +190,8 @@ export class WatchlistLookup {
 
   private async answer(rawPlate: string): Promise<LookupResult> {
     try {
-      const plate = normalizePlate(rawPlate);
-      if (plateProblem(plate)) return { status: 'miss' };
+      const plate = normalisePlate(rawPlate);
+      if (plateProblem(rawPlate)) return { status: 'miss' };
       const exact = await this.exact(plate);
       if ('unknown' in exact) return { status: 'unknown', reason: exact.unknown };
       if (exact.entry) return { status: 'hit', entry: exact.entry, fuzzy: false, distance: 0, plate };

@@ -1,19 +1,5 @@
+import { classifyPlateChar, normalisePlate } from '../../shared/plate-text.ts';
 import type { ReadChar } from '../read/reader.ts';
-
-/** Latin look-alikes and full-width forms a general OCR model may emit for plate characters. */
-const FOLD: Readonly<Record<string, string>> = {
-  Ø: '0',
-  Ö: 'O',
-  Ü: 'U',
-  Ä: 'A',
-  Ó: 'O',
-  Í: 'I',
-  É: 'E',
-  '|': 'I',
-};
-
-/** Separators that may sit between plate groups: kept out of the text, counted as evidence. */
-const SEPARATORS = /[\s\-·.•:_'"]/;
 
 export interface NormalisedRead {
   /** A-Z0-9 only. */
@@ -26,7 +12,10 @@ export interface NormalisedRead {
   dropped: number;
 }
 
-/** Uppercases, folds look-alikes, keeps A-Z0-9, and counts separators and dropped characters. */
+/**
+ * Uppercases, folds look-alikes, keeps A-Z0-9 (the project's one plate rule, shared/plate-text.ts), and
+ * counts separators and dropped characters.
+ */
 export function normaliseRead(chars: readonly ReadChar[]): NormalisedRead {
   let text = '';
   const confidences: number[] = [];
@@ -34,15 +23,11 @@ export function normaliseRead(chars: readonly ReadChar[]): NormalisedRead {
   let dropped = 0;
   for (const c of chars) {
     for (const raw of c.ch) {
-      const fw = raw.charCodeAt(0);
-      // Full-width ASCII (U+FF01..U+FF5E) → ASCII.
-      const ascii = fw >= 0xff01 && fw <= 0xff5e ? String.fromCharCode(fw - 0xfee0) : raw;
-      const up = ascii.toUpperCase();
-      const ch = FOLD[up] ?? up;
-      if (/^[A-Z0-9]$/.test(ch)) {
-        text += ch;
+      const k = classifyPlateChar(raw);
+      if (k.kind === 'char') {
+        text += k.ch;
         confidences.push(c.confidence);
-      } else if (SEPARATORS.test(ch)) {
+      } else if (k.kind === 'separator') {
         if (text.length > 0) separators++;
       } else {
         dropped++;
@@ -53,6 +38,4 @@ export function normaliseRead(chars: readonly ReadChar[]): NormalisedRead {
 }
 
 /** Normalises plain text (no confidences) the same way, e.g. ground truth and configured plates. */
-export function normaliseText(text: string): string {
-  return normaliseRead([...text].map((ch) => ({ ch, confidence: 1 }))).text;
-}
+export const normaliseText = normalisePlate;

@@ -1,3 +1,4 @@
+import { normalisePlate as normalisePlateText } from '../../shared/plate-text.ts';
 import type { Rng } from './prng.ts';
 
 /**
@@ -49,7 +50,7 @@ export function fillPattern(pattern: PlatePattern, rng: Rng, letters: string = D
 
 /** A-Z0-9 only, upper case. */
 export function normalisePlate(s: string): string {
-  return s.toUpperCase().replace(/[^A-Z0-9]/g, '');
+  return normalisePlateText(s);
 }
 
 /** Whether a normalised text fits a pattern (separators in the pattern are ignored). */

@@ -49,7 +49,4 @@ export async function readSightings(
   return out;
 }
 
-/** Normalises user input the same way plates are normalised (A-Z0-9). */
-export function normalisePlateQuery(text: string): string {
-  return text.toUpperCase().replace(/[^A-Z0-9]/g, '');
-}
+

@@ -5,7 +5,7 @@ import { readWatchlistConfig } from '../config.ts';
 import { deletions, FuzzyIndex, levenshtein } from '../fuzzy-index.ts';
 import { LocalCache } from '../local-cache.ts';
 import { readNotifierConfig } from '../../alerts/notifier-config.ts';
-import { normalizePlate } from '../plate.ts';
+import { normalisePlate } from '../../shared/plate-text.ts';
 
 describe('fuzzy index', () => {
   it('finds plates within the distance, nearest first, and agrees with a full scan', () => {
@@ -45,7 +45,7 @@ describe('fuzzy index', () => {
     expect([...deletions('ABC', 1)].sort()).toEqual(['AB', 'ABC', 'AC', 'BC']);
     expect(levenshtein('KITTEN', 'SITTING')).toBe(3);
     expect(levenshtein('KITTEN', 'SITTING', 1)).toBe(2);
-    expect(normalizePlate(' ab-12.3 cd ')).toBe('AB123CD');
+    expect(normalisePlate(' ab-12.3 cd ')).toBe('AB123CD');
   });
 });
 

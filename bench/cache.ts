@@ -13,10 +13,11 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { REDIS_DEFAULTS, type RedisConfig } from '../shared/config/redis-config.ts';
+import { percentile } from '../shared/util/percentile.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
-import { PostgresCluster, findPgBin } from '../test/harness/postgres.ts';
-import { RedisServerProcess } from '../test/harness/redis-server.ts';
+import { findPgBin, PostgresCluster } from '../shared/util/local-postgres-server.ts';
+import { RedisServerProcess } from '../shared/redis/local-redis-server.ts';
 import { WATCHLIST_DEFAULTS, type WatchlistConfig } from '../watchlist/config.ts';
 import { createPool } from '../watchlist/db.ts';
 import { WatchlistLookup } from '../watchlist/lookup.ts';
@@ -52,11 +53,6 @@ interface Run {
   missP99Ms: number;
   queriesPer1000: number;
   localShare: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 /** Deterministic PRNG (mulberry32) so every run sees the same workload. */
@@ -188,10 +184,10 @@ async function main(): Promise<void> {
         lookups: LOOKUPS,
         hitRatio: hits.length / LOOKUPS,
         hotHitRatio: hotLookups ? hotHits / hotLookups : Number.NaN,
-        hitP50Ms: quantile(hits, 0.5),
-        hitP99Ms: quantile(hits, 0.99),
-        missP50Ms: quantile(misses, 0.5),
-        missP99Ms: quantile(misses, 0.99),
+        hitP50Ms: percentile(hits, 50),
+        hitP99Ms: percentile(hits, 99),
+        missP50Ms: percentile(misses, 50),
+        missP99Ms: percentile(misses, 99),
         queriesPer1000: ((store.queries - startQueries) * 1000) / LOOKUPS,
         localShare: inProcess / LOOKUPS,
       });

@@ -32,12 +32,13 @@ import { inspectImage } from '../ingest/image-header.ts';
 import { FrameProducer } from '../ingest/producer.ts';
 
 import { encodeFrame } from '../shared/codec/frame-codec.ts';
+import { median } from '../shared/util/percentile.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { waitFor } from '../shared/util/wait.ts';
-import { freePort } from '../test/harness/free-port.ts';
-import { RedisServerProcess } from '../test/harness/redis-server.ts';
+import { freePort } from '../shared/util/free-port.ts';
+import { RedisServerProcess } from '../shared/redis/local-redis-server.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -198,9 +199,6 @@ const selfCpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
-
-const median = (xs: number[]) =>
-  xs.length === 0 ? Number.NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
   const img = await frameOfSize(SIZE);

@@ -24,11 +24,12 @@ import { Redis } from 'ioredis';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import sharp from 'sharp';
 import { encodeFrame } from '../shared/codec/frame-codec.ts';
+import { percentile } from '../shared/util/percentile.ts';
 import { freePort } from '../shared/util/free-port.ts';
 import { deleteKeysOfPrefix } from '../shared/redis/delete-prefix.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { entryIdMs } from '../shared/redis/stream/index.ts';
-import { RedisServerProcess } from '../test/harness/redis-server.ts';
+import { RedisServerProcess } from '../shared/redis/local-redis-server.ts';
 
 const BIN = fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
 
@@ -77,11 +78,6 @@ async function jpeg(): Promise<Buffer> {
     side = Math.max(16, Math.round(side * Math.sqrt(SIZE / out.length)));
   }
   return out;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 const agent = new HttpAgent({ keepAlive: true, maxSockets: 64 });

@@ -20,6 +20,7 @@ import { StreamKeys } from '../shared/redis/keys.ts';
 import { BlockingReader } from '../shared/redis/stream/index.ts';
 import { RedisServerProcess, redisServerBinary } from '../shared/redis/local-redis-server.ts';
 import { freePort } from '../shared/util/free-port.ts';
+import { percentile } from '../shared/util/percentile.ts';
 import { delay, waitFor } from '../shared/util/wait.ts';
 
 const BIN = fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
@@ -231,11 +232,9 @@ async function main(): Promise<number> {
     if (printed === truth.size) stop.abort();
     await reading;
     clearTimeout(timer);
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+    const pct = (p: number) => percentile(latencies, p) || 0;
     console.log(
-      `\ndemo: ${printed}/${truth.size} frames have a result, ${correct} read exactly (${((100 * correct) / Math.max(1, truth.size)).toFixed(1)}%), latency p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `\ndemo: ${printed}/${truth.size} frames have a result, ${correct} read exactly (${((100 * correct) / Math.max(1, truth.size)).toFixed(1)}%), latency p50 ${pct(50)} ms, p95 ${pct(95)} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     if (printed < truth.size) {
       console.log(`demo: timed out waiting for ${truth.size - printed} results; see ${logDir}`);

@@ -1,12 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/logger.ts';
 import { closeRedis, createRedis } from '../../shared/redis/connection.ts';
 import { NOTIFIER_GROUP, StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { freePort } from '../../test/harness/free-port.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import {
+  freePort,
+  killChildren,
+  silentLogger,
+  spawnPlatestream,
+  type TestRedis,
+  useRedis,
+} from '../../test/harness/index.ts';
 import { type AlertFields, alertFieldList } from '../alert-codec.ts';
 import { Notifier } from '../notifier.ts';
 import { NOTIFIER_DEFAULTS, type NotifierConfig } from '../notifier-config.ts';
@@ -14,7 +18,6 @@ import { verify } from '../signature.ts';
 import { webhookQueue } from '../webhook-queue.ts';
 
 const SECRET = 'test-secret-0123456789';
-const silent = createLogger({ level: 'silent' });
 
 let t: TestRedis;
 beforeAll(async () => {
@@ -126,7 +129,7 @@ describe('alert notifier', () => {
       plate: 'AB1O7',
     });
     const ids = await addAlerts(keys, alerts);
-    const notifier = new Notifier(redisConfig, config({ defaultWebhook: rcv.url }), silent);
+    const notifier = new Notifier(redisConfig, config({ defaultWebhook: rcv.url }), silentLogger);
     const conn = createRedis(redisConfig, 'consumer');
     const queue = webhookQueue(conn, keys);
     try {
@@ -195,7 +198,7 @@ describe('alert notifier', () => {
     const notifier = new Notifier(
       redisConfig,
       config({ defaultWebhook: rcv.url, consumer: 'rescuer' }),
-      silent,
+      silentLogger,
     );
     try {
       await notifier.start();
@@ -228,9 +231,8 @@ describe('alert notifier', () => {
       keys,
       Array.from({ length: 10 }, (_, i) => alert(i)),
     );
-    let child: ChildProcess | undefined = spawn(process.execPath, ['bin/platestream.js', 'notifier'], {
+    const child = spawnPlatestream(['notifier'], {
       env: {
-        ...process.env,
         REDIS_URL: redisConfig.url,
         LPR_PREFIX: redisConfig.prefix,
         NOTIFIER_SECRET: SECRET,
@@ -243,27 +245,19 @@ describe('alert notifier', () => {
         NOTIFIER_BACKOFF_MAX_MS: '250',
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise((resolve) => child!.once('exit', resolve));
     const notifier = new Notifier(
       redisConfig,
       config({ defaultWebhook: rcv.url, consumer: 'survivor' }),
-      silent,
+      silentLogger,
     );
     try {
       // Four POSTs are in flight (held by the receiver) when the process dies without warning.
       await waitFor(() => rcv.heldCount >= 4, {
         timeoutMs: 20_000,
-        what: `held POSTs (notifier said: ${stderr})`,
+        what: `held POSTs (notifier said: ${child.output()})`,
       });
-      child.kill('SIGKILL');
-      await exited;
-      child = undefined;
+      await killChildren([child]);
       const later = await addAlerts(
         keys,
         Array.from({ length: 5 }, (_, i) => alert(10 + i)),
@@ -281,7 +275,7 @@ describe('alert notifier', () => {
       // Receivers may see a held alert again (that is what the idempotency key is for), never a foreign one.
       expect(rcv.posts.every((p) => all.includes(p.key) && p.signed)).toBe(true);
     } finally {
-      child?.kill('SIGKILL');
+      await killChildren([child]);
       await notifier.close();
       await rcv.stop();
       await t.cleanup(redisConfig.prefix);

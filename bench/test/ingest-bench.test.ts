@@ -1,22 +1,13 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
-import { canOwnServer } from '../../test/harness/redis.ts';
-
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { canOwnServer, runNode } from '../../test/harness/index.ts';
 
 // A smoke run of `npm run bench:ingest -- --json` with tiny numbers: it checks the script still works end
 // to end (ingest process, TCP relay, every mode, the JSON contract), not how fast anything is.
 describe('bench:ingest', () => {
   it('runs every mode and prints one JSON object with the documented fields', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
     // The bench starts a private redis-server when REDIS_URL is unset, as it does for users.
-    if (canOwnServer()) delete env.REDIS_URL;
-    else env.REDIS_URL = inject('redisUrl');
-    const { stdout } = await run(
-      process.execPath,
+    const env = { LOG_LEVEL: 'warn', REDIS_URL: canOwnServer() ? undefined : inject('redisUrl') };
+    const { code, stdout, stderr } = await runNode(
       [
         '--import',
         'tsx',
@@ -33,8 +24,9 @@ describe('bench:ingest', () => {
         '--size',
         String(20 * 1024),
       ],
-      { cwd: root, env, timeout: 60_000 },
+      { env, timeoutMs: 60_000 },
     );
+    expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.trim());
     for (const key of ['httpFps', 'xaddFps', 'rawFps', 'relayFps']) expect(out[key]).toBeGreaterThan(0);
     for (const key of ['httpRatio', 'xaddRatio', 'relayRatio']) {
@@ -49,17 +41,13 @@ describe('bench:ingest', () => {
   }, 90_000);
 
   it('reports every bad option together and exits 2', async () => {
-    const err = await run(
-      process.execPath,
+    const err = await runNode(
       ['--import', 'tsx', 'bench/ingest.ts', '--frames', '0', '--modes', 'http,bogus'],
-      { cwd: root, timeout: 30_000 },
-    ).then(
-      () => undefined,
-      (e: { code: number; stderr: string }) => e,
+      { timeoutMs: 30_000 },
     );
-    expect(err?.code).toBe(2);
-    expect(err?.stderr).toMatch(/--frames must be a positive integer/);
-    expect(err?.stderr).toMatch(/unknown mode "bogus"/);
-    expect(err?.stderr).toMatch(/--modes must include raw/);
+    expect(err.code).toBe(2);
+    expect(err.stderr).toMatch(/--frames must be a positive integer/);
+    expect(err.stderr).toMatch(/unknown mode "bogus"/);
+    expect(err.stderr).toMatch(/--modes must include raw/);
   });
 });

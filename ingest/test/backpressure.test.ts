@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/logger.ts';
 import { COUNTER, StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { type IngestService, startIngest } from '../service.ts';
 import { jpegOfSize, postFrame, TOKEN_A, testIngestConfig } from './helpers.ts';
 
-const silent = createLogger({ level: 'silent' });
 const MiB = 1024 * 1024;
 
 describe('backpressure', () => {
@@ -24,7 +22,7 @@ describe('backpressure', () => {
   });
 
   async function start(env: Record<string, string>) {
-    const svc = await startIngest(testIngestConfig(t, env), { logger: silent });
+    const svc = await startIngest(testIngestConfig(t, env), { logger: silentLogger });
     services.push(svc);
     return { svc, keys: new StreamKeys(svc.app.ingest.keys.prefix) };
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
 import { runScript } from '../../shared/redis/scripts.ts';
-import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
+import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/index.ts';
 
 /**
  * drop-oldest must drop exactly what exceeds the backlog limit, also while acknowledged frames are still in

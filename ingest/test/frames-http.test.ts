@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../shared/codec/frame-codec.ts';
-import { createLogger } from '../../shared/logger.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { type IngestService, startIngest } from '../service.ts';
 import { makeImage, postFrame, sha256, TOKEN_A, TOKEN_B, testIngestConfig } from './helpers.ts';
 
-const silent = createLogger({ level: 'silent' });
 const BODY_LIMIT = 64 * 1024;
 
 describe('ingest over real HTTP', () => {
@@ -18,7 +16,7 @@ describe('ingest over real HTTP', () => {
     t = await useRedis();
     const config = testIngestConfig(t, { LPR_INGEST_BODY_LIMIT: String(BODY_LIMIT) });
     keys = new StreamKeys(config.redis.prefix);
-    svc = await startIngest(config, { logger: silent });
+    svc = await startIngest(config, { logger: silentLogger });
   });
   afterAll(async () => {
     await svc?.close();

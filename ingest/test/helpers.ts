@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { EnvReader } from '../../shared/config/env-reader.ts';
-import type { TestRedis } from '../../test/harness/redis.ts';
-import { uniquePrefix } from '../../test/harness/redis.ts';
+import { type TestRedis, uniquePrefix } from '../../test/harness/index.ts';
 import { type IngestConfig, readIngestConfig } from '../config.ts';
 
 export const TOKEN_A = 'token-aaaa-1111';

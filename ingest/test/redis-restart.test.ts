@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../shared/codec/frame-codec.ts';
-import { createLogger } from '../../shared/logger.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { delay, waitFor } from '../../shared/util/wait.ts';
-import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { canOwnServer, silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { type IngestService, startIngest } from '../service.ts';
 import { makeImage, postFrame, TOKEN_A, testIngestConfig } from './helpers.ts';
-
-const silent = createLogger({ level: 'silent' });
 
 interface Outcome {
   seq: number;
@@ -27,7 +24,7 @@ describe.skipIf(!canOwnServer())('ingest while Redis is killed and restarted', (
     t = await useRedis({ appendonly: true });
     const config = testIngestConfig(t, { LPR_MAX_BACKLOG: '1000000', LPR_STREAM_MEMORY_BUDGET: '1GB' });
     keys = new StreamKeys(config.redis.prefix);
-    svc = await startIngest(config, { logger: silent });
+    svc = await startIngest(config, { logger: silentLogger });
   });
   afterAll(async () => {
     await svc?.close();

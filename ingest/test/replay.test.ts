@@ -6,14 +6,11 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, type FrameEntry } from '../../shared/codec/frame-codec.ts';
-import { createLogger } from '../../shared/logger.ts';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { type ReplayProgress, replay } from '../replay/replay.ts';
 import { type IngestService, startIngest } from '../service.ts';
 import { makeImage, sha256, TOKEN_A, testIngestConfig } from './helpers.ts';
-
-const silent = createLogger({ level: 'silent' });
 
 describe('replay', () => {
   let t: TestRedis;
@@ -42,7 +39,7 @@ describe('replay', () => {
   });
 
   async function start(env: Record<string, string> = {}) {
-    const svc = await startIngest(testIngestConfig(t, env), { logger: silent });
+    const svc = await startIngest(testIngestConfig(t, env), { logger: silentLogger });
     services.push(svc);
     return { svc, keys: new StreamKeys(svc.app.ingest.keys.prefix) };
   }

@@ -1,16 +1,19 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/logger.ts';
 import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
+import {
+  type Child,
+  killChildren,
+  silentLogger,
+  spawnPlatestream,
+  type TestRedis,
+  uniquePrefix,
+  useRedis,
+} from '../../test/harness/index.ts';
 import { buildIngestApp } from '../app.ts';
 import { makeImage, TOKEN_A, TOKENS, testIngestConfig } from './helpers.ts';
-
-const BIN = fileURLToPath(new URL('../../bin/platestream.js', import.meta.url));
 
 /** Starts a POST, sends the headers and the first half of the body, returns a function that sends the rest. */
 function startSlowPost(port: number, body: Buffer, seq: number) {
@@ -48,35 +51,27 @@ function startSlowPost(port: number, body: Buffer, seq: number) {
 
 describe('graceful shutdown of the ingest process', () => {
   let t: TestRedis;
-  let child: ChildProcess | undefined;
+  let child: Child | undefined;
 
   /** Starts `platestream ingest` on a free port; its stderr (pino lines) accumulates in `log.text`. */
-  function spawnIngest(prefix: string, env: NodeJS.ProcessEnv = {}) {
-    const proc = spawn(process.execPath, [BIN, 'ingest', '--port', '0', '--host', '127.0.0.1'], {
-      env: {
-        ...process.env,
-        REDIS_URL: t.url,
-        LPR_PREFIX: prefix,
-        LPR_CAMERA_TOKENS: TOKENS,
-        LOG_LEVEL: 'info',
-        ...env,
+  function spawnIngest(prefix: string, env: Record<string, string> = {}) {
+    const c = spawnPlatestream(['ingest', '--port', '0', '--host', '127.0.0.1'], {
+      env: { REDIS_URL: t.url, LPR_PREFIX: prefix, LPR_CAMERA_TOKENS: TOKENS, LOG_LEVEL: 'info', ...env },
+    });
+    child = c;
+    const log = {
+      get text() {
+        return c.output();
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child = proc;
-    const log = { text: '' };
-    proc.stderr!.on('data', (d) => {
-      log.text += d;
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    return { proc, log, exited };
+    };
+    return { proc: c.proc, log, exited: c.exited.then((e) => e.code) };
   }
 
   beforeAll(async () => {
     t = await useRedis();
   });
   afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (child) await killChildren([child]);
     await t.close();
   });
 
@@ -130,7 +125,7 @@ describe('graceful shutdown of the ingest process', () => {
     const config = testIngestConfig(t);
     const redis = createRedis(config.redis, 'producer');
     await waitReady(redis, 5000);
-    const app = await buildIngestApp(config, { redis, logger: createLogger({ level: 'silent' }) });
+    const app = await buildIngestApp(config, { redis, logger: silentLogger });
     const img = await makeImage('jpeg', { seed: 4 });
     const send = () =>
       app.inject({

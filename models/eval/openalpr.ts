@@ -1,3 +1,4 @@
+import { percentile as sharedPercentile } from '../../shared/util/percentile.ts';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import type { PlateBox, RecognitionResult } from '../../shared/recognizer.ts';
@@ -95,11 +96,9 @@ export function scoreSample(sample: EvalSample, result: RecognitionResult): Samp
   };
 }
 
+/** The project's percentile (shared/util/percentile.ts), 0 for no values. */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  const idx = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[idx]!;
+  return values.length === 0 ? 0 : sharedPercentile(values, p);
 }
 
 export interface EvalSummary {

@@ -1,17 +1,19 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeResult, type ResultRecord } from '../../shared/codec/result-codec.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { BlockingReader } from '../../shared/redis/stream/index.ts';
-import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
+import {
+  PLATESTREAM_BIN,
+  runNode,
+  type TestRedis,
+  uniquePrefix,
+  useRedis,
+} from '../../test/harness/index.ts';
 import { annotateImage } from '../annotate.ts';
 import { compileFilter, parseFrom } from '../filters.ts';
 import { queueSighting, readSightings } from '../../shared/redis/plate-index.ts';
 import { readResults } from '../result-reader.ts';
-
-const run = promisify(execFile);
 
 function result(over: Partial<ResultRecord>): ResultRecord {
   return {
@@ -113,11 +115,11 @@ describe('results on a real Redis', () => {
     await t.client.xadd(keys.results, '*', ...encodeResult(result({ camera: 'a', plate: 'KEEP1' })));
     await t.client.xadd(keys.results, '*', ...encodeResult(result({ camera: 'b', plate: 'SKIP1' })));
     await t.client.xadd(keys.results, '*', ...encodeResult(result({ camera: 'a', plate: '' })));
-    const { stdout } = await run(
-      'node',
-      ['bin/platestream.js', 'results', 'tail', '--no-follow', '--json', '--camera', 'a', '--from', '-10m'],
-      { env: { ...process.env, REDIS_URL: t.url, LPR_PREFIX: prefix }, timeout: 20_000 },
+    const { code, stdout, stderr } = await runNode(
+      [PLATESTREAM_BIN, 'results', 'tail', '--no-follow', '--json', '--camera', 'a', '--from', '-10m'],
+      { env: { REDIS_URL: t.url, LPR_PREFIX: prefix }, timeoutMs: 20_000 },
     );
+    expect(code, stderr).toBe(0);
     const lines = stdout
       .trim()
       .split('\n')

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRedisError, closeRedis, createRedis, waitReady } from '../redis/connection.ts';
 import { isPlatestreamError } from '../errors.ts';
 import { waitFor } from '../util/wait.ts';
-import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/index.ts';
 
 describe.skipIf(!canOwnServer())('redis connections across a Redis restart', () => {
   let t: TestRedis;

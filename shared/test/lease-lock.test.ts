@@ -4,7 +4,7 @@ import { LeaseLock } from '../redis/lease-lock.ts';
 import { runScript } from '../redis/scripts.ts';
 import { createRedis, closeRedis } from '../redis/connection.ts';
 import { waitFor } from '../util/wait.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { type TestRedis, useRedis } from '../../test/harness/index.ts';
 
 describe('LeaseLock', () => {
   let t: TestRedis;

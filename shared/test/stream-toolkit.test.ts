@@ -26,7 +26,7 @@ import {
   tailStreams,
 } from '../redis/stream/index.ts';
 import { waitFor } from '../util/wait.ts';
-import { canOwnServer, type TestRedis, uniquePrefix, useRedis } from '../../test/harness/redis.ts';
+import { canOwnServer, type TestRedis, uniquePrefix, useRedis } from '../../test/harness/index.ts';
 
 describe('entry ids', () => {
   it('parses, orders and steps ids as Redis does', () => {

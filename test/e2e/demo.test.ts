@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { canOwnServer } from '../harness/redis.ts';
+import { canOwnServer, runNode } from '../harness/index.ts';
 
-const run = promisify(execFile);
 const modelDir = process.env.LPR_MODEL_DIR ?? '';
 const reader =
   modelDir && existsSync(join(modelDir, 'cct_xs_v1_global.onnx')) ? 'CCT' : 'PP-OCRv4 (no CCT model)';
@@ -16,13 +13,11 @@ const reader =
  */
 describe.skipIf(!canOwnServer())('npm run demo', () => {
   it(`runs end to end within 60 s and prints the synthetic plates read correctly (reader: ${reader})`, async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
-    delete env.REDIS_URL;
-    const { stdout } = await run(
-      process.execPath,
+    const { code, stdout, stderr } = await runNode(
       ['--import', 'tsx', 'cli/demo.ts', '--frames', '12', '--workers', '2', '--timeout', '50'],
-      { env, timeout: 58_000 },
+      { env: { LOG_LEVEL: 'warn', REDIS_URL: undefined }, timeoutMs: 58_000 },
     );
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
     const lines = stdout.split('\n');
     const reads = lines.filter((l) => /^[✓✗] {2}cam-\d/.test(l));
     expect(reads, stdout).toHaveLength(12);

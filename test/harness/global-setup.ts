@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { redisServerBinary } from './redis-server.ts';
+import { redisServerBinary } from '../../shared/redis/local-redis-server.ts';
 
 /**
  * Decides once per run where test Redis servers come from:

@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { REDIS_DEFAULTS, type RedisConfig } from '../../shared/config/redis-config.ts';
 import { deleteKeysOfPrefix } from '../../shared/redis/delete-prefix.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
-import { RedisServerProcess, type RedisServerOptions } from './redis-server.ts';
+import { RedisServerProcess, type RedisServerOptions } from '../../shared/redis/local-redis-server.ts';
 
 /** A Redis for one test file: its own redis-server when the binary exists, else the run's shared one. */
 export interface TestRedis {

@@ -1,9 +1,7 @@
 import type { Redis } from 'ioredis';
 import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
-import { createLogger } from '../../shared/logger.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
-import type { TestPostgres } from '../../test/harness/postgres.ts';
-import type { TestRedis } from '../../test/harness/redis.ts';
+import { silentLogger, type TestPostgres, type TestRedis } from '../../test/harness/index.ts';
 import { WatchlistAdmin } from '../admin.ts';
 import { WATCHLIST_DEFAULTS, type WatchlistConfig } from '../config.ts';
 import { createPool } from '../db.ts';
@@ -50,7 +48,7 @@ export async function freshWatchlist(pgt: TestPostgres, t: TestRedis) {
         subscriber: sub,
         keys,
         config,
-        logger: process.env.DEBUG_WL ? createLogger({ level: 'debug' }) : undefined,
+        logger: silentLogger,
         onClose: async () => {
           if (sub) await closeRedis(sub);
           await closeRedis(lredis);

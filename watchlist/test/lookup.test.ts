@@ -1,7 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canOwnPostgres, type TestPostgres, usePostgres } from '../../test/harness/postgres.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import {
+  canOwnPostgres,
+  type TestPostgres,
+  type TestRedis,
+  usePostgres,
+  useRedis,
+} from '../../test/harness/index.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { entry, freshWatchlist } from './fixtures.ts';
 

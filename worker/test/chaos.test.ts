@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER, StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/redis.ts';
-import {
-  alive,
-  killWorkers,
-  removeWorkerBundle,
-  spawnWorker,
-  type WorkerChild,
-  workerCommand,
-} from './child.ts';
+import { canOwnServer, killChildren, type TestRedis, useRedis } from '../../test/harness/index.ts';
+import { removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
 import { frame, groupPending, pushFrames, readStream, resultCounts } from './helpers.ts';
 
 /**
@@ -25,7 +18,7 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     cmd = await workerCommand();
   });
   afterAll(async () => {
-    await killWorkers(children);
+    await killChildren(children);
     await t.close();
     removeWorkerBundle();
   });
@@ -53,17 +46,27 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     // 20 ms per frame: most kills hit frames in flight, which must then be reclaimed by another worker.
     const env = { TEST_RECOGNIZER_DELAY_MS: '20', WORKER_CONCURRENCY: '8', WORKER_MAX_DELIVERIES: '50' };
     let seq = 0;
+    const working = new Set<WorkerChild>();
     const start = () => {
       const c = spawnWorker(cmd, config, `chaos-${seq++}`, env);
       children.push(c);
+      c.started.then(
+        () => working.add(c),
+        () => {},
+      );
       return c;
     };
     let live = [start(), start(), start()];
 
+    // Every ~500 ms one working worker dies, as long as another one is working: on a loaded machine a
+    // start can take seconds, and killing only workers still starting would test nothing.
     let kills = 0;
     const killer = setInterval(() => {
-      const victim = live[Math.floor(Math.random() * live.length)]!;
+      const candidates = live.filter((c) => working.has(c));
+      if (candidates.length < 2) return;
+      const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
       victim.proc.kill('SIGKILL');
+      working.delete(victim);
       kills++;
       live = live.filter((c) => c !== victim).concat(start());
     }, 500);
@@ -136,7 +139,7 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
       { what: 'all frames completed after the restart', timeoutMs: 30_000 },
     );
     await assertExactlyOnce(config.prefix, expected);
-    expect(workers.map(alive)).toEqual([true, true]);
+    expect(workers.map((w) => w.alive())).toEqual([true, true]);
     for (const c of workers) c.proc.kill('SIGTERM');
     expect((await Promise.all(workers.map((c) => c.exited))).map((e) => e.code)).toEqual([0, 0]);
     await t.cleanup(config.prefix);

@@ -1,10 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
+import { type Child, ROOT, spawnNode } from '../../test/harness/index.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(ROOT, 'worker', 'test', 'worker-main.ts');
 
 let bundle: Promise<string[]> | undefined;
@@ -54,27 +52,22 @@ export function removeWorkerBundle(): void {
   bundle = undefined;
 }
 
-export interface WorkerChild {
-  name: string;
-  proc: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves when the worker logged "worker started" (signal handlers installed, loops running). */
+/** A worker process; `started` resolves when it logged "worker started" (signals handled, loops running). */
+export interface WorkerChild extends Child {
   started: Promise<void>;
-  /** Last lines of stderr (logs), for failure messages. */
-  output(): string;
 }
 
-/** Starts the worker CLI as a real child process with the test recogniser and fast test timings. */
+/** Starts the worker as a real child process with the test recogniser and fast test timings. */
 export function spawnWorker(
   cmd: string[],
   config: RedisConfig,
   name: string,
   env: Record<string, string> = {},
 ): WorkerChild {
-  const proc = spawn(process.execPath, cmd, {
-    cwd: ROOT,
+  const child = spawnNode(cmd, {
+    name,
+    keepChars: 4000,
     env: {
-      ...process.env,
       REDIS_URL: config.url,
       LPR_PREFIX: config.prefix,
       WORKER_CONSUMER: name,
@@ -90,29 +83,8 @@ export function spawnWorker(
       LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  let out = '';
-  let onStarted!: () => void;
-  const started = new Promise<void>((r) => {
-    onStarted = r;
-  });
-  proc.stderr?.on('data', (b: Buffer) => {
-    out = (out + b.toString()).slice(-4000);
-    if (out.includes('"msg":"worker started"')) onStarted();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { name, proc, exited, started, output: () => out };
-}
-
-export function alive(c: WorkerChild): boolean {
-  return c.proc.exitCode === null && c.proc.signalCode === null;
-}
-
-/** Kills (SIGKILL) every child still running and waits until all have exited (call in afterAll). */
-export async function killWorkers(children: readonly WorkerChild[]): Promise<void> {
-  for (const c of children) if (alive(c)) c.proc.kill('SIGKILL');
-  await Promise.all(children.map((c) => c.exited));
+  const started = child.logged('"msg":"worker started"');
+  started.catch(() => {}); // a worker killed before it started is not an error by itself
+  return { ...child, started };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { main } from '../../cli/commands.ts';
 import type { CliIO } from '../../shared/cli/index.ts';
 import { run as dlqCli } from '../dlq-cli.ts';

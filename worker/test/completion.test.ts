@@ -4,13 +4,13 @@ import { isPlatestreamError } from '../../shared/errors.ts';
 import { closeRedis, createRedis } from '../../shared/redis/connection.ts';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { ensureGroup } from '../../shared/redis/stream/index.ts';
 import { completeFrame } from '../completion.ts';
 import { readWorkerConfig } from '../config.ts';
 import { TestRecognizer } from './test-recognizer.ts';
 import { Worker } from '../worker.ts';
-import { frame, pushFrames, quietLogger, readStream, testOptions } from './helpers.ts';
+import { frame, pushFrames, readStream, testOptions } from './helpers.ts';
 
 describe('completion script, alerts, watchdog and config', () => {
   let t: TestRedis;
@@ -28,7 +28,7 @@ describe('completion script, alerts, watchdog and config', () => {
       redis: config,
       options: testOptions(),
       recognizer: new TestRecognizer(),
-      logger: quietLogger,
+      logger: silentLogger,
       enrichHook: async (f, r) =>
         r.plate === 'WL1'
           ? {
@@ -102,7 +102,7 @@ describe('completion script, alerts, watchdog and config', () => {
       redis: config,
       options: testOptions({ blockMs: 100, watchdogMarginMs: 200 }),
       recognizer: new TestRecognizer(),
-      logger: quietLogger,
+      logger: silentLogger,
     });
     await w.start();
     // XREADGROUP is a write command: while writes are paused the blocking read cannot finish.

@@ -1,3 +1,4 @@
+import { silentLogger } from '../../test/harness/index.ts';
 import type { Redis } from 'ioredis';
 import { encodeFrame, type Frame } from '../../shared/codec/frame-codec.ts';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
@@ -6,14 +7,11 @@ import { fieldMap } from '../../shared/codec/frame-codec.ts';
 import { WORKER_DEFAULTS, type WorkerOptions } from '../config.ts';
 import { TestRecognizer, type TestRecognizerOptions } from './test-recognizer.ts';
 import { Worker } from '../worker.ts';
-import { createLogger } from '../../shared/logger.ts';
 
 /** A tiny "JPEG" (magic bytes only); the test recogniser never decodes it. */
 export const TINY_JPEG = Buffer.from([
   0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 0xff, 0xd9,
 ]);
-
-export const quietLogger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** Fast-cycling options for tests (valid under checkWorkerOptions). */
 export function testOptions(overrides: Partial<WorkerOptions> = {}): WorkerOptions {
@@ -40,7 +38,7 @@ export function testWorker(
   rec: TestRecognizerOptions | TestRecognizer = {},
 ): Worker {
   const recognizer = rec instanceof TestRecognizer ? rec : new TestRecognizer(rec);
-  return new Worker({ redis, options: testOptions(overrides), recognizer, logger: quietLogger });
+  return new Worker({ redis, options: testOptions(overrides), recognizer, logger: silentLogger });
 }
 
 export function frame(meta: Record<string, unknown> = {}, camera = 'cam-1'): Frame {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
-import { killWorkers, removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
+import { killChildren, type TestRedis, useRedis } from '../../test/harness/index.ts';
+import { removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
 import { frame, groupPending, pushFrames } from './helpers.ts';
 
 describe('worker process lifecycle', () => {
@@ -14,7 +14,7 @@ describe('worker process lifecycle', () => {
     cmd = await workerCommand();
   });
   afterAll(async () => {
-    await killWorkers(children);
+    await killChildren(children);
     await t.close();
     removeWorkerBundle();
   });

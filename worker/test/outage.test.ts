@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { canOwnServer, type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { frame, pushFrames, testWorker } from './helpers.ts';
 
 /** A worker must shut down within its budget even while Redis is unreachable, and start() must settle. */

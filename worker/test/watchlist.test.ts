@@ -2,13 +2,18 @@ import { ALERT_DEFAULTS } from '../../alerts/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSightings } from '../../shared/redis/plate-index.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { type TestPostgres, usePostgres } from '../../test/harness/postgres.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import {
+  silentLogger,
+  type TestPostgres,
+  type TestRedis,
+  usePostgres,
+  useRedis,
+} from '../../test/harness/index.ts';
 import { entry, freshWatchlist } from '../../watchlist/test/fixtures.ts';
 import { TestRecognizer } from './test-recognizer.ts';
 import { watchlistEnrichHook } from '../watchlist-hook.ts';
 import { Worker } from '../worker.ts';
-import { frame, pushFrames, quietLogger, readStream, testOptions } from './helpers.ts';
+import { frame, pushFrames, readStream, testOptions } from './helpers.ts';
 
 describe('worker + watchlist (real PostgreSQL and Redis)', () => {
   let pgt: TestPostgres;
@@ -27,7 +32,7 @@ describe('worker + watchlist (real PostgreSQL and Redis)', () => {
       redis: w.redisConfig,
       options: testOptions(),
       recognizer: new TestRecognizer(),
-      logger: quietLogger,
+      logger: silentLogger,
       enrichHook: watchlistEnrichHook((await w.lookup({ fuzzyDistance: 1 })).lookup, ALERT_DEFAULTS),
     });
     try {

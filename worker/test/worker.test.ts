@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys, COUNTER, WORKER_GROUP } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { type TestRedis, useRedis } from '../../test/harness/redis.ts';
+import { type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { encodeFrame } from '../../shared/codec/frame-codec.ts';
 import { checkWorkerOptions } from '../config.ts';
 import { TestRecognizer } from './test-recognizer.ts';

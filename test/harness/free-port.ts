@@ -1,1 +1,0 @@
-export { freePort } from '../../shared/util/free-port.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CAMERA_ID_PREFIX_RE, CAMERA_ID_RE } from '../shared/camera-id.ts';
+import { CAMERA_ID_PREFIX_RE, isCameraId } from '../shared/camera-id.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { AuthOptions } from './config.ts';
 
@@ -114,7 +114,7 @@ function checkPatterns(where: string, token: string, cams: string[]): string[] {
   }
   if (cams.length === 0) throw new PlatestreamError('CONFIG_INVALID', `${where}: a token lists no cameras`);
   for (const c of cams) {
-    if (!CAMERA_ID_PREFIX_RE.test(c) || (!c.endsWith('*') && !CAMERA_ID_RE.test(c))) {
+    if (!CAMERA_ID_PREFIX_RE.test(c) || (!c.endsWith('*') && !isCameraId(c))) {
       throw new PlatestreamError(
         'CONFIG_INVALID',
         `${where}: "${c}" is not a camera id, a "prefix*" pattern or "*"`,

@@ -1,4 +1,4 @@
-import { CAMERA_ID_HINT, CAMERA_ID_RE } from '../shared/camera-id.ts';
+import { CAMERA_ID_HINT, isCameraId } from '../shared/camera-id.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { badField } from './http-errors.ts';
 
@@ -19,7 +19,7 @@ export interface ParsedFields {
 }
 
 export function checkCameraId(camera: string): void {
-  if (!CAMERA_ID_RE.test(camera)) {
+  if (!isCameraId(camera)) {
     throw new PlatestreamError(
       'BAD_CAMERA_ID',
       `camera id "${camera.slice(0, 80)}" is invalid; use ${CAMERA_ID_HINT}`,

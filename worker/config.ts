@@ -4,6 +4,7 @@ import { readRecognizerConfig, type RecognizerOptions } from '../models/config.t
 import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+import { PLATE_INDEX_DEFAULTS } from '../shared/redis/plate-index.ts';
 import { readWatchlistConfig, type WatchlistConfig } from '../watchlist/index.ts';
 import { RECOGNIZER_NAMES, type RecognizerName } from './recognizers.ts';
 
@@ -68,7 +69,7 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   resultsRetentionMs: 24 * 3600_000,
   dlqMaxLen: 100_000,
   frameRetentionMs: 0,
-  plateIndexRetentionMs: 7 * 24 * 3600_000,
+  plateIndexRetentionMs: PLATE_INDEX_DEFAULTS.retentionMs,
   housekeepingIntervalMs: 5000,
   lockTtlMs: 15_000,
   consumerIdleMs: 3600_000,

@@ -29,10 +29,6 @@ export function multiply(m: Matrix, n: Matrix): Matrix {
   ];
 }
 
-export function apply(m: Matrix, x: number, y: number): [number, number] {
-  return [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
-}
-
 export function matrixAttr(m: Matrix): string {
   return `matrix(${m.map((v) => (Math.abs(v) < 1e-9 ? '0' : v.toFixed(5).replace(/\.?0+$/, ''))).join(' ')})`;
 }

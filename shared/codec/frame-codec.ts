@@ -1,4 +1,4 @@
-import { CAMERA_ID_RE } from '../camera-id.ts';
+import { isCameraId } from '../camera-id.ts';
 import { PlatestreamError } from '../errors.ts';
 
 export const IMAGE_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
@@ -63,7 +63,7 @@ export function decodeFrame(id: string, fields: readonly (Buffer | string)[]): F
 
   const camera = str('camera');
   if (camera === undefined) throw bad('camera', 'is missing');
-  if (!CAMERA_ID_RE.test(camera)) throw bad('camera', `"${camera.slice(0, 80)}" is not a valid camera id`);
+  if (!isCameraId(camera)) throw bad('camera', `"${camera.slice(0, 80)}" is not a valid camera id`);
 
   const tsRaw = str('ts');
   if (tsRaw === undefined) throw bad('ts', 'is missing');

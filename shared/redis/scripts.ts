@@ -56,16 +56,3 @@ export function runScript<T = unknown>(
   if (typeof fn !== 'function') throw new Error(`Lua script "${name}" is not defined in ${LUA_DIR}`);
   return fn.call(redis, ...keys, ...args);
 }
-
-/** Same as runScript, replies as Buffers (for scripts returning binary fields). */
-export function runScriptBuffer<T = unknown>(
-  redis: Redis,
-  name: string,
-  keys: string[],
-  args: ScriptArg[],
-): Promise<T> {
-  defineScripts(redis);
-  const fn = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<T>>)[`${name}Buffer`];
-  if (typeof fn !== 'function') throw new Error(`Lua script "${name}" is not defined in ${LUA_DIR}`);
-  return fn.call(redis, ...keys, ...args);
-}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
+import { runScript } from '../shared/redis/scripts.ts';
 import { delay, withTimeout } from '../shared/util/wait.ts';
 import type { WatchlistConfig } from './config.ts';
 import { asDatabaseError } from './db.ts';
@@ -286,62 +287,80 @@ export class WatchlistLookup {
     this.local.set(plate, c, ttl);
   }
 
-  /** Takes the fill lock and queries, or waits for the process that holds it. */
+  /**
+   * Fills the cache for one plate: takes the cross-process fill lock (or waits for the process holding it
+   * and uses its answer), queries PostgreSQL once, writes the answer to Redis, releases the lock.
+   */
   private async fill(plate: string): Promise<Exact> {
-    const { redis, keys } = this.deps;
-    const lockKey = keys.watchlistFill(plate);
-    const cacheKey = keys.watchlistCache(plate);
     const token = randomUUID();
-    const deadline = Date.now() + this.config.fillLockMs;
-    let pause = 2;
-    let waited = false;
-    let owned = false;
-    for (;;) {
-      try {
-        const got = await redis.set(lockKey, token, 'PX', this.config.fillLockMs, 'NX');
-        if (got === 'OK') {
-          owned = true;
-          break;
-        }
-        if (!waited) {
-          waited = true;
-          this.stats.waitedForFill++;
-        }
-        if (Date.now() >= deadline) break; // the filler is stuck; ask ourselves (bounded by the query timeout)
-        await delay(pause);
-        pause = Math.min(pause * 2, 25);
-        const c = this.fresh(await redis.get(cacheKey));
-        if (c) {
-          this.remember(plate, c);
-          return { entry: c.e && !isExpired(c.e) ? c.e : null };
-        }
-      } catch (err) {
-        return this.redisFailed(err);
-      }
-    }
+    const lockKey = this.deps.keys.watchlistFill(plate);
+    let lock: 'owned' | 'timed-out' | Exact;
     try {
-      // Double check: another process may have filled between our GET and our SET NX.
-      const again = this.fresh(await redis.get(cacheKey));
-      if (again) {
-        this.stats.redisHits++;
-        this.remember(plate, again);
-        return { entry: again.e && !isExpired(again.e) ? again.e : null };
-      }
-      const generation = this.generation;
-      const answer = await this.query(plate);
-      if ('unknown' in answer) return answer;
-      const c: Cached = { v: generation, e: answer.entry };
-      let ttl = answer.entry ? this.config.hitTtlMs : this.config.missTtlMs;
-      if (answer.entry?.expiresAt) ttl = Math.min(ttl, Date.parse(answer.entry.expiresAt) - Date.now());
-      if (ttl > 0) await redis.set(cacheKey, JSON.stringify(c), 'PX', ttl);
-      this.remember(plate, c);
-      return answer;
+      lock = await this.takeFillLock(plate, lockKey, token);
+    } catch (err) {
+      return this.redisFailed(err);
+    }
+    if (typeof lock !== 'string') return lock;
+    try {
+      return await this.queryAndCache(plate);
     } catch (err) {
       return this.redisFailed(err);
     } finally {
-      // The lock outlives the query timeout, so it is still ours unless Redis itself lost it.
-      if (owned) redis.del(lockKey).catch(() => {});
+      // The lock outlives the query timeout, so it is normally still ours; the checked release never
+      // deletes a lock another process took after ours expired.
+      if (lock === 'owned') {
+        runScript(this.deps.redis, 'lockRelease', [lockKey], [token]).catch(() => {});
+      }
     }
+  }
+
+  /**
+   * SET NX PX on the fill lock; while another process holds it, polls the cache for its answer (which is
+   * returned) until fillLockMs. 'timed-out': the holder seems stuck, query anyway (bounded by the query
+   * timeout).
+   */
+  private async takeFillLock(
+    plate: string,
+    lockKey: string,
+    token: string,
+  ): Promise<'owned' | 'timed-out' | Exact> {
+    const { redis, keys } = this.deps;
+    const deadline = Date.now() + this.config.fillLockMs;
+    let pause = 2;
+    for (let waited = false; ; waited = true) {
+      if ((await redis.set(lockKey, token, 'PX', this.config.fillLockMs, 'NX')) === 'OK') return 'owned';
+      if (!waited) this.stats.waitedForFill++;
+      if (Date.now() >= deadline) return 'timed-out';
+      await delay(pause);
+      pause = Math.min(pause * 2, 25);
+      const c = this.fresh(await redis.get(keys.watchlistCache(plate)));
+      if (c) {
+        this.remember(plate, c);
+        return { entry: c.e && !isExpired(c.e) ? c.e : null };
+      }
+    }
+  }
+
+  /** Queries PostgreSQL (unless another process filled meanwhile) and caches the answer in Redis and here. */
+  private async queryAndCache(plate: string): Promise<Exact> {
+    const { redis, keys } = this.deps;
+    const cacheKey = keys.watchlistCache(plate);
+    // Double check: another process may have filled between our GET and our SET NX.
+    const again = this.fresh(await redis.get(cacheKey));
+    if (again) {
+      this.stats.redisHits++;
+      this.remember(plate, again);
+      return { entry: again.e && !isExpired(again.e) ? again.e : null };
+    }
+    const generation = this.generation;
+    const answer = await this.query(plate);
+    if ('unknown' in answer) return answer;
+    const c: Cached = { v: generation, e: answer.entry };
+    let ttl = answer.entry ? this.config.hitTtlMs : this.config.missTtlMs;
+    if (answer.entry?.expiresAt) ttl = Math.min(ttl, Date.parse(answer.entry.expiresAt) - Date.now());
+    if (ttl > 0) await redis.set(cacheKey, JSON.stringify(c), 'PX', ttl);
+    this.remember(plate, c);
+    return answer;
   }
 
   private async query(plate: string): Promise<Exact> {

@@ -321,8 +321,8 @@ export class Worker extends EventEmitter {
     this.inFlight.set(entry.id, p);
   }
 
+  /** One frame: decode → recognise (+ enrich) → complete atomically → metrics and plate index. */
   private async process(entry: StreamEntry, deliveries: number): Promise<FrameOutcome> {
-    const o = this.options;
     const id = entry.id;
     const start = Date.now();
     const queueMs = Math.max(0, start - entryIdMs(id));
@@ -339,26 +339,9 @@ export class Worker extends EventEmitter {
 
     let result: RecognitionResult;
     let enrichment: Enrichment | undefined;
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), o.processingTimeoutMs);
     let stage = 'inference';
     try {
-      result = await Promise.race([
-        this.deps.recognizer.recognize(
-          { id, camera: frame.camera, ts: frame.ts, mime: frame.mime, img: frame.img, meta: frame.meta },
-          ac.signal,
-        ),
-        new Promise<never>((_, reject) => {
-          ac.signal.addEventListener('abort', () =>
-            reject(
-              new PlatestreamError(
-                'TIMEOUT',
-                `frame ${id} (camera ${frame.camera}): recognition took longer than WORKER_PROCESSING_TIMEOUT_MS (${o.processingTimeoutMs} ms)`,
-              ),
-            ),
-          );
-        }),
-      ]);
+      result = await this.recognise(frame);
       if (this.deps.enrichHook) {
         stage = 'watchlist';
         enrichment = await this.deps.enrichHook(frame, result);
@@ -367,8 +350,6 @@ export class Worker extends EventEmitter {
       if (stage === 'inference' && isPlatestreamError(err, 'IMAGE_INVALID'))
         return this.toDlq(id, stage, err, deliveries);
       return this.retryOrDlq(id, stage, err, deliveries);
-    } finally {
-      clearTimeout(timer);
     }
     const t2 = performance.now();
 
@@ -379,26 +360,7 @@ export class Worker extends EventEmitter {
       completeMs: 0,
       totalMs: 0,
     };
-    const fields = encodeResult({
-      frame: id,
-      camera: frame.camera,
-      ts: frame.ts,
-      plate: result.plate,
-      confidence: result.confidence,
-      box: result.box,
-      plates: result.candidates,
-      model: result.model,
-      worker: o.consumer,
-      timings: {
-        queueMs,
-        decodeMs: timings.decodeMs,
-        inferMs: timings.inferMs,
-        totalMs: Date.now() - start,
-        ...prefixKeys(result.timings),
-      },
-    });
-    if (frame.seq !== undefined) fields.push('seq', String(frame.seq));
-    for (const [k, v] of Object.entries(enrichment?.fields ?? {})) fields.push(k, v);
+    const fields = this.resultFields(frame, result, enrichment, { ...timings, totalMs: Date.now() - start });
 
     let outcome: CompleteOutcome;
     try {
@@ -424,6 +386,84 @@ export class Worker extends EventEmitter {
       );
       return { kind: 'stale', id };
     }
+    this.recordCompleted(id, result, outcome, timings, end);
+    if (result.plate && this.options.plateIndexRetentionMs > 0)
+      await this.indexSighting(frame, result, outcome.resultId);
+    return { kind: 'completed', id, resultId: outcome.resultId, plate: result.plate, timings };
+  }
+
+  /** Runs the recogniser under WORKER_PROCESSING_TIMEOUT_MS (TIMEOUT past it; the signal tells it to stop). */
+  private async recognise(frame: FrameEntry): Promise<RecognitionResult> {
+    const ms = this.options.processingTimeoutMs;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), ms);
+    try {
+      return await Promise.race([
+        this.deps.recognizer.recognize(
+          {
+            id: frame.id,
+            camera: frame.camera,
+            ts: frame.ts,
+            mime: frame.mime,
+            img: frame.img,
+            meta: frame.meta,
+          },
+          ac.signal,
+        ),
+        new Promise<never>((_, reject) => {
+          ac.signal.addEventListener('abort', () =>
+            reject(
+              new PlatestreamError(
+                'TIMEOUT',
+                `frame ${frame.id} (camera ${frame.camera}): recognition took longer than WORKER_PROCESSING_TIMEOUT_MS (${ms} ms)`,
+              ),
+            ),
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The result entry's fields (encodeResult), plus the frame's seq and the enrichment's fields. */
+  private resultFields(
+    frame: FrameEntry,
+    result: RecognitionResult,
+    enrichment: Enrichment | undefined,
+    timings: Omit<FrameTimings, 'completeMs'>,
+  ): string[] {
+    const fields = encodeResult({
+      frame: frame.id,
+      camera: frame.camera,
+      ts: frame.ts,
+      plate: result.plate,
+      confidence: result.confidence,
+      box: result.box,
+      plates: result.candidates,
+      model: result.model,
+      worker: this.options.consumer,
+      timings: {
+        queueMs: timings.queueMs,
+        decodeMs: timings.decodeMs,
+        inferMs: timings.inferMs,
+        totalMs: timings.totalMs,
+        ...prefixKeys(result.timings),
+      },
+    });
+    if (frame.seq !== undefined) fields.push('seq', String(frame.seq));
+    for (const [k, v] of Object.entries(enrichment?.fields ?? {})) fields.push(k, v);
+    return fields;
+  }
+
+  /** Metrics of a frame whose result was written. */
+  private recordCompleted(
+    id: string,
+    result: RecognitionResult,
+    outcome: CompleteOutcome,
+    timings: FrameTimings,
+    end: number,
+  ): void {
     if (outcome.alert !== 'none') this.metrics.alerts.inc({ outcome: outcome.alert });
     this.metrics.processed.inc({ outcome: result.plate ? 'plate' : 'noplate' });
     this.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decodeMs / 1000);
@@ -431,9 +471,6 @@ export class Worker extends EventEmitter {
     this.metrics.stageSeconds.observe({ stage: 'complete' }, timings.completeMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'total' }, timings.totalMs / 1000);
     this.metrics.endToEndSeconds.observe(Math.max(0, end - entryIdMs(id)) / 1000);
-    if (result.plate && o.plateIndexRetentionMs > 0)
-      await this.indexSighting(frame, result, outcome.resultId);
-    return { kind: 'completed', id, resultId: outcome.resultId, plate: result.plate, timings };
   }
 
   /**

@@ -52,8 +52,8 @@ export interface WorkerOptions {
    * (`stats` and `platestream_group_consumers` count live workers, and list the others as dead).
    */
   heartbeatMs: number;
-  /** Port of the /metrics, /healthz, /readyz listener; 0 = disabled. */
-  httpPort: number;
+  /** Port of the /metrics, /healthz, /readyz listener; 0 = disabled; 'auto' = any free port (logged). */
+  httpPort: number | 'auto';
   httpHost: string;
   /** Hard limit for a graceful shutdown (SIGTERM). */
   shutdownTimeoutMs: number;
@@ -143,7 +143,10 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     lockTtlMs: r.int('WORKER_LOCK_TTL_MS', d.lockTtlMs, { min: 100, max: 3600_000 }),
     consumerIdleMs: r.int('WORKER_CONSUMER_IDLE_MS', d.consumerIdleMs, { min: 1000 }),
     heartbeatMs: r.int('WORKER_HEARTBEAT_MS', d.heartbeatMs, { min: 50, max: 600_000 }),
-    httpPort: r.int('WORKER_HTTP_PORT', d.httpPort, { min: 0, max: 65_535 }),
+    httpPort:
+      r.string('WORKER_HTTP_PORT', String(d.httpPort)).trim().toLowerCase() === 'auto'
+        ? 'auto'
+        : r.int('WORKER_HTTP_PORT', d.httpPort === 'auto' ? 0 : d.httpPort, { min: 0, max: 65_535 }),
     httpHost: r.string('WORKER_HTTP_HOST', d.httpHost),
     shutdownTimeoutMs: r.int('WORKER_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 3600_000 }),
   };

@@ -9,7 +9,9 @@ import Fastify, {
 import type { Redis } from 'ioredis';
 import { PlatestreamError } from '../shared/errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { withTimeout } from '../shared/util/wait.ts';
+import { readBacklog } from './backlog-monitor.ts';
 import { CameraAuth } from './auth.ts';
 import type { IngestConfig } from './config.ts';
 import { FRAMES_ROUTE, registerFramesRoute } from './frames-route.ts';
@@ -68,6 +70,10 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
       },
     },
     logger,
+  );
+  // Bounded: a scrape during a Redis outage answers with the last values instead of hanging.
+  metrics.setBacklogSource(() =>
+    withTimeout(readBacklog(deps.redis, keys, WORKER_GROUP), 1000, 'reading the backlog for /metrics'),
   );
 
   const app = Fastify({

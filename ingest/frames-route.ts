@@ -1,6 +1,6 @@
 import type { MultipartFile, MultipartValue } from '@fastify/multipart';
-import { CAMERA_ID_PATTERN } from '../shared/camera-id.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CAMERA_ID_PATTERN } from '../shared/camera-id.ts';
 import { IMAGE_MIME_TYPES, type ImageMime } from '../shared/codec/frame-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { CameraAuth } from './auth.ts';

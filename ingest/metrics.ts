@@ -13,13 +13,32 @@ export interface IngestMetrics {
   requestsInFlight: Gauge;
   backlog: Gauge;
   streamMemory: Gauge;
+  /**
+   * Where the backlog and stream-memory gauges read Redis when /metrics is scraped (so they show the
+   * group's state now, not the reading of the last admitted frame). A failed read keeps the last value.
+   */
+  setBacklogSource(read: () => Promise<{ backlog: number; memoryBytes: number }>): void;
 }
 
 export function createIngestMetrics(opts: { defaultMetrics?: boolean } = {}): IngestMetrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'platestream_ingest_' });
   const registers = [registry];
+  let source: (() => Promise<{ backlog: number; memoryBytes: number }>) | undefined;
+  // Both gauges are collected in one scrape: they share one read.
+  let reading: Promise<{ backlog: number; memoryBytes: number } | undefined> | undefined;
+  const readNow = () => {
+    reading ??= (source?.() ?? Promise.resolve(undefined))
+      .catch(() => undefined)
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  };
   return {
+    setBacklogSource: (read) => {
+      source = read;
+    },
     registry,
     framesAccepted: new Counter({
       name: 'platestream_ingest_frames_accepted_total',
@@ -52,13 +71,21 @@ export function createIngestMetrics(opts: { defaultMetrics?: boolean } = {}): In
     }),
     backlog: new Gauge({
       name: 'platestream_ingest_backlog_frames',
-      help: 'Last reading of the workers group backlog (lag + pending).',
+      help: 'Backlog of the workers group (lag + pending), read from Redis at scrape time.',
       registers,
+      async collect() {
+        const r = await readNow();
+        if (r) this.set(r.backlog);
+      },
     }),
     streamMemory: new Gauge({
       name: 'platestream_ingest_stream_memory_bytes',
-      help: 'Last reading of MEMORY USAGE of the frames stream (sampled).',
+      help: 'MEMORY USAGE of the frames stream (sampled), read from Redis at scrape time.',
       registers,
+      async collect() {
+        const r = await readNow();
+        if (r) this.set(r.memoryBytes);
+      },
     }),
   };
 }

@@ -89,7 +89,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   const fps = num('fps', values.fps, 5, 0.001);
   const source: ReplaySource =
     synthetic !== undefined
-      ? { kind: 'synthetic', count: synthetic }
+      ? syntheticSource(synthetic)
       : resolveSource(path!, values['source-type'], fps, values.ffmpeg);
   const nCameras = num('cameras', values.cameras, 1, 1);
   const cameras =
@@ -152,6 +152,19 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `--synthetic N`: the demo set's plate scenes, rendered in memory; the renderer loads only when asked for. */
+function syntheticSource(count: number): ReplaySource {
+  return {
+    kind: 'generated',
+    name: `${count} synthetic plate scenes`,
+    count,
+    frames: async function* () {
+      const { demoImages } = await import('../models/synthetic/index.ts');
+      yield* demoImages({ count });
+    },
+  };
 }
 
 function resolveSource(

@@ -2,9 +2,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { PlatestreamError, toPlatestreamError } from '../shared/errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
-import type { RecognitionInput, RecognitionResult, Recognizer } from '../shared/recognizer.ts';
+import type {
+  PlateCandidate,
+  RecognitionInput,
+  RecognitionResult,
+  Recognizer,
+} from '../shared/recognizer.ts';
 import type { RecognizerOptions } from './config.ts';
-import type { TextDetector } from './detect/detector.ts';
+import type { DetectedBox, TextDetector } from './detect/detector.ts';
 import { PpocrTextDetector, PPOCR_DET_DEFAULTS } from './detect/ppocr-det.ts';
 import { rectCorners, type Quad, type RotatedRect } from './geometry/quad.ts';
 import { decodeRgb, type RgbImage } from './image/decode.ts';
@@ -41,6 +46,13 @@ function entry(id: string): ModelEntry {
   const e = findModel(id);
   if (!e) throw new PlatestreamError('MODEL_INVALID', `model ${id} is not in the manifest`);
   return e;
+}
+
+/** One crop to read: the line region it came from, the plate outline reported for it, and the crop's corners. */
+interface ReadJob {
+  region: LineRegion;
+  plate: RotatedRect;
+  quad: Quad;
 }
 
 /** Detector and/or reader implementations that replace the ONNX defaults (a plate detector, another reader). */
@@ -142,36 +154,9 @@ export class OnnxRecognizer implements Recognizer {
     const t1 = performance.now();
     signal?.throwIfAborted();
     try {
-      const boxes = await detector.detect(img);
+      const jobs = this.readJobs(await detector.detect(img), reader.input);
       const t2 = performance.now();
       signal?.throwIfAborted();
-      // A plate detector's boxes are plates already; a text detector's lines are grown to plates.
-      const plates: LineRegion[] = boxes
-        .filter((b) => b.isPlate)
-        .map((b) => ({ rect: b.rect, score: b.score, parts: 1 }));
-      const lines = lineRegions(
-        boxes.filter((b) => !b.isPlate),
-        { ...LINE_DEFAULTS, maxRegions: this.opts.maxRegions },
-      );
-      const jobs: { region: LineRegion; plate: RotatedRect; quad: Quad }[] = [];
-      for (const region of plates) {
-        jobs.push({ region, plate: region.rect, quad: rectCorners(growToPlate(region.rect, 0.05, 1.1)) });
-      }
-      for (const region of lines) {
-        if (reader.input === 'plate') {
-          const plate = growToPlate(region.rect, ...REPORTED_PLATE_GROWTH);
-          for (const [mw, sh] of this.opts.plateCrops) {
-            jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, mw, sh)) });
-          }
-        } else {
-          const line = growToPlate(region.rect, ...LINE_CROP);
-          jobs.push({
-            region,
-            plate: growToPlate(region.rect, ...REPORTED_PLATE_GROWTH),
-            quad: rectCorners(line),
-          });
-        }
-      }
       const reads = jobs.length
         ? await reader.read(
             img,
@@ -179,40 +164,17 @@ export class OnnxRecognizer implements Recognizer {
           )
         : [];
       const t3 = performance.now();
-      const patterns = this.patternsFor(input.camera);
-      const scored: ScoredRead[] = [];
-      reads.forEach((read, i) => {
-        const j = jobs[i]!;
-        const s = scoreRead(read, j.region, j.plate, img, patterns);
-        if (s) scored.push(s);
-        const trimmed = reader.input === 'line' ? withoutWeakest(read) : undefined;
-        const t = trimmed && scoreRead(trimmed, j.region, j.plate, img, patterns, WEAKEST_DROP_PENALTY);
-        if (t) scored.push(t);
-      });
-      const candidates = choosePlates(scored, {
-        patterns,
-        minConfidence: this.opts.minConfidence,
-        maxCandidates: this.opts.maxCandidates,
-      });
+      const candidates = this.choose(img, jobs, reads, reader.input, this.patternsFor(input.camera));
       const t4 = performance.now();
-      const best = candidates[0];
       const round = (v: number) => Math.round(v * 10) / 10;
-      return {
-        plate: best?.text ?? '',
-        confidence: best?.confidence ?? 0,
-        ...(best ? { box: best.box } : {}),
-        candidates,
-        model: this.id,
-        timings: {
-          decode: round(t1 - t0),
-          detect: round(t2 - t1),
-          read: round(t3 - t2),
-          choose: round(t4 - t3),
-          total: round(t4 - t0),
-        },
-        width: img.width,
-        height: img.height,
+      const timings = {
+        decode: round(t1 - t0),
+        detect: round(t2 - t1),
+        read: round(t3 - t2),
+        choose: round(t4 - t3),
+        total: round(t4 - t0),
       };
+      return this.result(img, candidates, timings);
     } catch (err) {
       if (signal?.aborted) throw err;
       throw new PlatestreamError(
@@ -224,6 +186,77 @@ export class OnnxRecognizer implements Recognizer {
         },
       );
     }
+  }
+
+  /**
+   * Step 1 after detection: the crops to read. A plate detector's boxes are plates already (one crop each);
+   * a text detector's lines are grown to plates, with several crops per line for a plate reader.
+   */
+  private readJobs(boxes: DetectedBox[], readerInput: TextReader['input']): ReadJob[] {
+    const jobs: ReadJob[] = [];
+    for (const b of boxes) {
+      if (!b.isPlate) continue;
+      const region: LineRegion = { rect: b.rect, score: b.score, parts: 1 };
+      jobs.push({ region, plate: region.rect, quad: rectCorners(growToPlate(region.rect, 0.05, 1.1)) });
+    }
+    const lines = lineRegions(
+      boxes.filter((b) => !b.isPlate),
+      { ...LINE_DEFAULTS, maxRegions: this.opts.maxRegions },
+    );
+    for (const region of lines) {
+      const plate = growToPlate(region.rect, ...REPORTED_PLATE_GROWTH);
+      if (readerInput === 'plate') {
+        for (const [mw, sh] of this.opts.plateCrops) {
+          jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, mw, sh)) });
+        }
+      } else {
+        jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, ...LINE_CROP)) });
+      }
+    }
+    return jobs;
+  }
+
+  /** Step 2 after reading: score every read (and a line read without its weakest character), then choose. */
+  private choose(
+    img: RgbImage,
+    jobs: ReadJob[],
+    reads: Awaited<ReturnType<TextReader['read']>>,
+    readerInput: TextReader['input'],
+    patterns: string[],
+  ): PlateCandidate[] {
+    const scored: ScoredRead[] = [];
+    reads.forEach((read, i) => {
+      const j = jobs[i]!;
+      const s = scoreRead(read, j.region, j.plate, img, patterns);
+      if (s) scored.push(s);
+      const trimmed = readerInput === 'line' ? withoutWeakest(read) : undefined;
+      const t = trimmed && scoreRead(trimmed, j.region, j.plate, img, patterns, WEAKEST_DROP_PENALTY);
+      if (t) scored.push(t);
+    });
+    return choosePlates(scored, {
+      patterns,
+      minConfidence: this.opts.minConfidence,
+      maxCandidates: this.opts.maxCandidates,
+    });
+  }
+
+  /** Step 3: the result a worker writes, best candidate first. */
+  private result(
+    img: RgbImage,
+    candidates: PlateCandidate[],
+    timings: RecognitionResult['timings'],
+  ): RecognitionResult {
+    const best = candidates[0];
+    return {
+      plate: best?.text ?? '',
+      confidence: best?.confidence ?? 0,
+      ...(best ? { box: best.box } : {}),
+      candidates,
+      model: this.id,
+      timings,
+      width: img.width,
+      height: img.height,
+    };
   }
 
   close(): Promise<void> {

@@ -47,8 +47,8 @@ export interface WorkerOptions {
   lockTtlMs: number;
   /** Consumers idle longer than this with no pending entries are removed from the group. */
   consumerIdleMs: number;
-  /** Port of the /metrics, /healthz, /readyz listener; 0 = disabled. */
-  httpPort: number;
+  /** Port of the /metrics, /healthz, /readyz listener; 0 = disabled; 'auto' = any free port (logged). */
+  httpPort: number | 'auto';
   httpHost: string;
   /** Hard limit for a graceful shutdown (SIGTERM). */
   shutdownTimeoutMs: number;
@@ -136,7 +136,10 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     }),
     lockTtlMs: r.int('WORKER_LOCK_TTL_MS', d.lockTtlMs, { min: 100, max: 3600_000 }),
     consumerIdleMs: r.int('WORKER_CONSUMER_IDLE_MS', d.consumerIdleMs, { min: 1000 }),
-    httpPort: r.int('WORKER_HTTP_PORT', d.httpPort, { min: 0, max: 65_535 }),
+    httpPort:
+      r.string('WORKER_HTTP_PORT', String(d.httpPort)).trim().toLowerCase() === 'auto'
+        ? 'auto'
+        : r.int('WORKER_HTTP_PORT', d.httpPort === 'auto' ? 0 : d.httpPort, { min: 0, max: 65_535 }),
     httpHost: r.string('WORKER_HTTP_HOST', d.httpHost),
     shutdownTimeoutMs: r.int('WORKER_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 3600_000 }),
   };

@@ -15,21 +15,44 @@ export interface HousekeepingReport {
   removed: string[];
 }
 
+export interface HousekeeperOptions {
+  redis: Redis;
+  keys: StreamKeys;
+  /** The workers' consumer group (its consumers are the ones removed when idle). */
+  group: string;
+  /** The housekeeping lease: only its holder acts, and its value fences every write. */
+  lock: LeaseLock;
+  /** A consumer idle this long that owns no pending entry is removed. */
+  consumerIdleMs: number;
+  /** Acknowledged frames are kept this long (ms) so they can still be annotated; unset or 0 trims them at once. */
+  frameRetentionMs?: number;
+  metrics?: WorkerMetrics;
+  logger?: Logger;
+}
+
 /**
  * Trims the frames stream below the oldest entry any group still needs and removes long-idle consumers
  * that own nothing. Only the holder of the housekeeping lease acts, and every write is fenced by the
  * lease value inside its script.
  */
 export class Housekeeper {
-  constructor(
-    private readonly redis: Redis,
-    private readonly keys: StreamKeys,
-    private readonly group: string,
-    private readonly lock: LeaseLock,
-    private readonly opts: { consumerIdleMs: number; frameRetentionMs?: number },
-    private readonly metrics?: WorkerMetrics,
-    private readonly logger?: Logger,
-  ) {}
+  private readonly redis: Redis;
+  private readonly keys: StreamKeys;
+  private readonly group: string;
+  private readonly lock: LeaseLock;
+  private readonly opts: { consumerIdleMs: number; frameRetentionMs?: number };
+  private readonly metrics?: WorkerMetrics;
+  private readonly logger?: Logger;
+
+  constructor(o: HousekeeperOptions) {
+    this.redis = o.redis;
+    this.keys = o.keys;
+    this.group = o.group;
+    this.lock = o.lock;
+    this.opts = { consumerIdleMs: o.consumerIdleMs, frameRetentionMs: o.frameRetentionMs };
+    this.metrics = o.metrics;
+    this.logger = o.logger;
+  }
 
   async runOnce(): Promise<HousekeepingReport> {
     const lease = await this.lock.acquireOrRenew();

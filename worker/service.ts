@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { PlatestreamError } from '../shared/errors.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import type { Recognizer } from '../shared/recognizer.ts';
@@ -20,7 +21,7 @@ export interface WorkerServiceOptions {
 
 export interface WorkerService {
   worker: Worker;
-  /** Port of /metrics, /healthz, /readyz; undefined when WORKER_HTTP_PORT=0. */
+  /** Port of /metrics, /healthz, /readyz (the one bound with WORKER_HTTP_PORT=auto); undefined when 0. */
   httpPort: number | undefined;
   /** Stops reading, completes frames in flight, closes the watchlist and the listener. Idempotent. */
   close(): Promise<void>;
@@ -62,7 +63,7 @@ export async function startWorker(
     metrics,
     enrichHook: lookup ? watchlistEnrichHook(lookup, config.alerts) : undefined,
   });
-  const http: Server | undefined = o.httpPort > 0 ? createWorkerHttpServer(worker, log) : undefined;
+  const http: Server | undefined = o.httpPort !== 0 ? createWorkerHttpServer(worker, log) : undefined;
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => {
@@ -86,8 +87,11 @@ export async function startWorker(
   let httpPort: number | undefined;
   try {
     if (http) {
-      httpPort = await listen(http, o.httpPort, o.httpHost);
-      log.info({ port: httpPort }, 'metrics and health listener up (/metrics, /healthz, /readyz)');
+      httpPort = await listenOrExplain(http, o.httpPort, o.httpHost);
+      log.info(
+        { port: httpPort, host: o.httpHost, auto: o.httpPort === 'auto' },
+        'metrics and health listener up (/metrics, /healthz, /readyz)',
+      );
     }
     await worker.start();
   } catch (err) {
@@ -95,4 +99,24 @@ export async function startWorker(
     throw err;
   }
   return { worker, httpPort, close, closed };
+}
+
+/**
+ * Binds the metrics listener; a port another process holds (a second worker on the same host) becomes one
+ * ADDRESS_IN_USE error that says how to run several workers on one host, instead of a stack trace.
+ */
+async function listenOrExplain(http: Server, port: number | 'auto', host: string): Promise<number> {
+  try {
+    return await listen(http, port === 'auto' ? 0 : port, host);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new PlatestreamError(
+        'ADDRESS_IN_USE',
+        `cannot listen on ${host}:${port} for /metrics (${String(code)}): another process (a second worker on this host?) holds it; give each worker its own WORKER_HTTP_PORT, or WORKER_HTTP_PORT=auto for any free port, or 0 to turn the listener off`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
 }

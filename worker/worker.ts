@@ -127,15 +127,16 @@ export class Worker extends EventEmitter {
       ttlMs: this.options.lockTtlMs,
       logger: this.log,
     });
-    this.housekeeper = new Housekeeper(
-      this.redis,
-      this.keys,
-      this.group,
+    this.housekeeper = new Housekeeper({
+      redis: this.redis,
+      keys: this.keys,
+      group: this.group,
       lock,
-      { consumerIdleMs: this.options.consumerIdleMs, frameRetentionMs: this.options.frameRetentionMs },
-      this.metrics,
-      this.log,
-    );
+      consumerIdleMs: this.options.consumerIdleMs,
+      frameRetentionMs: this.options.frameRetentionMs,
+      metrics: this.metrics,
+      logger: this.log,
+    });
   }
 
   /** True after start() finished (group ready, recogniser warm) and until close() begins. */

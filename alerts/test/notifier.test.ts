@@ -147,6 +147,18 @@ describe('alert notifier', () => {
         timeoutMs: 15_000,
         what: 'deliveries',
       });
+      // Every job finished and every alert acknowledged; then a quiet period longer than a reclaim
+      // (claimIdleMs 300 + claim round) and the longest backoff (250 ms) several times over: a duplicate
+      // that arrives late would land in it.
+      await waitFor(
+        async () => {
+          const c = await queue.getJobCounts('completed', 'active', 'waiting', 'delayed');
+          const pending = (await t.client.xpending(keys.alerts, NOTIFIER_GROUP)) as [number, ...unknown[]];
+          return c.completed === 20 && c.active + c.waiting + c.delayed === 0 && Number(pending[0]) === 0;
+        },
+        { timeoutMs: 15_000, what: 'every job completed and every alert acknowledged' },
+      );
+      await new Promise((r) => setTimeout(r, 3000));
 
       expect([...rcv.accepted.keys(), ...own.accepted.keys()].sort()).toEqual([...ids].sort());
       expect([...rcv.accepted.values(), ...own.accepted.values()].every((n) => n === 1)).toBe(true);

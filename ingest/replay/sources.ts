@@ -17,8 +17,11 @@ export type ReplaySource =
   | { kind: 'folder'; path: string }
   | { kind: 'manifest'; path: string }
   | { kind: 'video'; path: string; fps: number; ffmpegPath?: string }
-  /** `count` synthetic plate scenes rendered in memory (models/synthetic demo set; the same on every machine). */
-  | { kind: 'synthetic'; count: number };
+  /**
+   * Images made in memory by the caller (e.g. the synthetic plate scenes of `replay --synthetic N`): replay
+   * does not know how they are made. `frames()` starts one pass; `count` is its length when known.
+   */
+  | { kind: 'generated'; name: string; count?: number; frames: () => AsyncIterable<SourceImage> };
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
@@ -77,7 +80,7 @@ export async function readManifest(path: string): Promise<string[]> {
 export async function countSource(source: ReplaySource): Promise<number | undefined> {
   if (source.kind === 'folder') return (await listFolder(source.path)).length;
   if (source.kind === 'manifest') return (await readManifest(source.path)).length;
-  if (source.kind === 'synthetic') return source.count;
+  if (source.kind === 'generated') return source.count;
   return undefined;
 }
 
@@ -94,16 +97,8 @@ async function* readFiles(files: string[]): AsyncGenerator<SourceImage> {
 export async function* readSource(source: ReplaySource, signal?: AbortSignal): AsyncGenerator<SourceImage> {
   if (source.kind === 'folder') yield* readFiles(await listFolder(source.path));
   else if (source.kind === 'manifest') yield* readFiles(await readManifest(source.path));
-  else if (source.kind === 'synthetic') yield* syntheticFrames(source.count);
+  else if (source.kind === 'generated') yield* source.frames();
   else yield* videoFrames(source.path, source.fps, source.ffmpegPath ?? 'ffmpeg', signal);
-}
-
-/** Synthetic plate scenes; the renderer is loaded only when asked for. */
-async function* syntheticFrames(count: number): AsyncGenerator<SourceImage> {
-  const { demoFrames } = await import('../../models/synthetic/demo-set.ts');
-  for (const item of await demoFrames({ count })) {
-    yield { name: item.name, img: item.image, mime: item.mime };
-  }
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoImages } from '../../models/synthetic/index.ts';
 import { decodeFrame, type FrameEntry } from '../../shared/codec/frame-codec.ts';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
 import { silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
@@ -202,7 +203,14 @@ describe('replay', () => {
     const config = testIngestConfig(t);
     const keys = new StreamKeys(config.redis.prefix);
     const summary = await replay({
-      source: { kind: 'synthetic', count: 3 },
+      source: {
+        kind: 'generated',
+        name: 'synthetic',
+        count: 3,
+        frames: async function* () {
+          yield* demoImages({ count: 3 });
+        },
+      },
       target: { kind: 'redis', redis: config.redis },
       cameras: ['cam-s'],
       rate: 0,

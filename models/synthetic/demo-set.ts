@@ -32,6 +32,13 @@ export function demoFrames(opts: DemoSetOptions = {}): Promise<SetItem[]> {
   return p;
 }
 
+/** The demo frames as plain images (name, bytes, type): what `replay --synthetic N` sends. */
+export async function* demoImages(
+  opts: DemoSetOptions = {},
+): AsyncGenerator<{ name: string; img: Buffer; mime: SetItem['mime'] }> {
+  for (const item of await demoFrames(opts)) yield { name: item.name, img: item.image, mime: item.mime };
+}
+
 async function render(o: Required<DemoSetOptions>): Promise<SetItem[]> {
   const items: SetItem[] = [];
   for (let i = 0; i < o.count; i++) {

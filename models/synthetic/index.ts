@@ -13,7 +13,7 @@ export {
   type WriteResult,
   writeDataset,
 } from './dataset.ts';
-export { DEMO_SET_DEFAULTS, type DemoSetOptions, demoFrames } from './demo-set.ts';
+export { DEMO_SET_DEFAULTS, type DemoSetOptions, demoFrames, demoImages } from './demo-set.ts';
 export {
   DEFAULT_LETTERS,
   DIGITS,

@@ -195,19 +195,47 @@ export interface CarOptions {
   mm: number;
 }
 
+/** A car's size and place around the plate (plate-centred coordinates, millimetre-scaled). */
+interface CarShape {
+  colour: readonly [number, number, number];
+  rear: boolean;
+  /** Plate height at 112 mm (the unit car parts are sized in). */
+  ph: number;
+  /** Body left edge and width. */
+  bx: number;
+  bw: number;
+  top: number;
+  bottom: number;
+}
+
 /** A car's rear or front, drawn around the plate. Returns the SVG and the boxes of any text on it. */
 export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; texts: TextStamp[] } {
+  const shape = carShape(rng, o);
+  const parts = carShell(rng, shape, o);
+  const lights = carLights(rng, shape, o.plateW);
+  parts.push(...lights.svg, ...emblem(rng, shape.ph));
+  const labels = carLabels(rng, shape, o, fonts, lights.boxes);
+  const m: Matrix = rotationAbout(o.cx, o.cy, o.angle);
+  const svg = `<g transform="${matrixAttr(m)}">${parts.join('')}${labels.svg.join('')}</g>`;
+  return { svg, texts: labels.texts.map((t) => ({ svg: t.svg, box: transformBox(m, t.box) })) };
+}
+
+function carShape(rng: Rng, o: CarOptions): CarShape {
   const colour = rng.pick(CAR_COLOURS);
   const rear = rng.chance(0.6);
-  const P = o.plateW;
   // Car parts are sized in millimetres, so a small US plate sits on a car as wide as an EU plate's.
   const ph = o.mm * 112;
   const bw = o.mm * rng.float(1650, 1900);
   const bx = -bw / 2 + rng.float(-0.12, 0.12) * bw;
   const top = -ph * rng.float(2.6, 3.6);
   const bottom = ph * rng.float(2.4, 3.4);
+  return { colour, rear, ph, bx, bw, top, bottom };
+}
+
+/** Shadow on the ground, wheels, window, body, bumper and the recess behind the plate. */
+function carShell(rng: Rng, s: CarShape, o: CarOptions): string[] {
+  const { colour, ph, bx, bw, top, bottom } = s;
   const parts: string[] = [];
-  // Shadow on the ground, then window, body, bumper.
   parts.push(
     `<ellipse cx="${fmt(bx + bw / 2)}" cy="${fmt(bottom + ph * 0.6)}" rx="${fmt(bw * 0.55)}" ry="${fmt(ph * 0.8)}" fill="#000" opacity="0.45"/>`,
   );
@@ -235,42 +263,60 @@ export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; 
   parts.push(
     `<rect x="${fmt(bx - ph * 0.1)}" y="${fmt(bumperTop)}" width="${fmt(bw + ph * 0.2)}" height="${fmt(bottom - bumperTop)}" rx="${fmt(ph * 0.5)}" fill="${plastic ? '#1c1c1e' : shade(colour, 0.82)}"/>`,
   );
-  // Recess behind the plate.
+  const P = o.plateW;
   parts.push(
     `<rect x="${fmt(-P * 0.6)}" y="${fmt(-o.plateH * 0.8)}" width="${fmt(P * 1.2)}" height="${fmt(o.plateH * 1.6)}" rx="${fmt(o.plateH * 0.25)}" fill="${shade(colour, 0.6)}" opacity="0.6"/>`,
   );
-  // Lights.
+  return parts;
+}
+
+/** Tail or head lights (and a grille on a car's front); returns their boxes so labels keep off them. */
+function carLights(rng: Rng, s: CarShape, P: number): { svg: string[]; boxes: PlateBox[] } {
+  const { ph, bx, bw, top } = s;
+  const svg: string[] = [];
   const lw = bw * rng.float(0.14, 0.2);
   const lh = ph * rng.float(0.9, 1.5);
   const ly = top + ph * rng.float(0.3, 0.8);
-  const lamp = rear ? rgb(rng.int(170, 220), 20, 25) : rgb(230, 232, 225);
+  const lamp = s.rear ? rgb(rng.int(170, 220), 20, 25) : rgb(230, 232, 225);
   const lightXs = [bx + bw * 0.04, bx + bw * 0.96 - lw];
   for (const lx of lightXs) {
-    parts.push(
+    svg.push(
       `<rect x="${fmt(lx)}" y="${fmt(ly)}" width="${fmt(lw)}" height="${fmt(lh)}" rx="${fmt(lh * 0.3)}" fill="${lamp}"/>`,
-    );
-    parts.push(
       `<rect x="${fmt(lx + lw * 0.1)}" y="${fmt(ly + lh * 0.55)}" width="${fmt(lw * 0.8)}" height="${fmt(lh * 0.25)}" fill="#f2f2ee" opacity="0.7"/>`,
     );
   }
-  if (!rear) {
+  if (!s.rear) {
     for (let y = -ph * 0.9; y > top + ph * 0.2; y -= ph * 0.35) {
-      parts.push(
+      svg.push(
         `<rect x="${fmt(-P * 0.7)}" y="${fmt(y - ph * 0.12)}" width="${fmt(P * 1.4)}" height="${fmt(ph * 0.12)}" fill="#111" opacity="0.7"/>`,
       );
     }
   }
-  // Maker's emblem.
+  return { svg, boxes: lightXs.map((lx) => ({ x: lx, y: ly, w: lw, h: lh })) };
+}
+
+/** The maker's emblem above the plate. */
+function emblem(rng: Rng, ph: number): string[] {
   const ey = -ph * rng.float(1.5, 2.1);
-  parts.push(
+  return [
     `<circle cx="0" cy="${fmt(ey)}" r="${fmt(ph * 0.42)}" fill="#c8ccd0" stroke="#555" stroke-width="${fmt(ph * 0.06)}"/>`,
-  );
-  parts.push(`<circle cx="0" cy="${fmt(ey)}" r="${fmt(ph * 0.22)}" fill="#4a4e55"/>`);
+    `<circle cx="0" cy="${fmt(ey)}" r="${fmt(ph * 0.22)}" fill="#4a4e55"/>`,
+  ];
+}
+
+/** A model badge and a sticker: text on the body, never on or touching the plate and never off the body. */
+function carLabels(
+  rng: Rng,
+  s: CarShape,
+  o: CarOptions,
+  fonts: PlateFonts,
+  lights: PlateBox[],
+): { svg: string[]; texts: TextStamp[] } {
+  const { ph, bx, bw, top } = s;
+  const P = o.plateW;
   const texts: TextStamp[] = [];
-  const local: string[] = [];
-  // Text on the body, never on or touching the plate and never off the body.
+  const svg: string[] = [];
   const plateZone: PlateBox = { x: -P * 0.6, y: -o.plateH * 0.8, w: P * 1.2, h: o.plateH * 1.6 };
-  const lights: PlateBox[] = lightXs.map((lx) => ({ x: lx, y: ly, w: lw, h: lh }));
   const fits = (b: PlateBox, pad: number) =>
     !overlaps(b, plateZone, pad) &&
     !lights.some((l) => overlaps(b, l, pad)) &&
@@ -285,7 +331,7 @@ export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; 
       const x = rng.chance(0.5) ? P * rng.float(0.7, 1.2) : -P * rng.float(1.0, 1.6);
       const t = textAt(fonts.labelBold, word, x, -ph * rng.float(1.2, 1.8), cap, fill);
       if (!fits(t.box, cap * 0.5)) continue;
-      local.push(t.svg);
+      svg.push(t.svg);
       texts.push(t);
       break;
     }
@@ -298,7 +344,7 @@ export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; 
       const x = rng.chance(0.5) ? -P * rng.float(1.2, 2.2) : P * rng.float(0.8, 1.4);
       const t = textAt(fonts.labelBold, word, x, top + ph * rng.float(1.8, 2.4), cap, '#111');
       if (!fits(t.box, cap)) continue;
-      local.push(
+      svg.push(
         `<rect x="${fmt(t.box.x - cap * 0.4)}" y="${fmt(t.box.y - cap * 0.4)}" width="${fmt(t.box.w + cap * 0.8)}" height="${fmt(t.box.h + cap * 0.8)}" rx="${fmt(cap * 0.3)}" fill="${paper}"/>`,
         t.svg,
       );
@@ -306,9 +352,7 @@ export function car(rng: Rng, o: CarOptions, fonts: PlateFonts): { svg: string; 
       break;
     }
   }
-  const m: Matrix = rotationAbout(o.cx, o.cy, o.angle);
-  const svg = `<g transform="${matrixAttr(m)}">${parts.join('')}${local.join('')}</g>`;
-  return { svg, texts: texts.map((t) => ({ svg: t.svg, box: transformBox(m, t.box) })) };
+  return { svg, texts };
 }
 
 /** Translation to (cx, cy) followed by rotation by `deg` about it. */

@@ -76,6 +76,32 @@ export class StreamKeys {
   alertWindow(camera: string, plate: string): string {
     return `${this.base}:alert-window:${camera}:${plate}`;
   }
+  /** Stream of vehicle events, one per pass (written by the events stage; see shared/codec/event-codec.ts). */
+  get events(): string {
+    return `${this.base}:events`;
+  }
+  /**
+   * Hash of the events stage's open state, one field per camera (JSON: watermark, buffered reads, open
+   * passes); rewritten by emitEvents in the same script that acknowledges the results it consumed.
+   */
+  get eventsState(): string {
+    return `${this.base}:events:state`;
+  }
+  /** Lease lock of the events stage on this partition (one events process at a time). */
+  get eventsLock(): string {
+    return `${this.base}:lock:events`;
+  }
+  /**
+   * Per-plate index of events: sorted set with every score 0 and members `<plate>:<first ms, 13 digits>:<event
+   * stream id>`, read by lexical range (ZRANGEBYLEX "[PLATE:" "[PLATE;").
+   */
+  get eventsByPlate(): string {
+    return `${this.base}:events:by-plate`;
+  }
+  /** The same members as eventsByPlate scored by first capture ms: caps the index (oldest removed first). */
+  get eventsByTime(): string {
+    return `${this.base}:events:by-time`;
+  }
   /** Pattern matching every key of this prefix; for SCAN in tests and tools, never KEYS on a live server. */
   get scanPattern(): string {
     return `${this.prefix}:*`;
@@ -84,6 +110,9 @@ export class StreamKeys {
 
 /** Consumer group every worker joins on the frames stream. */
 export const WORKER_GROUP = 'workers';
+
+/** Consumer group the events stage joins on the results stream. */
+export const EVENTS_GROUP = 'events';
 
 /** Consumer group the alert notifier joins on the alerts stream. */
 export const NOTIFIER_GROUP = 'notifier';
@@ -98,4 +127,8 @@ export const COUNTER = {
   deadLettered: 'dead-lettered',
   /** Entries taken over from idle consumers by the workers' XAUTOCLAIM. */
   reclaimed: 'reclaimed',
+  /** Results the events stage consumed after their camera's watermark had passed them (still voted in). */
+  lateResults: 'events:late',
+  /** Passes closed with fewer reads than EVENTS_MIN_READS (no event written). */
+  droppedPasses: 'events:dropped-passes',
 } as const;

@@ -27,7 +27,9 @@ describe.skipIf(!canOwnServer())('redis connections across a Redis restart', () 
       (e: unknown) => asRedisError(e, 'reading k'),
     );
     expect(isPlatestreamError(err, 'REDIS_UNAVAILABLE')).toBe(true);
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Fails at the command timeout (2 s) instead of waiting for Redis; the bound is generous for a loaded
+    // machine and still far below the wait for a Redis that never comes back.
+    expect(Date.now() - started).toBeLessThan(15_000);
 
     const pending = consumer.get(`${config.prefix}:k`);
     await t.server!.start();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamKeys } from '../redis/keys.ts';
+import { EVENTS_GROUP, StreamKeys } from '../redis/keys.ts';
 
 describe('StreamKeys', () => {
   it('builds the contract names', () => {
@@ -10,6 +10,17 @@ describe('StreamKeys', () => {
       'lpr:dlq',
       'lpr:alerts',
     ]);
+  });
+  it('names the events stage keys beside the results', () => {
+    const k = new StreamKeys('lpr', '2');
+    expect([k.events, k.eventsState, k.eventsLock, k.eventsByPlate, k.eventsByTime]).toEqual([
+      'lpr:{2}:events',
+      'lpr:{2}:events:state',
+      'lpr:{2}:lock:events',
+      'lpr:{2}:events:by-plate',
+      'lpr:{2}:events:by-time',
+    ]);
+    expect(EVENTS_GROUP).toBe('events');
   });
   it('hash-tags partitions so a frame and its result share a slot', () => {
     const k = new StreamKeys('lpr', '3');

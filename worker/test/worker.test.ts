@@ -213,9 +213,19 @@ describe('worker', () => {
     release!();
     await Promise.all([starting, closing]);
     expect(w.ready).toBe(false);
-    await pushFrames(t.client, config.prefix, [frame({ plate: 'Z1' })]);
+    const [id] = await pushFrames(t.client, config.prefix, [frame({ plate: 'Z1' })]);
+    // A live worker in the same group gets the frame and finishes it: had the closed worker's loops been
+    // running they would have raced for it. Then nothing is pending and nothing carries the closed name.
+    const other = testWorker(config);
+    await other.start();
+    await waitFor(async () => (await t.client.xlen(keys.results)) === 1, { what: 'the live worker to finish' });
+    await other.close();
+    const [row] = await readStream(t.client, keys.results);
+    expect(row!.fields).toMatchObject({ frame: id, plate: 'Z1', worker: other.options.consumer });
+    expect(rec.calls).toBe(0);
     expect(await groupPending(t.client, config.prefix)).toBe(0);
-    expect(await t.client.xlen(keys.results)).toBe(0);
+    const consumers = (await t.client.xinfo('CONSUMERS', keys.frames, 'workers')) as unknown[][];
+    expect(consumers.map((c) => c[1])).not.toContain(w.options.consumer);
     await t.cleanup(config.prefix);
   });
 
@@ -230,10 +240,29 @@ describe('worker', () => {
     const keys = new StreamKeys(config.prefix);
     const w = testWorker(config);
     await w.start();
+    // A producer that adds fields of its own (here one that looks like a result field, one that does not):
+    // the result carries the contract's fields only.
+    const odd = await t.client.xadd(
+      keys.frames,
+      '*',
+      ...encodeFrame(frame({ plate: 'UF1' })),
+      'x-debug',
+      'leak-me',
+      'watchlist',
+      'hit',
+    );
+    await waitFor(async () => (await t.client.xlen(keys.results)) === 1, { what: 'result of the odd frame' });
+    const [first] = await readStream(t.client, keys.results);
+    expect(first!.fields.frame).toBe(odd);
+    expect(first!.fields.plate).toBe('UF1');
+    expect(Object.keys(first!.fields)).not.toContain('x-debug');
+    expect(first!.fields.watchlist).toBeUndefined();
+    expect(Object.values(first!.fields)).not.toContain('leak-me');
+
     await t.client.del(keys.frames);
     await waitFor(async () => (await t.client.exists(keys.frames)) === 1, { what: 'group recreated' });
     await t.client.xadd(keys.frames, '*', ...encodeFrame(frame({ plate: 'NG1' })));
-    await waitFor(async () => (await t.client.xlen(keys.results)) === 1, { what: 'result after NOGROUP' });
+    await waitFor(async () => (await t.client.xlen(keys.results)) === 2, { what: 'result after NOGROUP' });
     await w.close();
     await t.cleanup(config.prefix);
   });

@@ -1,0 +1,249 @@
+import type { PlateBox } from '../shared/recognizer.ts';
+import { compareIds } from '../shared/redis/stream/index.ts';
+import { levenshtein } from '../watchlist/fuzzy-index.ts';
+
+/**
+ * Groups one camera's reads into vehicle passes, in capture-time order, under a watermark. Pure: the
+ * caller loads a `CameraState`, calls `stepCamera`, and stores the returned state in the same atomic
+ * write that acknowledges the results (events/stage.ts), so a restarted stage resumes exactly here.
+ *
+ * - Reads arrive out of order (several workers). They wait in `buffer` until the camera's watermark
+ *   (highest capture ts seen minus `latenessMs`) has passed them, then are assigned in (ts, result id)
+ *   order: the same input gives the same passes whatever order it arrived in, as long as no result is
+ *   later than the allowed lateness. A result older than the watermark already processed is a *late*
+ *   read: it is still assigned at once (counted), so nothing is thrown away.
+ * - A read joins the open pass it fits best: capture gap ≤ `maxGapMs`, plate text within
+ *   `maxEditDistance` of the pass's texts (or, when the boxes overlap, within half the plate length, so a
+ *   badly misread frame joins its vehicle and is outvoted), and a plausible box movement. Reads of one
+ *   frame never join the same pass, so two vehicles in view are two passes. Frames without a plate only
+ *   move the watermark; they never end a pass.
+ * - A pass closes once the watermark is more than `maxGapMs` past its last read (or on `flush`: the
+ *   camera went quiet for EVENTS_IDLE_FLUSH_MS).
+ */
+
+/** One plate read (a candidate of a result) as kept in the open state. */
+export interface PassRead {
+  /** Results stream entry id. */
+  result: string;
+  /** Frames stream entry id. */
+  frame: string;
+  ts: number;
+  plate: string;
+  conf: number;
+  /** Per-character confidences. */
+  chars?: number[];
+  box?: PlateBox;
+}
+
+export interface OpenPass {
+  /** `<camera>:<first ts>:<n>`; becomes the event's `event` field. */
+  id: string;
+  /** In assignment order (capture-time order, late reads appended). */
+  reads: PassRead[];
+}
+
+/** Everything the stage keeps for one camera between two results (stored as JSON, one hash field). */
+export interface CameraState {
+  v: 1;
+  camera: string;
+  /** Highest capture ts seen (frames with and without plates). */
+  maxTs: number;
+  /** Watermark up to which buffered reads have been assigned (-1 = none yet). */
+  done: number;
+  /** Wall-clock ms when the last result of this camera was consumed (drives the idle flush). */
+  seenAt: number;
+  /** Counter of passes opened (the `<n>` of pass ids). */
+  next: number;
+  /** Reads newer than `done`, waiting for the watermark. */
+  buffer: PassRead[];
+  passes: OpenPass[];
+}
+
+export interface PassOptions {
+  /** How far behind the newest capture ts a result may arrive and still be ordered correctly. */
+  latenessMs: number;
+  /** A pass closes when no read joined it for this long (capture time). */
+  maxGapMs: number;
+  /** Plate texts within this edit distance belong to one vehicle. */
+  maxEditDistance: number;
+  /** Allowed box centre movement per second, in box widths (plus one width of slack). */
+  maxSpeed: number;
+}
+
+export const PASS_DEFAULTS: Readonly<PassOptions> = Object.freeze({
+  latenessMs: 2000,
+  maxGapMs: 3000,
+  maxEditDistance: 2,
+  maxSpeed: 12,
+});
+
+export interface StepInput {
+  /** Capture ts of every consumed frame of this camera (with or without a plate). */
+  frameTimes: readonly number[];
+  reads: readonly PassRead[];
+  /** Close every pass and assign the whole buffer (the camera went quiet). */
+  flush?: boolean;
+  /** Wall clock, for seenAt. */
+  now: number;
+}
+
+export interface StepOutput {
+  state: CameraState;
+  /** Passes closed by this step, oldest first. */
+  closed: OpenPass[];
+  /** Reads that arrived after their camera's watermark had passed them. */
+  late: number;
+}
+
+export function emptyCameraState(camera: string): CameraState {
+  return { v: 1, camera, maxTs: -1, done: -1, seenAt: 0, next: 0, buffer: [], passes: [] };
+}
+
+/** True when the state holds nothing worth storing (the hash field can be deleted). */
+export function isIdle(s: CameraState): boolean {
+  return s.buffer.length === 0 && s.passes.length === 0;
+}
+
+/** Applies one batch of a camera's results (or a flush) to its state; the input state is not changed. */
+export function stepCamera(prev: CameraState, input: StepInput, opts: PassOptions): StepOutput {
+  const state: CameraState = {
+    ...prev,
+    buffer: [...prev.buffer],
+    passes: prev.passes.map((p) => ({ id: p.id, reads: [...p.reads] })),
+  };
+  if (input.frameTimes.length > 0 || input.reads.length > 0) state.seenAt = input.now;
+  for (const t of input.frameTimes) if (t > state.maxTs) state.maxTs = t;
+  let late = 0;
+  const lateReads: PassRead[] = [];
+  for (const r of input.reads) {
+    if (r.ts > state.maxTs) state.maxTs = r.ts;
+    if (state.done >= 0 && r.ts <= state.done) {
+      lateReads.push(r);
+      late++;
+    } else if (!state.buffer.some((b) => b.result === r.result && b.plate === r.plate)) {
+      state.buffer.push(r);
+    }
+  }
+  if (lateReads.length > 0) assignInOrder(state, lateReads, opts);
+
+  const watermark = input.flush ? Number.POSITIVE_INFINITY : state.maxTs - opts.latenessMs;
+  if (watermark > state.done) {
+    const ready = state.buffer.filter((r) => r.ts <= watermark);
+    state.buffer = state.buffer.filter((r) => r.ts > watermark);
+    assignInOrder(state, ready, opts);
+    state.done = Number.isFinite(watermark) ? watermark : Math.max(state.done, state.maxTs);
+  }
+  const closed: OpenPass[] = [];
+  const open: OpenPass[] = [];
+  for (const p of state.passes) {
+    if (input.flush || lastTs(p) < watermark - opts.maxGapMs) closed.push(p);
+    else open.push(p);
+  }
+  state.passes = open;
+  closed.sort((a, b) => firstTs(a) - firstTs(b) || (a.id < b.id ? -1 : 1));
+  return { state, closed, late };
+}
+
+function firstTs(p: OpenPass): number {
+  return Math.min(...p.reads.map((r) => r.ts));
+}
+
+function lastTs(p: OpenPass): number {
+  return Math.max(...p.reads.map((r) => r.ts));
+}
+
+/** Assigns reads frame by frame in (ts, result id) order. */
+function assignInOrder(state: CameraState, reads: PassRead[], opts: PassOptions): void {
+  const sorted = [...reads].sort(
+    (a, b) => a.ts - b.ts || compareIds(a.result, b.result) || cmp(a.plate, b.plate),
+  );
+  for (let i = 0; i < sorted.length; ) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j]!.result === sorted[i]!.result) j++;
+    assignFrame(state, sorted.slice(i, j), opts);
+    i = j;
+  }
+}
+
+/** The reads of one frame: cheapest (read, pass) pairs first, one read per pass; the rest open passes. */
+function assignFrame(state: CameraState, reads: PassRead[], opts: PassOptions): void {
+  const pairs: { read: number; pass: number; cost: number }[] = [];
+  reads.forEach((r, ri) => {
+    state.passes.forEach((p, pi) => {
+      const cost = matchCost(p, r, opts);
+      if (cost !== undefined) pairs.push({ read: ri, pass: pi, cost });
+    });
+  });
+  pairs.sort((a, b) => a.cost - b.cost || a.pass - b.pass || a.read - b.read);
+  const readDone = new Set<number>();
+  const passTaken = new Set<number>();
+  for (const { read, pass } of pairs) {
+    if (readDone.has(read) || passTaken.has(pass)) continue;
+    state.passes[pass]!.reads.push(reads[read]!);
+    readDone.add(read);
+    passTaken.add(pass);
+  }
+  reads.forEach((r, ri) => {
+    if (readDone.has(ri)) return;
+    state.passes.push({ id: `${state.camera}:${r.ts}:${state.next++}`, reads: [r] });
+  });
+}
+
+/** How well a read continues a pass (lower is better), or undefined when it cannot be the same vehicle. */
+export function matchCost(pass: OpenPass, read: PassRead, opts: PassOptions): number | undefined {
+  if (pass.reads.some((r) => r.result === read.result)) return undefined;
+  const last = nearestInTime(pass, read.ts);
+  const dt = Math.abs(read.ts - last.ts);
+  if (dt > opts.maxGapMs) return undefined;
+  let dist = Number.POSITIVE_INFINITY;
+  for (const text of recentTexts(pass)) {
+    dist = Math.min(dist, levenshtein(read.plate, text, Math.max(opts.maxEditDistance, read.plate.length)));
+  }
+  let motion = 0;
+  let overlapping = false;
+  if (last.box && read.box) {
+    const size = Math.max(last.box.w, read.box.w, 1);
+    const moved = Math.hypot(
+      centre(read.box).x - centre(last.box).x,
+      centre(read.box).y - centre(last.box).y,
+    );
+    const allowed = size * (1 + (opts.maxSpeed * dt) / 1000);
+    if (moved > allowed) return undefined;
+    motion = moved / allowed;
+    overlapping = iou(last.box, read.box) > 0.2;
+  }
+  const limit = overlapping
+    ? Math.max(opts.maxEditDistance, Math.floor(read.plate.length / 2))
+    : opts.maxEditDistance;
+  if (dist > limit) return undefined;
+  return dist + motion + dt / Math.max(1, opts.maxGapMs);
+}
+
+function nearestInTime(pass: OpenPass, ts: number): PassRead {
+  let best = pass.reads[0]!;
+  for (const r of pass.reads) if (Math.abs(r.ts - ts) < Math.abs(best.ts - ts)) best = r;
+  return best;
+}
+
+/** The distinct texts of the pass's last few reads (what a next read is compared with). */
+function recentTexts(pass: OpenPass): string[] {
+  return [...new Set(pass.reads.slice(-6).map((r) => r.plate))];
+}
+
+function centre(b: PlateBox): { x: number; y: number } {
+  return { x: b.x + b.w / 2, y: b.y + b.h / 2 };
+}
+
+function iou(a: PlateBox, b: PlateBox): number {
+  const x1 = Math.max(a.x, b.x);
+  const y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.w, b.x + b.w);
+  const y2 = Math.min(a.y + a.h, b.y + b.h);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const union = a.w * a.h + b.w * b.h - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

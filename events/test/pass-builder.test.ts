@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import type { PlateBox } from '../../shared/recognizer.ts';
+import {
+  type CameraState,
+  emptyCameraState,
+  isIdle,
+  type OpenPass,
+  PASS_DEFAULTS,
+  type PassRead,
+  stepCamera,
+} from '../pass-builder.ts';
+import { direction, passToEvent } from '../pass-event.ts';
+import { readsOfResult } from '../result-reads.ts';
+
+const T0 = 1_700_000_000_000;
+let seq = 0;
+function read(ts: number, plate: string, box?: PlateBox, frameSeq?: number): PassRead {
+  const n = frameSeq ?? seq++;
+  return { result: `${T0 + n}-0`, frame: `${T0 + n}-1`, ts, plate, conf: 0.9, box };
+}
+
+/** A car crossing the view: `n` frames every 150 ms, box moving right and growing. */
+function car(plate: string, start: number, n: number, y = 100): PassRead[] {
+  return Array.from({ length: n }, (_, i) =>
+    read(start + i * 150, plate, { x: 100 + i * 30, y, w: 80 + i * 4, h: 20 }),
+  );
+}
+
+function run(batches: PassRead[][], opts = PASS_DEFAULTS): { passes: OpenPass[]; state: CameraState } {
+  let state = emptyCameraState('cam-1');
+  const passes: OpenPass[] = [];
+  for (const b of batches) {
+    const out = stepCamera(state, { frameTimes: b.map((x) => x.ts), reads: b, now: 0 }, opts);
+    state = out.state;
+    passes.push(...out.closed);
+  }
+  const out = stepCamera(state, { frameTimes: [], reads: [], flush: true, now: 0 }, opts);
+  passes.push(...out.closed);
+  return { passes, state: out.state };
+}
+
+const shape = (passes: OpenPass[]) =>
+  passes.map((p) => ({ id: p.id, reads: p.reads.map((r) => r.result).sort() }));
+
+describe('stepCamera', () => {
+  it('gives the same passes whatever order the reads arrive in (within the lateness)', () => {
+    const all = [
+      ...car('AB123CD', T0, 12),
+      ...car('XY987ZW', T0 + 5000, 10),
+      ...car('KL55MNO', T0 + 9000, 8),
+    ];
+    const inOrder = run(all.map((x) => [x]));
+    expect(inOrder.passes.map((p) => p.reads.length)).toEqual([12, 10, 8]);
+    expect(isIdle(inOrder.state)).toBe(true);
+    for (let trial = 0; trial < 20; trial++) {
+      // Each read is delayed by up to 1.5 s (less than the 2 s lateness), as several workers would.
+      const shuffled = all
+        .map((x) => ({ x, at: x.ts + Math.random() * 1500 }))
+        .sort((a, b) => a.at - b.at)
+        .map((a) => a.x);
+      const batches: PassRead[][] = [];
+      for (let i = 0; i < shuffled.length; ) {
+        const k = 1 + Math.floor(Math.random() * 5);
+        batches.push(shuffled.slice(i, i + k));
+        i += k;
+      }
+      expect(shape(run(batches).passes)).toEqual(shape(inOrder.passes));
+    }
+  });
+
+  it('keeps two vehicles in view at once apart', () => {
+    const a = car('AB123CD', T0, 10, 100);
+    const b = car('AB128CX', T0 + 300, 10, 600); // similar text, other place in the picture
+    const frames = [...a, ...b].sort((x, y) => x.ts - y.ts);
+    const { passes } = run([frames]);
+    expect(passes.map((p) => new Set(p.reads.map((r) => r.plate)))).toEqual([
+      new Set(['AB123CD']),
+      new Set(['AB128CX']),
+    ]);
+  });
+
+  it('lets a misread frame join its vehicle (and be outvoted)', () => {
+    const reads = car('AB123CD', T0, 6);
+    reads[3] = { ...reads[3]!, plate: 'A8I23CO' };
+    const { passes } = run([reads]);
+    expect(passes).toHaveLength(1);
+    expect(passToEvent('cam-1', passes[0]!, { patterns: [] }).plate).toBe('AB123CD');
+  });
+
+  it('closes a pass after a gap longer than maxGapMs, not on frames without a plate', () => {
+    const first = car('AB123CD', T0, 5);
+    const later = car('AB123CD', T0 + 600 + PASS_DEFAULTS.maxGapMs + 1000, 5);
+    const { passes } = run([first, later]);
+    expect(passes.map((p) => p.reads.length)).toEqual([5, 5]);
+
+    // 2 s of frames without a plate inside one pass: still one pass.
+    let state = emptyCameraState('cam-1');
+    const closed: OpenPass[] = [];
+    const step = (frameTimes: number[], reads: PassRead[], flush = false) => {
+      const out = stepCamera(state, { frameTimes, reads, flush, now: 0 }, PASS_DEFAULTS);
+      state = out.state;
+      closed.push(...out.closed);
+    };
+    step([], car('AB123CD', T0, 3));
+    for (let t = T0 + 450; t < T0 + 2450; t += 150) step([t], []);
+    step([], car('AB123CD', T0 + 2450, 3));
+    expect(closed).toEqual([]);
+    step([], [], true);
+    expect(closed.map((p) => p.reads.length)).toEqual([6]);
+  });
+
+  it('closes passes once the watermark has passed them by maxGapMs', () => {
+    let state = emptyCameraState('cam-1');
+    let out = stepCamera(state, { frameTimes: [], reads: car('AB123CD', T0, 4), now: 0 }, PASS_DEFAULTS);
+    expect(out.closed).toEqual([]);
+    state = out.state;
+    const far = T0 + 450 + PASS_DEFAULTS.latenessMs + PASS_DEFAULTS.maxGapMs + 1;
+    out = stepCamera(state, { frameTimes: [far], reads: [], now: 0 }, PASS_DEFAULTS);
+    expect(out.closed.map((p) => p.reads.length)).toEqual([4]);
+    expect(out.state.passes).toEqual([]);
+  });
+
+  it('counts and still assigns a read later than the lateness', () => {
+    const reads = car('AB123CD', T0, 6);
+    const lateOne = reads.splice(1, 1)[0]!;
+    let state = emptyCameraState('cam-1');
+    let out = stepCamera(state, { frameTimes: [T0 + 4000], reads, now: 0 }, PASS_DEFAULTS);
+    state = out.state;
+    out = stepCamera(state, { frameTimes: [], reads: [lateOne], now: 0 }, PASS_DEFAULTS);
+    expect(out.late).toBe(1);
+    out = stepCamera(out.state, { frameTimes: [], reads: [], flush: true, now: 0 }, PASS_DEFAULTS);
+    expect(out.closed.map((p) => p.reads.length)).toEqual([6]);
+  });
+});
+
+describe('passToEvent', () => {
+  it('reports best frame, box, direction and reads', () => {
+    const reads = car('AB123CD', T0, 6);
+    reads[2] = { ...reads[2]!, conf: 0.99 };
+    const e = passToEvent('cam-1', { id: 'cam-1:x:0', reads }, { patterns: [] });
+    expect(e).toMatchObject({
+      event: 'cam-1:x:0',
+      plate: 'AB123CD',
+      frames: 6,
+      firstTs: T0,
+      lastTs: T0 + 750,
+      bestFrame: reads[2]!.frame,
+      bestBox: reads[2]!.box,
+      direction: 'approaching',
+    });
+    expect(e.results.map((r) => r.id)).toEqual(reads.map((r) => r.result));
+  });
+
+  it('tells leaving from approaching by box size', () => {
+    const widths = (ws: number[]) => ws.map((w, i) => read(T0 + i, 'X', { x: 0, y: 0, w, h: 10 }));
+    expect(direction(widths([100, 90, 80, 70, 60, 50]))).toBe('leaving');
+    expect(direction(widths([50, 60, 70, 80]))).toBe('approaching');
+    expect(direction(widths([80, 81, 79, 80]))).toBe('');
+  });
+});
+
+describe('readsOfResult', () => {
+  it('takes every candidate (one per plate in view), normalised, with boxes and character confidences', () => {
+    const box = { x: 1, y: 2, w: 30, h: 10 };
+    const reads = readsOfResult({
+      id: '5-0',
+      frame: '4-0',
+      camera: 'cam-1',
+      ts: T0,
+      plate: 'AB123',
+      confidence: 0.9,
+      plates: [
+        { text: 'ab-123', confidence: 0.9, box, charConfidences: [0.9, 0.9, 0.8, 0.9, 0.9] },
+        { text: 'XY9', confidence: 0.2, box },
+      ],
+      model: 'm',
+      worker: 'w',
+      timings: {},
+    });
+    expect(reads).toEqual([
+      {
+        result: '5-0',
+        frame: '4-0',
+        ts: T0,
+        plate: 'AB123',
+        conf: 0.9,
+        chars: [0.9, 0.9, 0.8, 0.9, 0.9],
+        box,
+      },
+      { result: '5-0', frame: '4-0', ts: T0, plate: 'XY9', conf: 0.2, box },
+    ]);
+    const bare = {
+      id: '5-0',
+      frame: '4-0',
+      camera: 'c',
+      ts: T0,
+      plate: 'AB1',
+      confidence: 0.5,
+      plates: [],
+      model: '',
+      worker: '',
+      timings: {},
+    };
+    expect(readsOfResult(bare)).toEqual([{ result: '5-0', frame: '4-0', ts: T0, plate: 'AB1', conf: 0.5 }]);
+    expect(readsOfResult({ ...bare, plate: '' })).toEqual([]);
+  });
+});

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   WATCHLIST_INVALID: { status: 400, doc: 'A watchlist entry or CSV row is invalid; the message names the line and field.' },
   WEBHOOK_FAILED: { status: 502, doc: 'A webhook receiver refused an alert or could not be reached (the job is retried).' },
   ADDRESS_IN_USE: { status: 500, doc: 'A listener port is held by another process (a second worker on one host); set another port or WORKER_HTTP_PORT=auto.' },
+  CAPTURE_SOURCE_FAILED: { status: 502, doc: 'A capture camera failed, stalled or could not be reached; it is restarted with backoff (logged once per kind of failure).' },
+  CAPTURE_AUTH_FAILED: { status: 502, doc: 'A capture camera refused the credentials (401); logged once, retried every auth_retry_ms.' },
   INTERNAL: { status: 500, doc: 'An unexpected error; the log has details.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 

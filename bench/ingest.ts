@@ -25,20 +25,20 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { Pool } from 'undici';
 import sharp from 'sharp';
+import { Pool } from 'undici';
 import { INGEST_DEFAULTS } from '../ingest/config.ts';
 import { inspectImage } from '../ingest/image-header.ts';
 import { FrameProducer } from '../ingest/producer.ts';
 
 import { encodeFrame } from '../shared/codec/frame-codec.ts';
-import { median } from '../shared/util/percentile.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
-import { waitFor } from '../shared/util/wait.ts';
-import { freePort } from '../shared/util/free-port.ts';
 import { RedisServerProcess } from '../shared/redis/local-redis-server.ts';
+import { freePort } from '../shared/util/free-port.ts';
+import { median } from '../shared/util/percentile.ts';
+import { waitFor } from '../shared/util/wait.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -200,6 +200,234 @@ const selfCpu = () => {
   return (u.user + u.system) / 1e6;
 };
 
+/** The `platestream ingest` process under test, with open-ended backpressure so only speed is measured. */
+function startIngestProcess(url: string, prefix: string, port: number): ChildProcess {
+  const bin = values['ingest-bin'] || fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
+  const nodeArgs = values['ingest-node-args'] ? values['ingest-node-args'].split(' ') : [];
+  return spawn(process.execPath, [...nodeArgs, bin, 'ingest'], {
+    env: {
+      ...process.env,
+      REDIS_URL: url,
+      LPR_PREFIX: prefix,
+      LPR_INGEST_HOST: '127.0.0.1',
+      LPR_INGEST_PORT: String(port),
+      LPR_CAMERA_TOKENS: `${TOKEN}=*`,
+      LPR_MAX_BACKLOG: '100000000',
+      LPR_STREAM_MEMORY_BUDGET: '1024GB',
+      LOG_LEVEL: 'warn',
+      LPR_INGEST_PROCESSES: String(INGEST_PROCESSES),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/**
+ * The byte relay (tcp-relay.ts) in front of Redis and a client through it: the ceiling for any process in
+ * the middle. It forwards bytes only, so REDIS_URL's user, password and db still apply end to end.
+ */
+async function startRelay(url: string): Promise<{ relay: ChildProcess; client: Redis }> {
+  const relayPort = await freePort();
+  const redisAddress = new URL(url);
+  const relay = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./tcp-relay.ts', import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        REDIS_HOST: redisAddress.hostname,
+        REDIS_PORT: redisAddress.port || '6379',
+        RELAY_PORT: String(relayPort),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  await new Promise((resolve, reject) => {
+    relay.stdout?.once('data', resolve);
+    relay.once('exit', (code) => reject(new Error(`the TCP relay exited with code ${code}`)));
+  });
+  const client = new Redis({
+    host: '127.0.0.1',
+    port: relayPort,
+    username: redisAddress.username || undefined,
+    password: decodeURIComponent(redisAddress.password) || undefined,
+    db: Number(redisAddress.pathname.slice(1) || 0),
+  });
+  return { relay, client };
+}
+
+interface Clients {
+  raw: Redis;
+  viaRelay: Redis;
+  producer: FrameProducer;
+  agent: Agent;
+  pool: Pool;
+  port: number;
+}
+
+/** One operation per mode: send frame `i` that way. */
+function modeOps(c: Clients, keys: StreamKeys, img: Buffer): Record<Mode, (i: number) => Promise<void>> {
+  const rawXadd = (client: Redis) => (i: number) =>
+    client
+      .xadd(
+        keys.frames,
+        '*',
+        ...encodeFrame({ camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg', img, seq: i }),
+      )
+      .then(() => undefined);
+  const undiciPost = async (i: number) => {
+    const res = await c.pool.request({
+      method: 'POST',
+      path: `/v1/cameras/bench-${i % 8}/frames?seq=${i}`,
+      headers: {
+        'content-type': 'image/jpeg',
+        'content-length': String(img.length),
+        authorization: `Bearer ${TOKEN}`,
+      },
+      body: img,
+    });
+    await res.body.dump();
+    if (res.statusCode !== 202) throw new Error(`HTTP ${res.statusCode} for frame ${i}`);
+  };
+  return {
+    raw: rawXadd(c.raw),
+    relay: rawXadd(c.viaRelay),
+    xadd: async (i: number) => {
+      const frame = { camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg' as const, img, seq: i };
+      inspectImage(frame.img, frame.mime, INGEST_DEFAULTS.maxPixels, 'bench');
+      await c.producer.add(frame);
+    },
+    http: values['http-client'] === 'undici' ? undiciPost : (i: number) => post(c.agent, c.port, img, i),
+  };
+}
+
+/** CPU microseconds per frame: the bench process, the process in the middle (relay or ingest), Redis. */
+type CpuRuns = { client: number[]; middle: number[]; redis: number[] };
+
+interface Measured {
+  /** frames/s per round. */
+  fps: Record<Mode, number[]>;
+  cpu: Record<Mode, CpuRuns>;
+}
+
+/**
+ * Warm-up, then `ROUNDS` rounds timing every selected mode once, in ABBA order; checks that each run left
+ * exactly `FRAMES` entries in the stream.
+ */
+async function measure(
+  selected: readonly Mode[],
+  ops: Record<Mode, (i: number) => Promise<void>>,
+  raw: Redis,
+  keys: StreamKeys,
+  middleCpu: (m: Mode) => number | undefined,
+): Promise<Measured> {
+  const cpuRuns = (): CpuRuns => ({ client: [], middle: [], redis: [] });
+  const m: Measured = {
+    fps: { raw: [], relay: [], xadd: [], http: [] },
+    cpu: { raw: cpuRuns(), relay: cpuRuns(), xadd: cpuRuns(), http: cpuRuns() },
+  };
+  for (const name of selected) {
+    await timed(WARMUP, CONCURRENCY, ops[name]); // warm-up: JIT, sockets, script cache, Redis allocator
+    await raw.del(keys.frames);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? selected : [...selected].reverse();
+    for (const name of order) {
+      const before = { client: selfCpu(), middle: middleCpu(name), redis: await redisCpu(raw) };
+      const fps = await timed(FRAMES, CONCURRENCY, ops[name]);
+      const after = { client: selfCpu(), middle: middleCpu(name), redis: await redisCpu(raw) };
+      const perFrame = (a: number | undefined, b: number | undefined) =>
+        a === undefined || b === undefined ? Number.NaN : ((a - b) * 1e6) / FRAMES;
+      m.cpu[name].client.push(perFrame(after.client, before.client));
+      m.cpu[name].middle.push(perFrame(after.middle, before.middle));
+      m.cpu[name].redis.push(perFrame(after.redis, before.redis));
+      const len = await raw.xlen(keys.frames);
+      if (len !== FRAMES) throw new Error(`${name}: expected ${FRAMES} entries in the stream, found ${len}`);
+      await raw.del(keys.frames);
+      m.fps[name].push(fps);
+      log(`  round ${round + 1}  ${name.padEnd(5)} ${fps.toFixed(0).padStart(7)} frames/s`);
+    }
+  }
+  return m;
+}
+
+/** The JSON summary: medians of frames/s, MB/s and CPU per frame, and ratios to the raw loop of each round. */
+function summarise(selected: readonly Mode[], m: Measured) {
+  const ratios = (mode: Mode) => m.fps[mode].map((fps, r) => fps / m.fps.raw[r]!);
+  const fps = (mode: Mode) => Math.round(median(m.fps[mode]));
+  const ratio = (mode: Mode) => (selected.includes(mode) ? Number(median(ratios(mode)).toFixed(3)) : null);
+  const mbs = (mode: Mode) => Number(((median(m.fps[mode]) * SIZE) / 1e6).toFixed(1));
+  return {
+    httpFps: fps('http'),
+    xaddFps: fps('xadd'),
+    rawFps: fps('raw'),
+    relayFps: fps('relay'),
+    httpRatio: ratio('http'),
+    xaddRatio: ratio('xadd'),
+    /** The ceiling for any process between clients and Redis on this machine (see tcp-relay.ts). */
+    relayRatio: ratio('relay'),
+    httpMBps: mbs('http'),
+    xaddMBps: mbs('xadd'),
+    rawMBps: mbs('raw'),
+    relayMBps: mbs('relay'),
+    frameBytes: SIZE,
+    frames: FRAMES,
+    concurrency: CONCURRENCY,
+    rounds: ROUNDS,
+    warmup: WARMUP,
+    cores: CORES,
+    ingestProcesses: INGEST_PROCESSES,
+    httpClient: values['http-client'],
+    runs: Object.fromEntries(selected.map((mode) => [mode, m.fps[mode].map(Math.round)])),
+    roundRatios: Object.fromEntries(
+      selected
+        .filter((mode) => mode !== 'raw')
+        .map((mode) => [mode, ratios(mode).map((r) => Number(r.toFixed(3)))]),
+    ),
+    /** Median CPU microseconds per frame in each process: client = bench process, middle = relay or ingest. */
+    cpuUsPerFrame: Object.fromEntries(
+      selected.map((mode) => [
+        mode,
+        {
+          client: Math.round(median(m.cpu[mode].client)),
+          middle: Math.round(median(m.cpu[mode].middle)),
+          redis: Math.round(median(m.cpu[mode].redis)),
+        },
+      ]),
+    ) as Record<string, { client: number; middle: number; redis: number }>,
+  };
+}
+
+/** The human-readable table. */
+function table(selected: readonly Mode[], out: ReturnType<typeof summarise>): string {
+  const label: Record<Mode, string> = {
+    raw: 'raw ioredis XADD',
+    relay: 'XADD via TCP relay',
+    xadd: 'FrameProducer.add',
+    http: 'HTTP POST (ingest)',
+  };
+  const note: Record<Mode, string> = {
+    raw: '1.00 (baseline)',
+    relay: `${out.relayRatio?.toFixed(2)} of raw (ceiling for any process in the middle)`,
+    xadd: `${out.xaddRatio?.toFixed(2)} of raw`,
+    http: `${out.httpRatio?.toFixed(2)} of raw (target >= 0.50)`,
+  };
+  const fps = (m: Mode) => out[`${m}Fps`];
+  const mbs = (m: Mode) => out[`${m}MBps`];
+  const cpuOf = (m: Mode) => out.cpuUsPerFrame[m]!;
+  return `${[
+    `median of ${ROUNDS} rounds (${FRAMES} frames x ${SIZE} bytes, ${CONCURRENCY} in flight, ${CORES} cores, ${INGEST_PROCESSES} ingest process(es); ratio = median of per-round ratios):`,
+    ...selected.map(
+      (m) =>
+        `  ${label[m].padEnd(22)} ${String(fps(m)).padStart(8)} frames/s ${mbs(m).toFixed(1).padStart(8)} MB/s   ${note[m]}`,
+    ),
+    'CPU per frame (median, microseconds):',
+    ...selected.map(
+      (m) =>
+        `  ${m.padEnd(5)} bench process ${String(cpuOf(m).client).padStart(5)}   ${m === 'relay' ? 'relay ' : 'ingest'} process ${String(m === 'relay' || m === 'http' ? cpuOf(m).middle : '-').padStart(5)}   redis-server ${String(cpuOf(m).redis).padStart(5)}`,
+    ),
+  ].join('\n')}\n`;
+}
+
 async function main(): Promise<void> {
   const img = await frameOfSize(SIZE);
   let server: RedisServerProcess | undefined;
@@ -219,55 +447,17 @@ async function main(): Promise<void> {
     maxBacklog: 100_000_000,
     memoryBudgetBytes: 1024 ** 4,
   };
-  const producer = new FrameProducer(producerConn, keys, backpressure);
-
   const port = await freePort();
-  const bin = values['ingest-bin'] || fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
-  const nodeArgs = values['ingest-node-args'] ? values['ingest-node-args'].split(' ') : [];
-  const ingest: ChildProcess = spawn(process.execPath, [...nodeArgs, bin, 'ingest'], {
-    env: {
-      ...process.env,
-      REDIS_URL: url,
-      LPR_PREFIX: prefix,
-      LPR_INGEST_HOST: '127.0.0.1',
-      LPR_INGEST_PORT: String(port),
-      LPR_CAMERA_TOKENS: `${TOKEN}=*`,
-      LPR_MAX_BACKLOG: '100000000',
-      LPR_STREAM_MEMORY_BUDGET: '1024GB',
-      LOG_LEVEL: 'warn',
-      LPR_INGEST_PROCESSES: String(INGEST_PROCESSES),
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const relayPort = await freePort();
-  const redisAddress = new URL(url);
-  const relay: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./tcp-relay.ts', import.meta.url))],
-    {
-      env: {
-        ...process.env,
-        REDIS_HOST: redisAddress.hostname,
-        REDIS_PORT: redisAddress.port || '6379',
-        RELAY_PORT: String(relayPort),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise((resolve, reject) => {
-    relay.stdout?.once('data', resolve);
-    relay.once('exit', (code) => reject(new Error(`the TCP relay exited with code ${code}`)));
-  });
-  // The relay forwards bytes only, so REDIS_URL's user, password and db still apply end to end.
-  const viaRelay = new Redis({
-    host: '127.0.0.1',
-    port: relayPort,
-    username: redisAddress.username || undefined,
-    password: decodeURIComponent(redisAddress.password) || undefined,
-    db: Number(redisAddress.pathname.slice(1) || 0),
-  });
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY });
+  const ingest = startIngestProcess(url, prefix, port);
+  const { relay, client: viaRelay } = await startRelay(url);
+  const clients: Clients = {
+    raw,
+    viaRelay,
+    producer: new FrameProducer(producerConn, keys, backpressure),
+    agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }),
+    pool: new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY }),
+    port,
+  };
   try {
     await waitFor(
       () =>
@@ -277,151 +467,18 @@ async function main(): Promise<void> {
         ),
       { timeoutMs: 30_000, what: 'the ingest process to answer /healthz' },
     );
-    const rawXadd = (client: Redis) => (i: number) =>
-      client
-        .xadd(
-          keys.frames,
-          '*',
-          ...encodeFrame({ camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg', img, seq: i }),
-        )
-        .then(() => undefined);
-    const modes: Record<Mode, (i: number) => Promise<void>> = {
-      raw: rawXadd(raw),
-      relay: rawXadd(viaRelay),
-      xadd: async (i: number) => {
-        const frame = { camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg' as const, img, seq: i };
-        inspectImage(frame.img, frame.mime, INGEST_DEFAULTS.maxPixels, 'bench');
-        await producer.add(frame);
-      },
-      http:
-        values['http-client'] === 'undici'
-          ? async (i: number) => {
-              const res = await pool.request({
-                method: 'POST',
-                path: `/v1/cameras/bench-${i % 8}/frames?seq=${i}`,
-                headers: {
-                  'content-type': 'image/jpeg',
-                  'content-length': String(img.length),
-                  authorization: `Bearer ${TOKEN}`,
-                },
-                body: img,
-              });
-              await res.body.dump();
-              if (res.statusCode !== 202) throw new Error(`HTTP ${res.statusCode} for frame ${i}`);
-            }
-          : (i: number) => post(agent, port, img, i),
-    };
-    const results: Record<Mode, number[]> = { raw: [], relay: [], xadd: [], http: [] };
-    /** CPU microseconds per frame: the bench process, the process in the middle (relay or ingest), Redis. */
-    type CpuRuns = { client: number[]; middle: number[]; redis: number[] };
-    const cpuRuns = (): CpuRuns => ({ client: [], middle: [], redis: [] });
-    const cpu: Record<Mode, CpuRuns> = { raw: cpuRuns(), relay: cpuRuns(), xadd: cpuRuns(), http: cpuRuns() };
-    const middleCpu = (m: Mode) =>
-      m === 'http' ? procTreeCpu(ingest.pid) : m === 'relay' ? procTreeCpu(relay.pid) : 0;
     log(
       `bench:ingest  ${FRAMES} frames of ${SIZE} bytes per mode and round, ${CONCURRENCY} in flight, ${ROUNDS} rounds after ${WARMUP} warm-up frames per mode, ${CORES} cores, ${INGEST_PROCESSES} ingest process(es), HTTP client ${values['http-client']}, redis ${server ? 'private redis-server' : url}`,
     );
     const selected = MODES.filter((m) => SELECTED.includes(m));
-    for (const name of selected) {
-      await timed(WARMUP, CONCURRENCY, modes[name]); // warm-up: JIT, sockets, script cache, Redis allocator
-      await raw.del(keys.frames);
-    }
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? selected : [...selected].reverse();
-      for (const name of order) {
-        const before = { client: selfCpu(), middle: middleCpu(name), redis: await redisCpu(raw) };
-        const fps = await timed(FRAMES, CONCURRENCY, modes[name]);
-        const after = { client: selfCpu(), middle: middleCpu(name), redis: await redisCpu(raw) };
-        const perFrame = (a: number | undefined, b: number | undefined) =>
-          a === undefined || b === undefined ? Number.NaN : ((a - b) * 1e6) / FRAMES;
-        cpu[name].client.push(perFrame(after.client, before.client));
-        cpu[name].middle.push(perFrame(after.middle, before.middle));
-        cpu[name].redis.push(perFrame(after.redis, before.redis));
-        const len = await raw.xlen(keys.frames);
-        if (len !== FRAMES)
-          throw new Error(`${name}: expected ${FRAMES} entries in the stream, found ${len}`);
-        await raw.del(keys.frames);
-        results[name].push(fps);
-        log(`  round ${round + 1}  ${name.padEnd(5)} ${fps.toFixed(0).padStart(7)} frames/s`);
-      }
-    }
-    /** Per-round ratios to the raw loop of the same round. */
-    const ratios = (m: Mode) => results[m].map((fps, r) => fps / results.raw[r]!);
-    const fps = (m: Mode) => Math.round(median(results[m]));
-    const ratio = (m: Mode) => (selected.includes(m) ? Number(median(ratios(m)).toFixed(3)) : null);
-    const mbs = (m: Mode) => Number(((median(results[m]) * SIZE) / 1e6).toFixed(1));
-    const out = {
-      httpFps: fps('http'),
-      xaddFps: fps('xadd'),
-      rawFps: fps('raw'),
-      relayFps: fps('relay'),
-      httpRatio: ratio('http'),
-      xaddRatio: ratio('xadd'),
-      /** The ceiling for any process between clients and Redis on this machine (see tcp-relay.ts). */
-      relayRatio: ratio('relay'),
-      httpMBps: mbs('http'),
-      xaddMBps: mbs('xadd'),
-      rawMBps: mbs('raw'),
-      relayMBps: mbs('relay'),
-      frameBytes: SIZE,
-      frames: FRAMES,
-      concurrency: CONCURRENCY,
-      rounds: ROUNDS,
-      warmup: WARMUP,
-      cores: CORES,
-      ingestProcesses: INGEST_PROCESSES,
-      httpClient: values['http-client'],
-      runs: Object.fromEntries(selected.map((m) => [m, results[m].map(Math.round)])),
-      roundRatios: Object.fromEntries(
-        selected.filter((m) => m !== 'raw').map((m) => [m, ratios(m).map((r) => Number(r.toFixed(3)))]),
-      ),
-      /** Median CPU microseconds per frame in each process: client = bench process, middle = relay or ingest. */
-      cpuUsPerFrame: Object.fromEntries(
-        selected.map((m) => [
-          m,
-          {
-            client: Math.round(median(cpu[m].client)),
-            middle: Math.round(median(cpu[m].middle)),
-            redis: Math.round(median(cpu[m].redis)),
-          },
-        ]),
-      ),
-    };
-    if (values.json) {
-      process.stdout.write(`${JSON.stringify(out)}\n`);
-    } else {
-      const label: Record<Mode, string> = {
-        raw: 'raw ioredis XADD',
-        relay: 'XADD via TCP relay',
-        xadd: 'FrameProducer.add',
-        http: 'HTTP POST (ingest)',
-      };
-      const note: Record<Mode, string> = {
-        raw: '1.00 (baseline)',
-        relay: `${out.relayRatio?.toFixed(2)} of raw (ceiling for any process in the middle)`,
-        xadd: `${out.xaddRatio?.toFixed(2)} of raw`,
-        http: `${out.httpRatio?.toFixed(2)} of raw (target >= 0.50)`,
-      };
-      const cpuOf = (m: Mode) =>
-        (out.cpuUsPerFrame as Record<string, { client: number; middle: number; redis: number }>)[m]!;
-      process.stdout.write(
-        [
-          `median of ${ROUNDS} rounds (${FRAMES} frames x ${SIZE} bytes, ${CONCURRENCY} in flight, ${CORES} cores, ${INGEST_PROCESSES} ingest process(es); ratio = median of per-round ratios):`,
-          ...selected.map(
-            (m) =>
-              `  ${label[m].padEnd(22)} ${String(fps(m)).padStart(8)} frames/s ${mbs(m).toFixed(1).padStart(8)} MB/s   ${note[m]}`,
-          ),
-          'CPU per frame (median, microseconds):',
-          ...selected.map(
-            (m) =>
-              `  ${m.padEnd(5)} bench process ${String(cpuOf(m).client).padStart(5)}   ${m === 'relay' ? 'relay ' : 'ingest'} process ${String(m === 'relay' || m === 'http' ? cpuOf(m).middle : '-').padStart(5)}   redis-server ${String(cpuOf(m).redis).padStart(5)}`,
-          ),
-        ].join('\n') + '\n',
-      );
-    }
+    const middleCpu = (m: Mode) =>
+      m === 'http' ? procTreeCpu(ingest.pid) : m === 'relay' ? procTreeCpu(relay.pid) : 0;
+    const measured = await measure(selected, modeOps(clients, keys, img), raw, keys, middleCpu);
+    const out = summarise(selected, measured);
+    process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : table(selected, out));
   } finally {
-    agent.destroy();
-    await pool.destroy();
+    clients.agent.destroy();
+    await clients.pool.destroy();
     viaRelay.disconnect();
     relay.kill('SIGTERM');
     ingest.kill('SIGTERM');

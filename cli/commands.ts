@@ -5,6 +5,7 @@ import { type CliIO, type CommandModule, EXIT, processIO, reportCommandError } f
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   ingest: () => import('../ingest/cli.ts'),
   replay: () => import('../ingest/replay-cli.ts'),
+  capture: () => import('../capture/cli.ts'),
   worker: () => import('../worker/cli.ts'),
   stats: () => import('../worker/stats-cli.ts'),
   dlq: () => import('../worker/dlq-cli.ts'),

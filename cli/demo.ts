@@ -5,20 +5,20 @@
  * and stops everything cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HttpSink } from '../ingest/replay/sinks.ts';
-import { demoFrames } from '../models/synthetic/demo-set.ts';
+import { demoFrames, type SetItem } from '../models/synthetic/index.ts';
 import { latencyMs } from '../results/format.ts';
-import type { ResultRecord } from '../shared/codec/result-codec.ts';
 import { readResults } from '../results/result-reader.ts';
+import type { ResultRecord } from '../shared/codec/result-codec.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
-import { BlockingReader } from '../shared/redis/stream/index.ts';
 import { RedisServerProcess, redisServerBinary } from '../shared/redis/local-redis-server.ts';
+import { BlockingReader } from '../shared/redis/stream/index.ts';
 import { freePort } from '../shared/util/free-port.ts';
 import { percentile } from '../shared/util/percentile.ts';
 import { delay, waitFor } from '../shared/util/wait.ts';
@@ -41,9 +41,19 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-async function main(): Promise<number> {
+interface DemoOptions {
+  frames: number;
+  workers: number;
+  cameras: number;
+  /** Frames per second over all cameras; 0 = as fast as ingest accepts. */
+  fps: number;
+  timeoutS: number;
+}
+
+/** The demo's options, or the exit code when it should stop at once (help, or a bad value). */
+function parseOptions(argv: string[]): DemoOptions | number {
   const { values } = parseArgs({
-    args: process.argv.slice(2),
+    args: argv,
     options: {
       frames: { type: 'string', default: '24' },
       workers: { type: 'string', default: '2' },
@@ -57,64 +67,238 @@ async function main(): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const frameCount = Number(values.frames);
-  const workerCount = Number(values.workers);
-  const cameraCount = Number(values.cameras);
-  const fps = Number(values.fps);
+  const o: DemoOptions = {
+    frames: Number(values.frames),
+    workers: Number(values.workers),
+    cameras: Number(values.cameras),
+    fps: Number(values.fps),
+    timeoutS: Number(values.timeout),
+  };
   for (const [name, v, min] of [
-    ['frames', frameCount, 1],
-    ['workers', workerCount, 1],
-    ['cameras', cameraCount, 1],
-    ['fps', fps, 0],
-    ['timeout', Number(values.timeout), 5],
+    ['frames', o.frames, 1],
+    ['workers', o.workers, 1],
+    ['cameras', o.cameras, 1],
+    ['fps', o.fps, 0],
+    ['timeout', o.timeoutS, 5],
   ] as const) {
     if (!Number.isInteger(v) || v < min) {
       console.error(`demo: --${name} must be an integer >= ${min}\n${HELP}`);
       return 2;
     }
   }
-  const deadline = Date.now() + Number(values.timeout) * 1000;
-  const started = Date.now();
+  return o;
+}
 
-  let server: RedisServerProcess | undefined;
-  let url = process.env.REDIS_URL;
-  if (!url) {
-    if (!redisServerBinary()) {
-      console.error(NO_REDIS);
-      return 1;
-    }
-    server = await RedisServerProcess.start({});
-    url = server.url;
-    console.log(`demo: started a private redis-server on ${url}`);
-  } else {
+/** REDIS_URL, else a private redis-server (undefined when there is neither). */
+async function openRedis(): Promise<{ url: string; server?: RedisServerProcess } | undefined> {
+  const url = process.env.REDIS_URL;
+  if (url) {
     console.log(`demo: using REDIS_URL=${url.replace(/\/\/[^@]*@/, '//***@')}`);
+    return { url };
   }
-  const prefix = process.env.LPR_PREFIX ?? `demo-${Date.now().toString(36)}`;
-  const keys = new StreamKeys(prefix);
-  const logDir = mkdtempSync(join(tmpdir(), 'platestream-demo-'));
-  const ingestPort = await freePort();
-  const env = {
-    ...process.env,
-    REDIS_URL: url,
-    LPR_PREFIX: prefix,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  };
+  if (!redisServerBinary()) return undefined;
+  const server = await RedisServerProcess.start({});
+  console.log(`demo: started a private redis-server on ${server.url}`);
+  return { url: server.url, server };
+}
 
-  const children: Child[] = [];
-  const start = (name: string, args: string[], extra: Record<string, string>): Child => {
-    const log = createWriteStream(join(logDir, `${name}.log`));
+/** The ingest and worker processes, each logging to its own file in `logDir`. */
+class Processes {
+  readonly list: Child[] = [];
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    readonly logDir: string,
+  ) {}
+
+  start(name: string, args: string[], extra: Record<string, string>): Child {
+    const log = createWriteStream(join(this.logDir, `${name}.log`));
     const proc = spawn(process.execPath, [BIN, ...args], {
-      env: { ...env, ...extra },
+      env: { ...this.env, ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout?.pipe(log);
     proc.stderr?.pipe(log);
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     const child = { name, proc, exited };
-    children.push(child);
+    this.list.push(child);
     return child;
-  };
+  }
 
+  /** Rejects as soon as any process exits (during start-up that is always a failure). */
+  anyExit(): Promise<never> {
+    return Promise.race(
+      this.list.map((c) =>
+        c.exited.then((code): never => {
+          throw new Error(
+            `${c.name} exited with code ${code} during start-up; see ${join(this.logDir, `${c.name}.log`)}`,
+          );
+        }),
+      ),
+    );
+  }
+
+  /** SIGTERM to all, SIGKILL after 20 s; true when every process exited cleanly. */
+  async stop(): Promise<boolean> {
+    for (const c of this.list) c.proc.kill('SIGTERM');
+    const codes = await Promise.race([
+      Promise.all(this.list.map((c) => c.exited)),
+      delay(20_000).then(() => undefined),
+    ]);
+    if (!codes) {
+      for (const c of this.list) c.proc.kill('SIGKILL');
+      console.error('demo: processes did not stop within 20 s and were killed');
+      return false;
+    }
+    const bad = this.list.filter((_, i) => codes[i] !== 0 && codes[i] !== null);
+    if (bad.length)
+      console.error(`demo: ${bad.map((c) => c.name).join(', ')} exited with an error; see ${this.logDir}`);
+    return bad.length === 0;
+  }
+}
+
+/** Starts ingest (open auth) and the workers; returns ingest's URL once every process answers ready. */
+async function startPipeline(
+  procs: Processes,
+  o: DemoOptions,
+  deadline: number,
+  ready: Promise<unknown>,
+): Promise<string> {
+  const ingestPort = await freePort();
+  procs.start('ingest', ['ingest'], {
+    LPR_AUTH: 'open',
+    LPR_INGEST_HOST: '127.0.0.1',
+    LPR_INGEST_PORT: String(ingestPort),
+  });
+  const workerPorts: number[] = [];
+  for (let i = 1; i <= o.workers; i++) {
+    const port = await freePort();
+    workerPorts.push(port);
+    procs.start(`worker-${i}`, ['worker'], {
+      WORKER_CONSUMER: `demo-worker-${i}`,
+      WORKER_HTTP_PORT: String(port),
+      WORKER_HTTP_HOST: '127.0.0.1',
+    });
+  }
+  const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+  await Promise.race([
+    Promise.all([
+      waitFor(() => ok(`${ingestUrl}/healthz`), {
+        timeoutMs: deadline - Date.now(),
+        what: 'ingest to start',
+      }),
+      ...workerPorts.map((p, i) =>
+        waitFor(() => ok(`http://127.0.0.1:${p}/readyz`), {
+          timeoutMs: deadline - Date.now(),
+          intervalMs: 100,
+          what: `worker-${i + 1} to load its models`,
+        }),
+      ),
+      ready,
+    ]),
+    procs.anyExit(),
+  ]);
+  return ingestUrl;
+}
+
+/**
+ * Prints each result beside the text its frame was rendered with. A result can arrive before its 202 has
+ * been handled here: it waits in `early` until its frame's truth is known.
+ */
+class ResultBoard {
+  readonly truth = new Map<string, string>();
+  readonly latencies: number[] = [];
+  private readonly early = new Map<string, ResultRecord>();
+  printed = 0;
+  correct = 0;
+  private sentAll = false;
+
+  constructor(private readonly done: () => void) {}
+
+  /** A result from the stream. */
+  result(r: ResultRecord): void {
+    const expected = this.truth.get(r.frame);
+    if (expected === undefined) this.early.set(r.frame, r);
+    else this.print(r, expected);
+  }
+
+  /** A frame ingest accepted, with the text it was rendered with. */
+  accepted(id: string, text: string): void {
+    this.truth.set(id, text);
+    const r = this.early.get(id);
+    if (r) {
+      this.early.delete(id);
+      this.print(r, text);
+    }
+  }
+
+  allSent(): void {
+    this.sentAll = true;
+    if (this.printed === this.truth.size) this.done();
+  }
+
+  private print(r: ResultRecord, expected: string): void {
+    const hit = r.plate === expected;
+    if (hit) this.correct++;
+    const lat = latencyMs(r) ?? 0;
+    this.latencies.push(lat);
+    this.printed++;
+    console.log(
+      `${hit ? '✓' : '✗'}  ${r.camera.padEnd(8)} ${(r.plate || '(none)').padEnd(10)} ${expected.padEnd(10)} ${(r.confidence * 100).toFixed(1).padStart(5)}%  ${String(lat).padStart(5)} ms`,
+    );
+    if (this.sentAll && this.printed === this.truth.size) this.done();
+  }
+}
+
+/** Sends the frames round-robin over the cameras, paced like cameras would, honouring 503 retry hints. */
+async function sendFrames(
+  ingestUrl: string,
+  items: readonly SetItem[],
+  o: DemoOptions,
+  board: ResultBoard,
+  signal: AbortSignal,
+): Promise<void> {
+  const sink = new HttpSink(ingestUrl);
+  const sendStart = Date.now();
+  try {
+    for (const [i, item] of items.entries()) {
+      if (o.fps > 0) await delay(sendStart + (i * 1000) / o.fps - Date.now());
+      const camera = `cam-${(i % o.cameras) + 1}`;
+      for (;;) {
+        const out = await sink.send({ camera, ts: Date.now(), mime: 'image/jpeg', img: item.image, seq: i });
+        if (out.kind === 'accepted') {
+          board.accepted(out.id, item.text);
+          break;
+        }
+        if (out.kind === 'rejected') throw new Error(`ingest rejected demo frame ${i}: ${out.message}`);
+        if (signal.aborted) throw new Error(`gave up sending frame ${i}: ${out.reason} until the deadline`);
+        await delay(out.retryAfterMs, signal);
+      }
+    }
+  } finally {
+    await sink.close();
+  }
+  board.allSent();
+}
+
+async function main(): Promise<number> {
+  const o = parseOptions(process.argv.slice(2));
+  if (typeof o === 'number') return o;
+  const deadline = Date.now() + o.timeoutS * 1000;
+  const started = Date.now();
+
+  const redis = await openRedis();
+  if (!redis) {
+    console.error(NO_REDIS);
+    return 1;
+  }
+  const { url, server } = redis;
+  const prefix = process.env.LPR_PREFIX ?? `demo-${Date.now().toString(36)}`;
+  const keys = new StreamKeys(prefix);
+  const procs = new Processes(
+    { ...process.env, REDIS_URL: url, LPR_PREFIX: prefix, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    mkdtempSync(join(tmpdir(), 'platestream-demo-')),
+  );
   const reader = new BlockingReader(
     { ...REDIS_DEFAULTS, url, prefix },
     { name: 'demo', blockMs: 250, marginMs: 5000 },
@@ -125,121 +309,28 @@ async function main(): Promise<number> {
   const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
   try {
     await reader.waitReady(5000);
-    console.log(`demo: key prefix "${prefix}", process logs in ${logDir}`);
-    start('ingest', ['ingest'], {
-      LPR_AUTH: 'open',
-      LPR_INGEST_HOST: '127.0.0.1',
-      LPR_INGEST_PORT: String(ingestPort),
-    });
-    const workerPorts: number[] = [];
-    for (let i = 1; i <= workerCount; i++) {
-      const port = await freePort();
-      workerPorts.push(port);
-      start(`worker-${i}`, ['worker'], {
-        WORKER_CONSUMER: `demo-worker-${i}`,
-        WORKER_HTTP_PORT: String(port),
-        WORKER_HTTP_HOST: '127.0.0.1',
-      });
-    }
-    const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    const failFast = (c: Child) =>
-      c.exited.then((code) => {
-        throw new Error(
-          `${c.name} exited with code ${code} during start-up; see ${join(logDir, `${c.name}.log`)}`,
-        );
-      });
-    const frames = demoFrames({ count: frameCount });
-    await Promise.race([
-      Promise.all([
-        waitFor(() => ok(`${ingestUrl}/healthz`), {
-          timeoutMs: deadline - Date.now(),
-          what: 'ingest to start',
-        }),
-        ...workerPorts.map((p, i) =>
-          waitFor(() => ok(`http://127.0.0.1:${p}/readyz`), {
-            timeoutMs: deadline - Date.now(),
-            intervalMs: 100,
-            what: `worker-${i + 1} to load its models`,
-          }),
-        ),
-        frames,
-      ]),
-      ...children.map(failFast),
-    ]);
-    console.log(
-      `demo: ingest on ${ingestUrl}, ${workerCount} workers ready after ${Date.now() - started} ms`,
-    );
+    console.log(`demo: key prefix "${prefix}", process logs in ${procs.logDir}`);
+    const frames = demoFrames({ count: o.frames });
+    const ingestUrl = await startPipeline(procs, o, deadline, frames);
+    console.log(`demo: ingest on ${ingestUrl}, ${o.workers} workers ready after ${Date.now() - started} ms`);
 
-    // Send the synthetic frames, round-robin over the cameras, while printing results as they arrive. A result
-    // can arrive before its 202 has been handled here: it waits in `early` until its frame's truth is known.
-    const truth = new Map<string, string>();
-    const early = new Map<string, ResultRecord>();
-    const latencies: number[] = [];
-    let printed = 0;
-    let correct = 0;
-    let sentAll = false;
-    const print = (r: ResultRecord, expected: string) => {
-      const hit = r.plate === expected;
-      if (hit) correct++;
-      const lat = latencyMs(r) ?? 0;
-      latencies.push(lat);
-      printed++;
-      console.log(
-        `${hit ? '✓' : '✗'}  ${r.camera.padEnd(8)} ${(r.plate || '(none)').padEnd(10)} ${expected.padEnd(10)} ${(r.confidence * 100).toFixed(1).padStart(5)}%  ${String(lat).padStart(5)} ms`,
-      );
-      if (sentAll && printed === truth.size) stop.abort();
-    };
+    const board = new ResultBoard(() => stop.abort());
     const items = await frames;
-    console.log(`demo: sending ${items.length} frames from ${cameraCount} cameras at ${fps || 'max'} fps\n`);
+    console.log(`demo: sending ${items.length} frames from ${o.cameras} cameras at ${o.fps || 'max'} fps\n`);
     console.log('   camera   plate      truth      conf   latency');
     const reading = (async () => {
-      for await (const r of readResults(reader, {
+      const results = readResults(reader, {
         stream: keys.results,
         after: '0-0',
         follow: true,
         signal: stop.signal,
-      })) {
-        const expected = truth.get(r.frame);
-        if (expected === undefined) early.set(r.frame, r);
-        else print(r, expected);
-      }
+      });
+      for await (const r of results) board.result(r);
     })();
-    const sink = new HttpSink(ingestUrl);
-    const sendStart = Date.now();
-    for (const [i, item] of items.entries()) {
-      // Pace like a camera would (fps over all cameras); 0 = as fast as ingest accepts.
-      if (fps > 0) await delay(sendStart + (i * 1000) / fps - Date.now());
-      const camera = `cam-${(i % cameraCount) + 1}`;
-      for (;;) {
-        const out = await sink.send({ camera, ts: Date.now(), mime: 'image/jpeg', img: item.image, seq: i });
-        if (out.kind === 'accepted') {
-          truth.set(out.id, item.text);
-          const r = early.get(out.id);
-          if (r) {
-            early.delete(out.id);
-            print(r, item.text);
-          }
-          break;
-        }
-        if (out.kind === 'rejected') throw new Error(`ingest rejected demo frame ${i}: ${out.message}`);
-        if (stop.signal.aborted)
-          throw new Error(`gave up sending frame ${i}: ${out.reason} until the deadline`);
-        await delay(out.retryAfterMs, stop.signal);
-      }
-    }
-    await sink.close();
-    sentAll = true;
-    if (printed === truth.size) stop.abort();
+    await sendFrames(ingestUrl, items, o, board, stop.signal);
     await reading;
     clearTimeout(timer);
-    const pct = (p: number) => percentile(latencies, p) || 0;
-    console.log(
-      `\ndemo: ${printed}/${truth.size} frames have a result, ${correct} read exactly (${((100 * correct) / Math.max(1, truth.size)).toFixed(1)}%), latency p50 ${pct(50)} ms, p95 ${pct(95)} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-    if (printed < truth.size) {
-      console.log(`demo: timed out waiting for ${truth.size - printed} results; see ${logDir}`);
-      exitCode = 1;
-    }
+    if (!summarise(board, started, procs.logDir)) exitCode = 1;
     console.log(
       server
         ? 'demo: the private Redis goes away with the demo; run it with REDIS_URL=redis://... to keep the results'
@@ -251,22 +342,11 @@ async function main(): Promise<number> {
   } finally {
     stop.abort();
     clearTimeout(timer);
-    for (const c of children) c.proc.kill('SIGTERM');
-    const codes = await Promise.race([
-      Promise.all(children.map((c) => c.exited)),
-      delay(20_000).then(() => undefined),
-    ]);
-    if (!codes) {
-      for (const c of children) c.proc.kill('SIGKILL');
-      console.error('demo: processes did not stop within 20 s and were killed');
-      exitCode = 1;
-    } else {
-      const bad = children.filter((_, i) => codes[i] !== 0 && codes[i] !== null);
-      if (bad.length)
-        console.error(`demo: ${bad.map((c) => c.name).join(', ')} exited with an error; see ${logDir}`);
-    }
+    if (!(await procs.stop())) exitCode = 1;
     await reader.close();
     if (server) await server.destroy();
+    // The process logs are only worth keeping when something went wrong (the messages above point to them).
+    if (exitCode === 0) rmSync(procs.logDir, { recursive: true, force: true });
     console.log(
       server
         ? 'demo: stopped ingest, workers and Redis cleanly'
@@ -274,6 +354,20 @@ async function main(): Promise<number> {
     );
   }
   return exitCode;
+}
+
+/** The closing line; false when results are missing. */
+function summarise(board: ResultBoard, started: number, logDir: string): boolean {
+  const total = board.truth.size;
+  const pct = (p: number) => percentile(board.latencies, p) || 0;
+  console.log(
+    `\ndemo: ${board.printed}/${total} frames have a result, ${board.correct} read exactly (${((100 * board.correct) / Math.max(1, total)).toFixed(1)}%), latency p50 ${pct(50)} ms, p95 ${pct(95)} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  if (board.printed < total) {
+    console.log(`demo: timed out waiting for ${total - board.printed} results; see ${logDir}`);
+    return false;
+  }
+  return true;
 }
 
 async function ok(url: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import type { ReaderChoice } from './config.ts';
 import { loadOpenAlprDir, type SampleOutcome, scoreSample, summarise } from './eval/openalpr.ts';
 import { createOnnxRecognizer } from './index.ts';
 
-const USAGE = `usage: npm run eval -- <dir> [--json] [--verbose] [--limit N] [--det-size N] [--reader auto|cct|ppocr] [--formats LIST]
+const HELP = `usage: npm run eval -- <dir> [--json] [--verbose] [--limit N] [--det-size N] [--reader auto|cct|ppocr] [--formats LIST]
 
 Evaluates the recogniser on a folder in the OpenALPR benchmark layout (NAME.jpg + NAME.txt with
 tab-separated "file x y w h PLATE" lines). An image counts as correct only when the chosen best plate
@@ -26,7 +26,7 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help || positionals.length !== 1) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${HELP}\n`);
     return values.help ? 0 : 2;
   }
   const env = { ...process.env };

@@ -4,7 +4,7 @@ import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ASSET = /\.(lua|json|sql|txt|md)$/;
-const ROOTS = ['shared', 'ingest', 'worker', 'models', 'watchlist', 'alerts', 'events', 'results', 'cli'];
+const ROOTS = ['shared', 'ingest', 'capture', 'worker', 'models', 'watchlist', 'alerts', 'events', 'results', 'cli'];
 
 function walk(dir) {
   for (const name of readdirSync(dir)) {

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   IMAGE_MISMATCH: { status: 400, doc: 'The bytes do not start with the magic number of the declared image type.' },
   IMAGE_INVALID: { status: 422, doc: 'The image header cannot be read or its dimensions are invalid.' },
   IMAGE_TOO_MANY_PIXELS: { status: 422, doc: 'The image has more pixels than allowed (decompression bomb guard).' },
+  TS_OUT_OF_RANGE: { status: 400, doc: 'The capture time ts lies further from the server clock than LPR_TS_MAX_SKEW_MS allows.' },
+  MULTIPART_INVALID: { status: 400, doc: 'A multipart/form-data body is malformed (no boundary, truncated, broken part header).' },
   EMPTY_BODY: { status: 400, doc: 'The request has no image bytes.' },
   NOT_FOUND: { status: 404, doc: 'The route or resource does not exist.' },
   FRAME_DECODE: { status: 422, doc: 'A stream entry is missing fields or has fields of the wrong type.' },
@@ -32,6 +34,8 @@ export const ERROR_CODES = {
   WATCHLIST_INVALID: { status: 400, doc: 'A watchlist entry or CSV row is invalid; the message names the line and field.' },
   WEBHOOK_FAILED: { status: 502, doc: 'A webhook receiver refused an alert or could not be reached (the job is retried).' },
   ADDRESS_IN_USE: { status: 500, doc: 'A listener port is held by another process (a second worker on one host); set another port or WORKER_HTTP_PORT=auto.' },
+  CAPTURE_SOURCE_FAILED: { status: 502, doc: 'A capture camera failed, stalled or could not be reached; it is restarted with backoff (logged once per kind of failure).' },
+  CAPTURE_AUTH_FAILED: { status: 502, doc: 'A capture camera refused the credentials (401); logged once, retried every auth_retry_ms.' },
   INTERNAL: { status: 500, doc: 'An unexpected error; the log has details.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 

@@ -25,5 +25,9 @@ describe.skipIf(!canOwnServer())('npm run demo', () => {
     expect(correct, stdout).toBeGreaterThanOrEqual(11);
     expect(stdout).toMatch(/12\/12 frames have a result/);
     expect(stdout).toMatch(/stopped ingest, workers and Redis cleanly/);
+    // A clean run leaves no temp folder behind (the process logs are kept only when something failed).
+    const logDir = /process logs in (\S+)/.exec(stdout)?.[1];
+    expect(logDir, stdout).toBeTruthy();
+    expect(existsSync(logDir!), `${logDir} left behind`).toBe(false);
   }, 60_000);
 });

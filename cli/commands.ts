@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   watchlist: () => import('../watchlist/cli.ts'),
   notifier: () => import('../alerts/notifier-cli.ts'),
   alerts: () => import('../alerts/cli.ts'),
+  events: () => import('../events/cli.ts'),
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   IMAGE_MISMATCH: { status: 400, doc: 'The bytes do not start with the magic number of the declared image type.' },
   IMAGE_INVALID: { status: 422, doc: 'The image header cannot be read or its dimensions are invalid.' },
   IMAGE_TOO_MANY_PIXELS: { status: 422, doc: 'The image has more pixels than allowed (decompression bomb guard).' },
+  TS_OUT_OF_RANGE: { status: 400, doc: 'The capture time ts lies further from the server clock than LPR_TS_MAX_SKEW_MS allows.' },
+  MULTIPART_INVALID: { status: 400, doc: 'A multipart/form-data body is malformed (no boundary, truncated, broken part header).' },
   EMPTY_BODY: { status: 400, doc: 'The request has no image bytes.' },
   NOT_FOUND: { status: 404, doc: 'The route or resource does not exist.' },
   FRAME_DECODE: { status: 422, doc: 'A stream entry is missing fields or has fields of the wrong type.' },

@@ -59,6 +59,7 @@ function commandPath(name: string): string {
     watchlist: 'watchlist/cli.ts',
     notifier: 'alerts/notifier-cli.ts',
     alerts: 'alerts/cli.ts',
+    events: 'events/cli.ts',
   };
   return paths[name]!;
 }

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   TIMEOUT: { status: 504, doc: 'An operation did not finish within its deadline.' },
   LOCK_LOST: { status: 500, doc: 'A lease lock expired or was taken by another process.' },
   DATABASE_UNAVAILABLE: { status: 503, doc: 'PostgreSQL did not answer in time.' },
+  DATABASE_ACCESS: { status: 503, doc: 'PostgreSQL refused DATABASE_URL: the role or database does not exist or the password is wrong; the message gives the SQL that creates them.' },
+  REDIS_REPLY: { status: 500, doc: 'Redis refused a command (an error reply such as ERR or WRONGTYPE); the message names the command and the reply.' },
   DATABASE_NOT_MIGRATED: { status: 503, doc: 'The PostgreSQL schema is older than this release; run "platestream db migrate".' },
   WATCHLIST_INVALID: { status: 400, doc: 'A watchlist entry or CSV row is invalid; the message names the line and field.' },
   WEBHOOK_FAILED: { status: 502, doc: 'A webhook receiver refused an alert or could not be reached (the job is retried).' },

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   watchlist: () => import('../watchlist/cli.ts'),
   notifier: () => import('../alerts/notifier-cli.ts'),
   alerts: () => import('../alerts/cli.ts'),
+  web: () => import('../web/cli.ts'),
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -58,6 +58,7 @@ function commandPath(name: string): string {
     watchlist: 'watchlist/cli.ts',
     notifier: 'alerts/notifier-cli.ts',
     alerts: 'alerts/cli.ts',
+    web: 'web/cli.ts',
   };
   return paths[name]!;
 }

@@ -5,6 +5,7 @@ import { type CliIO, type CommandModule, EXIT, processIO, reportCommandError } f
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   ingest: () => import('../ingest/cli.ts'),
   replay: () => import('../ingest/replay-cli.ts'),
+  capture: () => import('../capture/cli.ts'),
   worker: () => import('../worker/cli.ts'),
   stats: () => import('../worker/stats-cli.ts'),
   dlq: () => import('../worker/dlq-cli.ts'),
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   watchlist: () => import('../watchlist/cli.ts'),
   notifier: () => import('../alerts/notifier-cli.ts'),
   alerts: () => import('../alerts/cli.ts'),
+  events: () => import('../events/cli.ts'),
   web: () => import('../web/cli.ts'),
 };
 

@@ -39,6 +39,13 @@ export interface IngestConfig {
   bodyLimitBytes: number;
   /** Largest width × height accepted; read from the image header (decompression-bomb guard). */
   maxPixels: number;
+  /**
+   * Whole request (headers and body) must arrive within this (ms), else 408 and the connection is closed:
+   * a client trickling bytes cannot hold a connection. Headers alone get min(this, 10 s).
+   */
+  requestTimeoutMs: number;
+  /** A capture `ts` further than this from the server clock (either way) is refused with 400 TS_OUT_OF_RANGE. */
+  maxTsSkewMs: number;
   auth: AuthOptions;
   backpressure: BackpressureOptions;
   /** Hard limit for the whole graceful shutdown (ms). */
@@ -56,6 +63,8 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
   port: 8080,
   bodyLimitBytes: 10 * 1024 * 1024,
   maxPixels: 50_000_000,
+  requestTimeoutMs: 30_000,
+  maxTsSkewMs: 24 * 3600_000,
   auth: { mode: 'tokens', tokens: undefined, tokensFile: undefined },
   backpressure: {
     policy: 'reject',
@@ -72,7 +81,8 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
 
 /**
  * Reads the ingest options from the environment (every problem reported together, result frozen).
- * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS, LPR_AUTH,
+ * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS,
+ * LPR_INGEST_REQUEST_TIMEOUT_MS, LPR_TS_MAX_SKEW_MS, LPR_AUTH,
  * LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE, LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
  * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
  * LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis (readRedisConfig) and log (readLogConfig) variables.
@@ -95,6 +105,8 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
     port: r.int('LPR_INGEST_PORT', d.port, { min: 0, max: 65_535 }),
     bodyLimitBytes: r.bytes('LPR_INGEST_BODY_LIMIT', d.bodyLimitBytes, { min: 1024, max: 1024 ** 3 }),
     maxPixels: r.int('LPR_INGEST_MAX_PIXELS', d.maxPixels, { min: 1, max: 1_000_000_000 }),
+    requestTimeoutMs: r.int('LPR_INGEST_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, { min: 500, max: 3600_000 }),
+    maxTsSkewMs: r.int('LPR_TS_MAX_SKEW_MS', d.maxTsSkewMs, { min: 1000, max: 10 * 365 * 24 * 3600_000 }),
     auth,
     backpressure: {
       policy: r.oneOf('LPR_BACKPRESSURE_POLICY', d.backpressure.policy, BACKPRESSURE_POLICIES),

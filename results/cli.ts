@@ -14,6 +14,7 @@ import { StreamKeys } from '../shared/redis/keys.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
 import { readSightings } from '../shared/redis/plate-index.ts';
 import { BlockingReader, previousId } from '../shared/redis/stream/index.ts';
+import { isoTime } from '../shared/util/iso-time.ts';
 import { compileFilter, parseFrom } from './filters.ts';
 import { formatResultLine, resultJson } from './format.ts';
 import { readResults } from './result-reader.ts';
@@ -129,7 +130,7 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
       io.stdout.write(`no recent sightings of ${text}\n`);
     } else {
       for (const s of sightings) {
-        const when = new Date(s.ts).toISOString().replace('T', ' ').replace('Z', '');
+        const when = (isoTime(s.ts) ?? `(bad ts ${s.ts})`).replace('T', ' ').replace('Z', '');
         io.stdout.write(
           `${when}  ${s.camera.padEnd(12)} ${text.padEnd(10)} ${(s.confidence * 100).toFixed(1).padStart(5)}%  ${s.resultId}\n`,
         );

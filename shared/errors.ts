@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   IMAGE_MISMATCH: { status: 400, doc: 'The bytes do not start with the magic number of the declared image type.' },
   IMAGE_INVALID: { status: 422, doc: 'The image header cannot be read or its dimensions are invalid.' },
   IMAGE_TOO_MANY_PIXELS: { status: 422, doc: 'The image has more pixels than allowed (decompression bomb guard).' },
+  TS_OUT_OF_RANGE: { status: 400, doc: 'The capture time ts lies further from the server clock than LPR_TS_MAX_SKEW_MS allows.' },
+  MULTIPART_INVALID: { status: 400, doc: 'A multipart/form-data body is malformed (no boundary, truncated, broken part header).' },
   EMPTY_BODY: { status: 400, doc: 'The request has no image bytes.' },
   NOT_FOUND: { status: 404, doc: 'The route or resource does not exist.' },
   FRAME_DECODE: { status: 422, doc: 'A stream entry is missing fields or has fields of the wrong type.' },
@@ -28,10 +30,14 @@ export const ERROR_CODES = {
   TIMEOUT: { status: 504, doc: 'An operation did not finish within its deadline.' },
   LOCK_LOST: { status: 500, doc: 'A lease lock expired or was taken by another process.' },
   DATABASE_UNAVAILABLE: { status: 503, doc: 'PostgreSQL did not answer in time.' },
+  DATABASE_ACCESS: { status: 503, doc: 'PostgreSQL refused DATABASE_URL: the role or database does not exist or the password is wrong; the message gives the SQL that creates them.' },
+  REDIS_REPLY: { status: 500, doc: 'Redis refused a command (an error reply such as ERR or WRONGTYPE); the message names the command and the reply.' },
   DATABASE_NOT_MIGRATED: { status: 503, doc: 'The PostgreSQL schema is older than this release; run "platestream db migrate".' },
   WATCHLIST_INVALID: { status: 400, doc: 'A watchlist entry or CSV row is invalid; the message names the line and field.' },
   WEBHOOK_FAILED: { status: 502, doc: 'A webhook receiver refused an alert or could not be reached (the job is retried).' },
   ADDRESS_IN_USE: { status: 500, doc: 'A listener port is held by another process (a second worker on one host); set another port or WORKER_HTTP_PORT=auto.' },
+  CAPTURE_SOURCE_FAILED: { status: 502, doc: 'A capture camera failed, stalled or could not be reached; it is restarted with backoff (logged once per kind of failure).' },
+  CAPTURE_AUTH_FAILED: { status: 502, doc: 'A capture camera refused the credentials (401); logged once, retried every auth_retry_ms.' },
   INTERNAL: { status: 500, doc: 'An unexpected error; the log has details.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 

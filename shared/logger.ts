@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, destination, type Logger as PinoLogger, pino, stdSerializers } from 'pino';
+import { EnvReader } from './config/env-reader.ts';
+import { type LogFormat, readLogConfig } from './config/logger-config.ts';
 
 export type Logger = PinoLogger;
 
@@ -8,9 +11,16 @@ export interface LoggerOptions {
   logPlates: boolean;
   /** Module name of the root logger. */
   name: string;
+  /** `json`, `pretty`, or `auto` (pretty when stderr is a terminal). Ignored when a destination is given. */
+  format: LogFormat;
 }
 
-export const LOGGER_DEFAULTS: LoggerOptions = { level: 'info', logPlates: false, name: 'platestream' };
+export const LOGGER_DEFAULTS: LoggerOptions = {
+  level: 'info',
+  logPlates: false,
+  name: 'platestream',
+  format: 'auto',
+};
 
 /** Every log field that may hold plate text. Keep in sync with what results and alerts carry. */
 export const PLATE_PATHS = [
@@ -26,6 +36,28 @@ export const PLATE_PATHS = [
   '*.candidates',
 ];
 
+/** True when lines to stderr should be pretty: LOG_FORMAT=pretty, or auto and stderr is a terminal. */
+function wantsPretty(format: LogFormat): boolean {
+  return format === 'pretty' || (format === 'auto' && process.stderr.isTTY === true);
+}
+
+/**
+ * Readable lines on stderr through pino-pretty, loaded here and only here: a process logging JSON never
+ * loads it. Synchronous writes: a person is reading, and nothing is lost when the process exits.
+ */
+function prettyStream(): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
+  return pretty({
+    destination: 2,
+    sync: true,
+    // colorette's check (NO_COLOR, FORCE_COLOR, TERM=dumb), and only on a terminal.
+    colorize: pretty.isColorSupported && process.stderr.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+  });
+}
+
+/** A logger writing JSON to `dest`, or (no `dest`) to stderr as JSON or, per `format`, pretty text. */
 export function createLogger(opts: Partial<LoggerOptions> = {}, dest?: DestinationStream): Logger {
   const o = { ...LOGGER_DEFAULTS, ...opts };
   return pino(
@@ -35,18 +67,18 @@ export function createLogger(opts: Partial<LoggerOptions> = {}, dest?: Destinati
       redact: o.logPlates ? [] : { paths: PLATE_PATHS, censor: '[plate]' },
       serializers: { err: stdSerializers.err },
     },
-    dest ?? destination({ dest: 2, sync: false }),
+    dest ?? (wantsPretty(o.format) ? prettyStream() : destination({ dest: 2, sync: false })),
   );
 }
 
 let root: Logger | undefined;
 
-/** The process-wide root logger; configure once at start-up with `configureRootLogger`. */
+/**
+ * The process-wide root logger; configure once at start-up with `configureRootLogger`. Unconfigured
+ * (one-shot commands), it reads LOG_LEVEL, LOG_PLATES and LOG_FORMAT with the same parser, leniently.
+ */
 export function rootLogger(): Logger {
-  root ??= createLogger({
-    level: process.env.LOG_LEVEL ?? 'info',
-    logPlates: process.env.LOG_PLATES === 'true',
-  });
+  root ??= createLogger(readLogConfig(new EnvReader()));
   return root;
 }
 

@@ -47,6 +47,11 @@ export interface WorkerOptions {
   lockTtlMs: number;
   /** Consumers idle longer than this with no pending entries are removed from the group. */
   consumerIdleMs: number;
+  /**
+   * How often the worker records its heartbeat; it counts as alive for 3 intervals after each one
+   * (`stats` and `platestream_group_consumers` count live workers, and list the others as dead).
+   */
+  heartbeatMs: number;
   /** Port of the /metrics, /healthz, /readyz listener; 0 = disabled; 'auto' = any free port (logged). */
   httpPort: number | 'auto';
   httpHost: string;
@@ -73,6 +78,7 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   housekeepingIntervalMs: 5000,
   lockTtlMs: 15_000,
   consumerIdleMs: 3600_000,
+  heartbeatMs: 5000,
   httpPort: 9464,
   httpHost: '0.0.0.0',
   shutdownTimeoutMs: 30_000,
@@ -136,6 +142,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     }),
     lockTtlMs: r.int('WORKER_LOCK_TTL_MS', d.lockTtlMs, { min: 100, max: 3600_000 }),
     consumerIdleMs: r.int('WORKER_CONSUMER_IDLE_MS', d.consumerIdleMs, { min: 1000 }),
+    heartbeatMs: r.int('WORKER_HEARTBEAT_MS', d.heartbeatMs, { min: 50, max: 600_000 }),
     httpPort:
       r.string('WORKER_HTTP_PORT', String(d.httpPort)).trim().toLowerCase() === 'auto'
         ? 'auto'

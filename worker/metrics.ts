@@ -6,7 +6,10 @@ const E2E_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 export interface GroupGauges {
   lag: number;
   pending: number;
+  /** Live consumers (workers sending heartbeats). */
   consumers: number;
+  /** Consumers still listed in the group without a heartbeat (killed or crashed workers). */
+  deadConsumers: number;
 }
 
 /** Prometheus metrics of one worker; each Worker gets its own registry (tests run several per process). */
@@ -136,7 +139,16 @@ export class WorkerMetrics {
       'Frames delivered to a worker and not yet acknowledged',
       (g) => g.pending,
     );
-    groupGauge('platestream_group_consumers', 'Consumers in the workers group', (g) => g.consumers);
+    groupGauge(
+      'platestream_group_consumers',
+      'Live consumers (workers with a recent heartbeat) in the workers group',
+      (g) => g.consumers,
+    );
+    groupGauge(
+      'platestream_group_consumers_dead',
+      'Consumers still listed in the workers group without a heartbeat (killed or crashed workers)',
+      (g) => g.deadConsumers,
+    );
     if (opts.defaultMetrics)
       collectDefaultMetrics({ register: this.registry, prefix: 'platestream_worker_' });
   }

@@ -9,6 +9,38 @@ export interface ConsumerStats {
   name: string;
   pending: number;
   idleMs: number;
+  /**
+   * Whether the worker behind this consumer sends heartbeats (WORKER_HEARTBEAT_MS): false for a consumer
+   * whose process died (SIGKILL, crash, lost host) or was stopped without leaving the group.
+   */
+  alive: boolean;
+}
+
+/** Heartbeat deadlines of the workers (ms epoch, Redis clock) and Redis's time now. */
+export async function readHeartbeats(
+  redis: Redis,
+  keys: StreamKeys,
+): Promise<{ now: number; deadlines: Map<string, number> }> {
+  const replies = await redis.pipeline().time().zrange(keys.workerHeartbeats, 0, -1, 'WITHSCORES').exec();
+  const [[timeErr, time], [zErr, flat]] = replies as [[Error | null, unknown], [Error | null, unknown]];
+  if (timeErr) throw timeErr;
+  if (zErr) throw zErr;
+  const [sec, usec] = time as [string, string];
+  const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+  const deadlines = new Map<string, number>();
+  const list = flat as string[];
+  for (let i = 0; i + 1 < list.length; i += 2) deadlines.set(list[i]!, Number(list[i + 1]));
+  return { now, deadlines };
+}
+
+/** The consumers of `group` with their pending count, idle time and liveness. */
+export async function readConsumers(redis: Redis, keys: StreamKeys, group: string): Promise<ConsumerStats[]> {
+  const { now, deadlines } = await readHeartbeats(redis, keys);
+  return ((await redis.xinfo('CONSUMERS', keys.frames, group)) as unknown[]).map((c) => {
+    const p = fieldPairs(c);
+    const name = String(p.name);
+    return { name, pending: Number(p.pending), idleMs: Number(p.idle), alive: (deadlines.get(name) ?? 0) > now };
+  });
 }
 
 export interface PipelineStats {
@@ -56,10 +88,7 @@ export async function collectStats(redis: Redis, keys: StreamKeys): Promise<Pipe
   const last = frameInfo['last-entry'] as [string, unknown] | null | undefined;
   const groups: GroupStats[] = framesExists ? parseGroupInfo(await redis.xinfo('GROUPS', keys.frames)) : [];
   const consumers: ConsumerStats[] = groups.some((g) => g.name === WORKER_GROUP)
-    ? ((await redis.xinfo('CONSUMERS', keys.frames, WORKER_GROUP)) as unknown[]).map((c) => {
-        const p = fieldPairs(c);
-        return { name: String(p.name), pending: Number(p.pending), idleMs: Number(p.idle) };
-      })
+    ? await readConsumers(redis, keys, WORKER_GROUP)
     : [];
   const lastMinute = await countRecentResults(redis, keys.results);
   const counters: Record<string, number> = {};
@@ -117,10 +146,19 @@ export function formatStats(s: PipelineStats): string {
       `  ${g.name.padEnd(16)} lag ${String(g.lag ?? '?').padStart(8)}  pending ${String(g.pending).padStart(8)}  consumers ${g.consumers}`,
     );
   }
-  lines.push('', `consumers (${WORKER_GROUP})`);
-  if (s.consumers.length === 0) lines.push('  (none)');
-  for (const c of s.consumers) {
-    lines.push(`  ${c.name.padEnd(32)} pending ${String(c.pending).padStart(6)}  idle ${duration(c.idleMs)}`);
+  const live = s.consumers.filter((c) => c.alive);
+  const dead = s.consumers.filter((c) => !c.alive);
+  const consumerLine = (c: ConsumerStats) =>
+    `  ${c.name.padEnd(32)} pending ${String(c.pending).padStart(6)}  idle ${duration(c.idleMs)}`;
+  lines.push('', `live workers (${WORKER_GROUP}): ${live.length}`);
+  if (live.length === 0) lines.push('  (none)');
+  for (const c of live) lines.push(consumerLine(c));
+  if (dead.length > 0) {
+    lines.push(
+      '',
+      `dead consumers: ${dead.length} (no heartbeat; their pending frames are reclaimed by live workers, housekeeping removes them once they own nothing)`,
+    );
+    for (const c of dead) lines.push(consumerLine(c));
   }
   const counters = Object.entries(s.counters);
   if (counters.length > 0) {
@@ -131,16 +169,20 @@ export function formatStats(s: PipelineStats): string {
 }
 
 /**
- * Lag, pending and consumer count of one group, for the worker's /metrics gauges. Redis 7.0 reports lag
- * as nil after deletions ahead of the group; then XLEN - pending is used (an upper bound).
+ * Lag, pending and consumer counts of one group, for the worker's /metrics gauges: `consumers` counts the
+ * live ones (with a heartbeat), `deadConsumers` those still listed without one. Redis 7.0 reports lag as
+ * nil after deletions ahead of the group; then XLEN - pending is used (an upper bound).
  */
 export async function readGroupStats(
   redis: Redis,
-  stream: string,
+  keys: StreamKeys,
   group: string,
-): Promise<{ lag: number; pending: number; consumers: number } | undefined> {
+): Promise<{ lag: number; pending: number; consumers: number; deadConsumers: number } | undefined> {
+  const stream = keys.frames;
   const g = parseGroupInfo(await redis.xinfo('GROUPS', stream)).find((p) => p.name === group);
   if (!g) return undefined;
   const lag = g.lag ?? Math.max(0, (await redis.xlen(stream)) - g.pending);
-  return { lag, pending: g.pending, consumers: g.consumers };
+  const consumers = await readConsumers(redis, keys, group);
+  const live = consumers.filter((c) => c.alive).length;
+  return { lag, pending: g.pending, consumers: live, deadConsumers: consumers.length - live };
 }

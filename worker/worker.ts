@@ -9,6 +9,7 @@ import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
 import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
+import { runScript } from '../shared/redis/scripts.ts';
 import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
 import { queueSighting } from '../shared/redis/plate-index.ts';
 import {
@@ -162,15 +163,17 @@ export class Worker extends EventEmitter {
     await this.deps.recognizer.warmup();
     // close() during start-up (e.g. SIGTERM while models load): do not start loops nobody will wait for.
     if (this.stop.signal.aborted) return;
+    await this.heartbeat();
     this.loops = [
       this.readLoop(),
+      this.every('heartbeat', this.options.heartbeatMs, () => this.heartbeat()),
       this.every('reclaim', this.options.claimIntervalMs, () => this.reclaimOnce()),
       this.every('housekeeping', this.options.housekeepingIntervalMs, () => this.housekeeper.runOnce()),
     ];
     this.metrics.modelInfo.set({ model: this.deps.recognizer.id, consumer: this.options.consumer }, 1);
     // Bounded: a scrape during a Redis outage answers without the group gauges instead of hanging.
     this.metrics.setGroupGaugesSource(() =>
-      withTimeout(readGroupStats(this.redis, this.keys.frames, this.group), 1000, 'reading group stats'),
+      withTimeout(readGroupStats(this.redis, this.keys, this.group), 1000, 'reading group stats'),
     );
     this.readyFlag = true;
     this.log.info(
@@ -181,6 +184,46 @@ export class Worker extends EventEmitter {
       },
       'worker started',
     );
+  }
+
+  /** Records that this consumer is alive for 3 heartbeat intervals (on the Redis clock). */
+  private async heartbeat(): Promise<void> {
+    await runScript(
+      this.redis,
+      'heartbeat',
+      [this.keys.workerHeartbeats],
+      [this.options.consumer, 3 * this.options.heartbeatMs],
+    );
+  }
+
+  /**
+   * Graceful exit: drops the heartbeat and deletes this consumer from the group when it owns no pending
+   * entry (one that does stays listed as dead until others reclaimed its entries and housekeeping removes it).
+   */
+  private async leaveGroup(): Promise<void> {
+    // Bounded and never fatal: during a Redis outage shutdown goes on (the consumer then stays listed as
+    // dead until housekeeping removes it).
+    let left: number;
+    try {
+      left = await withTimeout(
+        runScript<number>(
+          this.redis,
+          'leaveGroup',
+          [this.keys.frames, this.keys.workerHeartbeats],
+          [this.group, this.options.consumer],
+        ),
+        2000,
+        'leaving the consumer group',
+      );
+    } catch (err) {
+      this.log.warn({ err, consumer: this.options.consumer }, 'could not leave the consumer group; it stays listed as dead');
+      return;
+    }
+    if (Number(left) !== 1)
+      this.log.warn(
+        { consumer: this.options.consumer },
+        'consumer kept in the group: it still owns pending frames (they will be reclaimed by other workers)',
+      );
   }
 
   /** One reclaim round (also used by tests). */
@@ -230,6 +273,7 @@ export class Worker extends EventEmitter {
     await runAll(
       [
         ['housekeeping lease', () => (drained ? this.housekeeper.release() : undefined)],
+        ['leave group', () => (drained && this.loops.length > 0 ? this.leaveGroup() : undefined)],
         ['reader', () => this.reader.close()],
         ['recognizer', () => this.deps.recognizer.close()],
         ['redis', () => closeRedis(this.redis)],

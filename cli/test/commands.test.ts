@@ -47,6 +47,7 @@ function commandPath(name: string): string {
   const paths: Record<string, string> = {
     ingest: 'ingest/cli.ts',
     replay: 'ingest/replay-cli.ts',
+    capture: 'capture/cli.ts',
     worker: 'worker/cli.ts',
     stats: 'worker/stats-cli.ts',
     dlq: 'worker/dlq-cli.ts',
@@ -58,6 +59,7 @@ function commandPath(name: string): string {
     watchlist: 'watchlist/cli.ts',
     notifier: 'alerts/notifier-cli.ts',
     alerts: 'alerts/cli.ts',
+    events: 'events/cli.ts',
     web: 'web/cli.ts',
   };
   return paths[name]!;

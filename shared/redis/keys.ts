@@ -40,6 +40,13 @@ export class StreamKeys {
   get counters(): string {
     return `${this.base}:counters`;
   }
+  /**
+   * Sorted set of the workers' heartbeats: member = consumer name, score = ms epoch (Redis clock) until
+   * which it counts as alive. `stats` and the consumers gauge count live workers from it.
+   */
+  get workerHeartbeats(): string {
+    return `${this.base}:workers:alive`;
+  }
   /** Lease lock for the single housekeeping leader. */
   get housekeepingLock(): string {
     return `${this.base}:lock:housekeeping`;

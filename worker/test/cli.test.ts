@@ -45,7 +45,6 @@ describe('operator commands and HTTP listener', () => {
     await waitFor(
       async () => (await t.client.xlen(keys.results)) === 2 && (await t.client.xlen(keys.dlq)) === 1,
     );
-    await w.close();
 
     const s = captureIO(env);
     expect(await statsCli(['--json'], s)).toBe(0);
@@ -55,13 +54,17 @@ describe('operator commands and HTTP listener', () => {
     expect(stats.groups).toEqual([
       expect.objectContaining({ name: 'workers', pending: 0, lag: 0, consumers: 1 }),
     ]);
-    expect(stats.consumers).toEqual([expect.objectContaining({ name: w.options.consumer, pending: 0 })]);
+    expect(stats.consumers).toEqual([
+      expect.objectContaining({ name: w.options.consumer, pending: 0, alive: true }),
+    ]);
     expect(stats.results).toMatchObject({ length: 2, lastMinute: 2, framesPerSecond: 0.03 });
     expect(stats.dlq.length).toBe(1);
     expect(stats.counters['dead-lettered']).toBe(1);
     const text = captureIO(env);
     expect(await statsCli([], text)).toBe(0);
     expect(text.out()).toMatch(/workers\s+lag\s+0\s+pending\s+0/);
+    expect(text.out()).toContain('live workers (workers): 1');
+    await w.close();
 
     const list = captureIO(env);
     expect(await dlqCli(['list'], list)).toBe(0);
@@ -93,7 +96,7 @@ describe('operator commands and HTTP listener', () => {
     expect(purge.out()).toMatch(/purged 2 entries/);
     const usage = captureIO(env);
     expect(await main(['dlq', 'purge'], usage)).toBe(2);
-    expect(usage.err()).toMatch(/platestream dlq: purge needs entry ids or --all/);
+    expect(usage.err()).toMatch(/platestream dlq: \[USAGE\] purge needs entry ids or --all/);
     await t.cleanup(config.prefix);
   });
 

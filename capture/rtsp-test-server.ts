@@ -1,0 +1,175 @@
+/**
+ * A real RTSP camera for tests and `bench:capture`: Debian's `rtsp-server-perl` on free ports, fed by an
+ * `ffmpeg -re -stream_loop -1 -i clip.mp4 -c copy -f rtsp` publisher, and a clip of synthetic plate scenes
+ * made with ffmpeg. The server hands media to clients over UDP (RTP); `rtsp_transport: udp` reads it.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { freePort } from '../shared/util/free-port.ts';
+import { waitFor } from '../shared/util/wait.ts';
+
+export const RTSP_SERVER_BIN = 'rtsp-server-perl';
+
+/** Why the RTSP tests cannot run here (a missing program), or undefined when they can. */
+export function rtspUnavailable(ffmpegPath = 'ffmpeg'): string | undefined {
+  for (const bin of [ffmpegPath, RTSP_SERVER_BIN]) {
+    const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      return `${bin} is not installed (Debian: apt-get install ${bin === RTSP_SERVER_BIN ? 'rtsp-server-perl' : 'ffmpeg'})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Renders `seconds` of H.264 video (each synthetic plate scene shown for `sceneSeconds`) into an .mp4.
+ * The scenes come from models/synthetic, piped into ffmpeg as JPEGs.
+ */
+export async function makePlateClip(opts: {
+  path: string;
+  width: number;
+  height: number;
+  fps: number;
+  scenes?: number;
+  sceneSeconds?: number;
+  ffmpegPath?: string;
+}): Promise<void> {
+  const { demoFrames } = await import('../models/synthetic/demo-set.ts');
+  const scenes = await demoFrames({ count: opts.scenes ?? 6 });
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'image2pipe',
+    '-framerate',
+    String(1 / (opts.sceneSeconds ?? 1)),
+    '-i',
+    '-',
+  ];
+  args.push(
+    '-vf',
+    `scale=${opts.width}:${opts.height},fps=${opts.fps}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+  );
+  args.push('-tune', 'zerolatency', '-g', String(opts.fps), '-pix_fmt', 'yuv420p', opts.path);
+  const child = spawn(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const done = new Promise<number | null>((resolve) => child.once('close', resolve));
+  for (const s of scenes) child.stdin.write(s.image);
+  child.stdin.end();
+  const code = await done;
+  if (code !== 0) throw new Error(`ffmpeg could not make ${opts.path} (exit ${code}): ${err.trim()}`);
+}
+
+export interface RtspPublisher {
+  /** Stops the publisher (the camera "goes away"). */
+  stop(): Promise<void>;
+}
+
+export class RtspTestServer {
+  private readonly publishers = new Set<ChildProcess>();
+
+  private constructor(
+    private readonly proc: ChildProcess,
+    readonly clientPort: number,
+    readonly sourcePort: number,
+    private readonly ffmpegPath: string,
+  ) {}
+
+  static async start(opts: { ffmpegPath?: string } = {}): Promise<RtspTestServer> {
+    const clientPort = await freePort();
+    const sourcePort = await freePort();
+    // Even RTP port pairs from a random base, so servers of parallel test files rarely meet.
+    const rtpStart = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+    const proc = spawn(
+      RTSP_SERVER_BIN,
+      [
+        '--clientport',
+        String(clientPort),
+        '--serverport',
+        String(sourcePort),
+        '--client_listen_address',
+        '127.0.0.1',
+        '--source_listen_address',
+        '127.0.0.1',
+        '--rtp_start_port',
+        String(rtpStart),
+        '--loglevel',
+        '1',
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    const server = new RtspTestServer(proc, clientPort, sourcePort, opts.ffmpegPath ?? 'ffmpeg');
+    await waitFor(() => canConnect(clientPort), {
+      timeoutMs: 15_000,
+      what: `${RTSP_SERVER_BIN} listening on ${clientPort}`,
+    });
+    return server;
+  }
+
+  /** The URL clients read `path` from. */
+  url(path: string): string {
+    return `rtsp://127.0.0.1:${this.clientPort}/${path}`;
+  }
+
+  /** Publishes a clip in a loop at its real rate under `path`. */
+  publish(path: string, clip: string): RtspPublisher {
+    const child = spawn(
+      this.ffmpegPath,
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-re',
+        '-stream_loop',
+        '-1',
+        '-i',
+        clip,
+        '-c',
+        'copy',
+        '-f',
+        'rtsp',
+        `rtsp://127.0.0.1:${this.sourcePort}/${path}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'] },
+    );
+    this.publishers.add(child);
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    return {
+      stop: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
+        this.publishers.delete(child);
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.publishers) p.kill('SIGKILL');
+    if (this.proc.exitCode === null && this.proc.signalCode === null) {
+      const exited = new Promise<void>((resolve) => this.proc.once('close', () => resolve()));
+      this.proc.kill('SIGKILL');
+      await exited;
+    }
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

@@ -4,13 +4,15 @@ import { readRecognizerConfig, type RecognizerOptions } from '../models/config.t
 import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+import { DEFAULT_STATIC_THRESHOLD } from '../shared/image/static-scene.ts';
 import { PLATE_INDEX_DEFAULTS } from '../shared/redis/plate-index.ts';
 import { readWatchlistConfig, type WatchlistConfig } from '../watchlist/index.ts';
 import { RECOGNIZER_NAMES, type RecognizerName } from './recognizers.ts';
+import { parseCameraStatic, type StaticFrameOptions } from './static-gate.ts';
 
 export type ResultRetention = 'maxlen' | 'minid';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends StaticFrameOptions {
   /** Which recogniser to run: onnx (default) or noop (benchmarks); tests inject their own. */
   recognizer: RecognizerName;
   /** Consumer name in the `workers` group; unique per process. Default `<hostname>-<pid>`. */
@@ -82,6 +84,10 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   httpPort: 9464,
   httpHost: '0.0.0.0',
   shutdownTimeoutMs: 30_000,
+  skipStatic: false,
+  staticThreshold: DEFAULT_STATIC_THRESHOLD,
+  staticMaxAgeMs: 30_000,
+  cameraStatic: {},
 };
 
 /** Smallest ratio claimIdleMs / processingTimeoutMs accepted: a live worker's frame must never be reclaimed. */
@@ -149,6 +155,10 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
         : r.int('WORKER_HTTP_PORT', d.httpPort === 'auto' ? 0 : d.httpPort, { min: 0, max: 65_535 }),
     httpHost: r.string('WORKER_HTTP_HOST', d.httpHost),
     shutdownTimeoutMs: r.int('WORKER_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 3600_000 }),
+    skipStatic: r.bool('LPR_SKIP_STATIC', d.skipStatic),
+    staticThreshold: r.number('LPR_STATIC_THRESHOLD', d.staticThreshold, { min: 0, max: 1 }),
+    staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100, max: 24 * 3600_000 }),
+    cameraStatic: parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
   const config: WorkerConfig = {

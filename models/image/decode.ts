@@ -47,3 +47,15 @@ export async function resizeRgb(src: RgbImage, width: number, height: number): P
     .toBuffer();
   return { data, width, height };
 }
+
+/** A copy of the `rect` part of packed RGB (integer pixel rectangle inside the image). */
+export function cropRgb(src: RgbImage, rect: { x: number; y: number; w: number; h: number }): RgbImage {
+  if (rect.x === 0 && rect.y === 0 && rect.w === src.width && rect.h === src.height) return src;
+  const data = Buffer.allocUnsafe(rect.w * rect.h * 3);
+  const rowBytes = rect.w * 3;
+  for (let y = 0; y < rect.h; y++) {
+    const from = ((rect.y + y) * src.width + rect.x) * 3;
+    src.data.copy(data, y * rowBytes, from, from + rowBytes);
+  }
+  return { data, width: rect.w, height: rect.h };
+}

@@ -24,6 +24,8 @@ export interface ResultRecord {
   seq?: number;
   /** Watchlist outcome, when enrichment is on: hit, hit-fuzzy, miss or unknown. */
   watchlist?: string;
+  /** Why the frame was not read, when it was not: 'static' (same scene as the camera's last full read). */
+  skipped?: string;
 }
 
 /** Flat field/value list for XADD of a result. */
@@ -49,6 +51,7 @@ export function encodeResult(r: ResultRecord): string[] {
     JSON.stringify(r.timings),
   ];
   if (r.box) out.push('box', JSON.stringify(r.box));
+  if (r.skipped) out.push('skipped', r.skipped);
   return out;
 }
 
@@ -70,6 +73,7 @@ export function decodeResult(id: string, fields: readonly string[]): ResultRecor
     timings: parseJson<Record<string, number>>(m.get('timings')) ?? {},
     ...(m.has('seq') && Number.isFinite(Number(m.get('seq'))) ? { seq: Number(m.get('seq')) } : {}),
     ...(m.has('watchlist') ? { watchlist: m.get('watchlist') } : {}),
+    ...(m.get('skipped') ? { skipped: m.get('skipped') } : {}),
   };
 }
 

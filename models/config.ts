@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
+import { parseCameraRois, type Roi } from '../shared/config/camera-roi.ts';
 import { deepFreeze, type Env, EnvReader } from '../shared/config/env-reader.ts';
-import { expandFormats } from './plate/formats.ts';
 import { defaultModelDir } from './paths.ts';
+import { expandFormats } from './plate/formats.ts';
 
 export type ReaderChoice = 'auto' | 'cct' | 'ppocr';
 
@@ -34,6 +35,11 @@ export interface RecognizerOptions {
   plateCrops: readonly (readonly [number, number])[];
   /** Per-camera formats (LPR_CAMERA_FORMATS="cam-a=gb;cam-b=LLL9999,LLL9L99"); override `formats`. */
   cameraFormats: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Per-camera regions of interest in frame pixels (LPR_CAMERA_ROI="cam-a=0,400 1920,400 1920,1080 0,1080",
+   * or CAMERA=x,y,w,h): detection runs on the region's bounding crop only and plates outside it are dropped.
+   */
+  cameraRoi: Readonly<Record<string, Roi>>;
 }
 
 export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
@@ -48,6 +54,7 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   minConfidence: 0.2,
   formats: [],
   cameraFormats: {},
+  cameraRoi: {},
   plateCrops: [
     [0.3, 1.5],
     [0.6, 1.9],
@@ -132,6 +139,7 @@ export function readRecognizerConfig(r: EnvReader, env: Env = process.env): Read
     formats,
     plateCrops: parsePlateCrops(r, 'LPR_PLATE_CROPS', r.optionalString('LPR_PLATE_CROPS'), d.plateCrops),
     cameraFormats: parseCameraFormats(r, 'LPR_CAMERA_FORMATS', r.optionalString('LPR_CAMERA_FORMATS')),
+    cameraRoi: parseCameraRois(r, 'LPR_CAMERA_ROI', r.optionalString('LPR_CAMERA_ROI')),
   };
   return deepFreeze(opts);
 }

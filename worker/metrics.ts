@@ -36,7 +36,7 @@ export class WorkerMetrics {
     const registers = [this.registry];
     this.processed = new Counter({
       name: 'platestream_worker_frames_processed_total',
-      help: 'Frames completed with a result written (outcome: plate or noplate)',
+      help: 'Frames completed with a result written (outcome: plate, noplate, or static = skipped as unchanged)',
       labelNames: ['outcome'],
       registers,
     });

@@ -487,6 +487,7 @@ export class Worker extends EventEmitter {
       box: result.box,
       plates: result.candidates,
       model: result.model,
+      skipped: result.skipped,
       worker: this.options.consumer,
       timings: {
         queueMs: timings.queueMs,
@@ -510,7 +511,7 @@ export class Worker extends EventEmitter {
     end: number,
   ): void {
     if (outcome.alert !== 'none') this.metrics.alerts.inc({ outcome: outcome.alert });
-    this.metrics.processed.inc({ outcome: result.plate ? 'plate' : 'noplate' });
+    this.metrics.processed.inc({ outcome: result.skipped ?? (result.plate ? 'plate' : 'noplate') });
     this.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decodeMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'inference' }, timings.inferMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'complete' }, timings.completeMs / 1000);
@@ -575,6 +576,7 @@ export class Worker extends EventEmitter {
         deliveries,
         worker: this.options.consumer,
         dlqMaxLen: this.options.dlqMaxLen,
+        dlqMaxBytes: this.options.dlqMaxBytes,
       });
       if (!r.acked) {
         this.metrics.staleCompletions.inc();

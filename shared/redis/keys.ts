@@ -83,6 +83,10 @@ export class StreamKeys {
   alertWindow(camera: string, plate: string): string {
     return `${this.base}:alert-window:${camera}:${plate}`;
   }
+  /** A camera's static-scene reference: the thumbnail of its last frame read in full (binary, with a TTL). */
+  staticReference(camera: string): string {
+    return `${this.base}:static:${camera}`;
+  }
   /** Stream of vehicle events, one per pass (written by the events stage; see shared/codec/event-codec.ts). */
   get events(): string {
     return `${this.base}:events`;
@@ -130,6 +134,8 @@ export const WEBHOOK_QUEUE = 'webhooks';
 /** Counter fields in the counters hash. */
 export const COUNTER = {
   droppedOldest: 'dropped:drop-oldest',
+  /** Frames whose scene had not changed since their camera's last full read (LPR_SKIP_STATIC). */
+  skippedStatic: 'skipped:static',
   staleCompletions: 'stale-completions',
   deadLettered: 'dead-lettered',
   /** Entries taken over from idle consumers by the workers' XAUTOCLAIM. */

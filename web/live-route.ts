@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { PlatestreamError } from '../shared/errors.ts';
-import { compareIds, fieldPairs, isEntryId } from '../shared/redis/stream/index.ts';
+import { compareIds, fieldPairs, isEntryId, nextId } from '../shared/redis/stream/index.ts';
+import { delay } from '../shared/util/wait.ts';
 import type { WebContext } from './app.ts';
 import { type LiveMessage, renderSse } from './live-hub.ts';
 import { SOURCE_NAMES, SOURCES, type SourceName } from './sources.ts';
@@ -63,9 +64,19 @@ export function parseLivePositions(
  */
 export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
   const { metrics, config } = ctx;
-  const open = new Set<() => void>();
-  app.addHook('onClose', async () => {
-    for (const end of [...open]) end();
+  /** Open connections: how to end each with a reason, and its response (to wait for the close to flush). */
+  const open = new Map<() => void, ServerResponse>();
+  // preClose runs before the server drops its connections: live clients get their close reason first.
+  app.addHook('preClose', async () => {
+    const flushed = [...open].map(([end, res]) => {
+      end();
+      return new Promise<void>((resolve) => {
+        if (res.writableFinished || res.destroyed) return resolve();
+        res.once('finish', resolve);
+        res.once('close', resolve);
+      });
+    });
+    await Promise.race([Promise.all(flushed), delay(1000)]);
   });
 
   app.get<{ Querystring: LiveQuery }>(
@@ -157,7 +168,7 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
         }
       };
       const endShutdown = () => end('shutting-down');
-      open.add(endShutdown);
+      open.set(endShutdown, res);
 
       const unsubscribe = ctx.hub.subscribe(new Set(wanted), (m) => {
         if (ended) return;
@@ -222,10 +233,9 @@ async function catchUp(
   const queues = new Map<SourceName, { rows: [string, string[]][]; done: boolean }>();
   for (const [kind, after] of last) {
     const stream = SOURCES[kind].stream(ctx.keys);
-    const deleted = await maxDeletedId(ctx, stream);
-    if (deleted !== undefined && after !== '0-0' && compareIds(deleted, after) > 0) {
+    if (await mayHaveGap(ctx, stream, after)) {
       res.write(
-        `event: gap\ndata: ${JSON.stringify({ stream: kind, after, message: 'entries after this id were already trimmed from Redis; what is still there follows' })}\n\n`,
+        `event: gap\ndata: ${JSON.stringify({ stream: kind, after, message: 'entries after this id may have been trimmed from Redis before this client read them; what is still there follows' })}\n\n`,
       );
     }
     queues.set(kind, { rows: [], done: false });
@@ -267,13 +277,22 @@ async function catchUp(
   }
 }
 
-/** XINFO STREAM's max-deleted-entry-id (Redis 7+): the newest id ever trimmed or deleted, if any. */
-async function maxDeletedId(ctx: WebContext, stream: string): Promise<string | undefined> {
+/**
+ * Whether entries after `after` may have been removed before the client read them: one was deleted after
+ * it (max-deleted-entry-id), or the stream was trimmed (entries-added > length) and its first entry is not
+ * the one right after `after`. Redis 7+ reports these; older servers never report a gap.
+ */
+async function mayHaveGap(ctx: WebContext, stream: string, after: string): Promise<boolean> {
+  if (after === '0-0') return false;
   try {
     const info = fieldPairs(await ctx.redis.xinfo('STREAM', stream));
-    const v = info['max-deleted-entry-id'];
-    return typeof v === 'string' && v !== '0-0' ? v : undefined;
+    const deleted = info['max-deleted-entry-id'];
+    if (typeof deleted === 'string' && deleted !== '0-0' && compareIds(deleted, after) > 0) return true;
+    const added = Number(info['entries-added']);
+    const first = info['recorded-first-entry-id'];
+    const trimmed = Number.isFinite(added) && added > Number(info.length);
+    return trimmed && typeof first === 'string' && compareIds(first, nextId(after)) > 0;
   } catch {
-    return undefined;
+    return false;
   }
 }

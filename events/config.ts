@@ -15,8 +15,10 @@ export interface EventsOptions extends PassOptions {
   idleFlushMs: number;
   /** Passes with fewer reads than this are dropped (counted), not written as events. */
   minReads: number;
-  /** Candidates below this confidence are not used. */
+  /** Candidates below this confidence are not used (badges, stickers and signs read weakly). */
   minReadConfidence: number;
+  /** Passes whose plate moved less than this many plate widths are dropped (fixed text: signs); 0 = off. */
+  minTravel: number;
   /** Plate patterns for voting (LPR_PLATE_FORMATS, region names or patterns). */
   patterns: string[];
   /** Most results per read. */
@@ -42,7 +44,8 @@ export const EVENTS_DEFAULTS: Omit<EventsOptions, 'consumer'> = {
   ...PASS_DEFAULTS,
   idleFlushMs: 5000,
   minReads: 2,
-  minReadConfidence: 0,
+  minReadConfidence: 0.6,
+  minTravel: 0.3,
   patterns: [],
   readCount: 200,
   blockMs: 1000,
@@ -83,6 +86,7 @@ export function readEventsConfig(r: EnvReader): Readonly<EventsConfig> {
     idleFlushMs: r.int('EVENTS_IDLE_FLUSH_MS', d.idleFlushMs, { min: 10, max: 3600_000 }),
     minReads: r.int('EVENTS_MIN_READS', d.minReads, { min: 1, max: 1000 }),
     minReadConfidence: r.number('EVENTS_MIN_READ_CONFIDENCE', d.minReadConfidence, { min: 0, max: 1 }),
+    minTravel: r.number('EVENTS_MIN_TRAVEL', d.minTravel, { min: 0, max: 100 }),
     patterns,
     readCount: r.int('EVENTS_READ_COUNT', d.readCount, { min: 1, max: 10_000 }),
     blockMs: r.int('EVENTS_BLOCK_MS', d.blockMs, { min: 10, max: 60_000 }),

@@ -6,7 +6,7 @@ import { asRedisError } from '../shared/redis/connection.ts';
 import { COUNTER, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 import { ensureGroup } from '../shared/redis/stream/index.ts';
-import { BacklogMonitor, type BacklogReading } from './backlog-monitor.ts';
+import { BacklogMonitor, type BacklogReading, otherBytesOf } from './backlog-monitor.ts';
 import type { BackpressureOptions } from './config.ts';
 
 export interface AddResult {
@@ -71,10 +71,11 @@ export class FrameProducer {
           { details: { retryAfterSeconds: this.options.retryAfterSeconds } },
         );
       }
-      if (est.memoryBytes + frame.img.length > this.options.memoryBudgetBytes) {
+      if (est.totalBytes + frame.img.length > this.options.memoryBudgetBytes) {
+        const o = reading.otherBytes;
         throw new PlatestreamError(
           'BACKPRESSURE',
-          `camera "${frame.camera}": the frames stream uses ${est.memoryBytes} bytes, its budget is ${this.options.memoryBudgetBytes}; retry after ${this.options.retryAfterSeconds} s`,
+          `camera "${frame.camera}": the pipeline's streams use ${est.totalBytes} bytes (frames ${est.memoryBytes}, dlq ${o.dlq}, results ${o.results}, events ${o.events}), the budget is ${this.options.memoryBudgetBytes} (LPR_STREAM_MEMORY_BUDGET); retry after ${this.options.retryAfterSeconds} s`,
           { details: { retryAfterSeconds: this.options.retryAfterSeconds } },
         );
       }
@@ -95,7 +96,9 @@ export class FrameProducer {
     // Longest stream the memory budget allows, from the average entry size of the last reading.
     const avg =
       reading.length > 0 && reading.memoryBytes > 0 ? reading.memoryBytes / reading.length : frame.img.length;
-    const maxLen = Math.max(1, Math.floor(this.options.memoryBudgetBytes / Math.max(avg, frame.img.length)));
+    // The DLQ, results and events share the budget: the frames get what they leave.
+    const framesBudget = Math.max(0, this.options.memoryBudgetBytes - otherBytesOf(reading));
+    const maxLen = Math.max(1, Math.floor(framesBudget / Math.max(avg, frame.img.length)));
     let reply: [string, number, number];
     try {
       reply = await runScript<[string, number, number]>(

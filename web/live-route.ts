@@ -30,7 +30,13 @@ export function parseLivePositions(
   lastEventId: string | undefined,
 ): Map<SourceName, string> {
   const out = new Map<SourceName, string>();
-  const one = (q.after ?? lastEventId)?.trim();
+  let one = (q.after ?? lastEventId)?.trim();
+  let cursor = q.cursor ?? '';
+  // A multi-stream connection's message id is its per-stream positions, the cursor form.
+  if (one?.includes(':')) {
+    cursor = `${one},${cursor}`;
+    one = undefined;
+  }
   if (one !== undefined && one !== '') {
     if (!isEntryId(one)) {
       throw new PlatestreamError(
@@ -40,7 +46,7 @@ export function parseLivePositions(
     }
     for (const k of kinds) out.set(k, one);
   }
-  for (const part of (q.cursor ?? '').split(',')) {
+  for (const part of cursor.split(',')) {
     if (part.trim() === '') continue;
     const [k, id] = part.split(':').map((s) => s.trim());
     if (!kinds.includes(k as SourceName) || id === undefined || !isEntryId(id)) {
@@ -118,6 +124,12 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       const wanted = [...new Set(kinds)] as SourceName[];
       const header = request.headers['last-event-id'];
       const positions = parseLivePositions(wanted, request.query, Array.isArray(header) ? header[0] : header);
+      if (!ctx.hub.status().running) {
+        throw new PlatestreamError(
+          'REDIS_UNAVAILABLE',
+          `the live reader is not running yet: ${ctx.hub.status().problem}`,
+        );
+      }
       if (ctx.hub.status().clients >= config.live.maxClients) {
         throw new PlatestreamError(
           'BACKPRESSURE',
@@ -144,9 +156,14 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       let ended = false;
       const abort = new AbortController();
 
+      // One stream: the message id is the entry's stream id. Several: the id lists every stream's position
+      // (`results:<id>,alerts:<id>`), so a reconnect with it resumes each stream exactly, even where two
+      // streams have entries in the same millisecond (their ids do not order the writes).
+      const idLine = (m: LiveMessage) =>
+        wanted.length === 1 ? m.id : wanted.map((k) => `${k}:${last.get(k) ?? '0-0'}`).join(',');
       const write = (m: LiveMessage) => {
         last.set(m.kind, m.id);
-        res.write(m.sse);
+        res.write(`id: ${idLine(m)}\n${m.body}`);
         metrics.liveMessages.inc({ stream: m.kind });
       };
       const end = (reason?: keyof typeof CLOSE_REASONS) => {
@@ -170,17 +187,20 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       const endShutdown = () => end('shutting-down');
       open.set(endShutdown, res);
 
+      // Streams without a given position start at the reader's, taken with the subscription (same tick):
+      // every later entry reaches this client through it.
+      for (const [k, id] of ctx.hub.positions()) if (wanted.includes(k) && !last.has(k)) last.set(k, id);
       const unsubscribe = ctx.hub.subscribe(new Set(wanted), (m) => {
         if (ended) return;
         if (pending !== undefined) {
           // Still catching up: keep the live tail aside; past the limit drop it and re-read from Redis.
-          if (pendingBytes + m.sse.length > config.live.maxBufferBytes) {
+          if (pendingBytes + m.body.length > config.live.maxBufferBytes) {
             pending = [];
             pendingBytes = 0;
             overflowed = true;
           } else {
             pending.push(m);
-            pendingBytes += m.sse.length;
+            pendingBytes += m.body.length;
           }
           return;
         }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertFieldList } from '../../alerts/index.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
+import { compareIds } from '../../shared/redis/stream/index.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, useRedis } from '../../test/harness/index.ts';
 import { parseLivePositions } from '../live-route.ts';
@@ -108,6 +109,7 @@ describe('GET /v1/live on a real Redis', () => {
 
   it('merges several streams in id order and takes per-stream cursors', async () => {
     const start = await t.client.xadd(keys.results, '*', ...result({ plate: 'START' }));
+    const alertsTop0 = (await t.client.xrevrange(keys.alerts, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
       order.push(
@@ -118,22 +120,28 @@ describe('GET /v1/live on a real Redis', () => {
         ))!,
       );
     }
-    const c = live('streams=results,alerts', { 'last-event-id': start! });
+    const c = live(`streams=results,alerts&cursor=results:${start},alerts:${alertsTop0}`);
     await waitFor(() => c.messages.length === 6, { what: 'merged catch-up' });
-    expect(c.messages.map((m) => m.id)).toEqual(order);
-    expect(c.messages.map((m) => m.event)).toEqual([
-      'alerts',
-      'results',
-      'results',
-      'alerts',
-      'results',
-      'results',
-    ]);
+    // Id order (entries written in one millisecond to two streams are ordered by id, not by write order).
+    // (Two streams may even hold the same id: compare stream and id.)
+    const written = order.map((id, i) => `${i % 3 === 0 ? 'alerts' : 'results'} ${id}`);
+    const byId = (a: string, b: string) => compareIds(a.split(' ')[1]!, b.split(' ')[1]!);
+    const got = c.messages.map((m) => `${m.event} ${JSON.parse(m.data).id}`);
+    expect([...got].sort()).toEqual([...written].sort());
+    expect([...got].sort(byId).map((x) => x.split(' ')[1])).toEqual(got.map((x) => x.split(' ')[1]));
+    const sorted = got.map((x) => x.split(' ')[1]!);
+    // Several streams: the message id is every stream's position, and resumes each exactly.
+    expect(c.messages.at(-1)!.id).toMatch(/^results:\d+-\d+,alerts:\d+-\d+$/);
+    const mid = c.messages[2]!.id!;
+    const resumed = live('streams=results,alerts', { 'last-event-id': mid });
+    await waitFor(() => resumed.messages.length === 3, { what: 'resume from a composite id' });
+    expect(resumed.messages.map((m) => JSON.parse(m.data).id)).toEqual(sorted.slice(3));
+    resumed.conn.close();
     c.conn.close();
     // The page's form: exact positions per stream.
     const d = live(`streams=results,alerts&cursor=results:${order[4]},alerts:${order[0]}`);
     await waitFor(() => d.messages.length === 2, { what: 'per-stream catch-up' });
-    expect(d.messages.map((m) => m.id)).toEqual([order[3], order[5]]);
+    expect(d.messages.map((m) => JSON.parse(m.data).id)).toEqual([order[3]!, order[5]!].sort(compareIds));
     d.conn.close();
   });
 

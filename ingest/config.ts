@@ -25,6 +25,11 @@ export interface BackpressureOptions {
   checkIntervalMs: number;
   /** Most frames one drop-oldest admission deletes (the next admissions continue). */
   maxDropPerAdmit: number;
+  /**
+   * How long (ms) an admitted request's idempotency key is remembered: a retry with the same key within
+   * this window writes nothing and gets the first id back. 0 = no de-duplication.
+   */
+  idempotencyWindowMs: number;
 }
 
 export interface AuthOptions {
@@ -77,6 +82,7 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
     retryAfterSeconds: 1,
     checkIntervalMs: 100,
     maxDropPerAdmit: 64,
+    idempotencyWindowMs: 10 * 60_000,
   },
   shutdownTimeoutMs: 10_000,
   logRequests: false,
@@ -86,7 +92,7 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
 /**
  * Reads the ingest options from the environment (every problem reported together, result frozen).
  * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS,
- * LPR_INGEST_REQUEST_TIMEOUT_MS, LPR_TS_MAX_SKEW_MS, LPR_AUTH,
+ * LPR_INGEST_REQUEST_TIMEOUT_MS, LPR_TS_MAX_SKEW_MS, LPR_IDEMPOTENCY_WINDOW_MS, LPR_AUTH,
  * LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE, LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
  * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
  * LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis (readRedisConfig) and log (readLogConfig) variables.
@@ -126,6 +132,10 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
         max: 60_000,
       }),
       maxDropPerAdmit: d.backpressure.maxDropPerAdmit,
+      idempotencyWindowMs: r.int('LPR_IDEMPOTENCY_WINDOW_MS', d.backpressure.idempotencyWindowMs, {
+        min: 0,
+        max: 7 * 24 * 3600_000,
+      }),
     },
     shutdownTimeoutMs: r.int('LPR_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 600_000 }),
     logRequests: r.bool('LPR_LOG_REQUESTS', d.logRequests),

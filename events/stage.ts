@@ -328,7 +328,7 @@ export class EventStage extends EventEmitter {
       }
     }
     const events = closed.map(({ camera, pass }) =>
-      passToEvent(camera, pass, { patterns: this.options.patterns }),
+      passToEvent(camera, pass, { patterns: this.options.cameraPatterns[camera] ?? this.options.patterns }),
     );
     const alerts = await Promise.all(events.map((e) => this.watchlist(e)));
     const counters = new Map<string, number>();

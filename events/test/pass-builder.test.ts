@@ -120,6 +120,12 @@ describe('stepCamera', () => {
     expect(out.state.passes).toEqual([]);
   });
 
+  it('closes a pass that reached maxPassReads (text that stays in view keeps state bounded)', () => {
+    const reads = car('AB123CD', T0, 10);
+    const { passes } = run([reads], { ...PASS_DEFAULTS, maxPassReads: 4 });
+    expect(passes.map((p) => p.reads.length)).toEqual([4, 4, 2]);
+  });
+
   it('counts and still assigns a read later than the lateness', () => {
     const reads = car('AB123CD', T0, 6);
     const lateOne = reads.splice(1, 1)[0]!;

@@ -120,8 +120,8 @@ export class RtspTestServer {
     return `rtsp://127.0.0.1:${this.clientPort}/${path}`;
   }
 
-  /** Publishes a clip in a loop at its real rate under `path`. */
-  publish(path: string, clip: string): RtspPublisher {
+  /** Publishes a clip in a loop at its real rate under `path`; resolves once clients can DESCRIBE it. */
+  async publish(path: string, clip: string): Promise<RtspPublisher> {
     const child = spawn(
       this.ffmpegPath,
       [
@@ -144,13 +144,31 @@ export class RtspTestServer {
     );
     this.publishers.add(child);
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    return {
+    const publisher = {
+      // SIGINT: ffmpeg sends TEARDOWN, so the server frees the mount (after a SIGKILL it keeps the mount
+      // and answers a new publisher's ANNOUNCE with 403).
       stop: async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGINT');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+          await exited;
+          clearTimeout(timer);
+        }
         await exited;
         this.publishers.delete(child);
       },
     };
+    try {
+      await waitFor(async () => (await describeStatus(this.clientPort, path)) === 200, {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        what: `the publisher of /${path}`,
+      });
+    } catch (err) {
+      await publisher.stop();
+      throw err;
+    }
+    return publisher;
   }
 
   async stop(): Promise<void> {
@@ -171,5 +189,29 @@ function canConnect(port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
+  });
+}
+
+/** The status code of an RTSP DESCRIBE of `path` (200 once a publisher is there, 404 before). */
+function describeStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    const done = (code: number) => {
+      s.destroy();
+      resolve(code);
+    };
+    s.setTimeout(2000, () => done(0));
+    s.once('connect', () =>
+      s.write(
+        `DESCRIBE rtsp://127.0.0.1:${port}/${path} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n`,
+      ),
+    );
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      const m = /^RTSP\/1\.0 (\d{3})/.exec(got);
+      if (m) done(Number(m[1]));
+    });
+    s.once('error', () => done(0));
   });
 }

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   notifier: () => import('../alerts/notifier-cli.ts'),
   alerts: () => import('../alerts/cli.ts'),
   events: () => import('../events/cli.ts'),
+  web: () => import('../web/cli.ts'),
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { type AlertOptions, readAlertConfig } from '../alerts/index.ts';
+import { parseCameraFormats } from '../models/config.ts';
 import { expandFormats } from '../models/plate/formats.ts';
 import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
@@ -15,10 +16,14 @@ export interface EventsOptions extends PassOptions {
   idleFlushMs: number;
   /** Passes with fewer reads than this are dropped (counted), not written as events. */
   minReads: number;
-  /** Candidates below this confidence are not used. */
+  /** Candidates below this confidence are not used (badges, stickers and signs read weakly). */
   minReadConfidence: number;
-  /** Plate patterns for voting (LPR_PLATE_FORMATS, region names or patterns). */
+  /** Passes whose plate moved less than this many plate widths are dropped (fixed text: signs); 0 = off. */
+  minTravel: number;
+  /** Plate patterns for voting (LPR_PLATE_FORMATS, region names or patterns, expanded). */
   patterns: string[];
+  /** Per-camera patterns (LPR_CAMERA_FORMATS, expanded); a camera listed here uses these instead. */
+  cameraPatterns: Record<string, string[]>;
   /** Most results per read. */
   readCount: number;
   /** XREADGROUP BLOCK (ms). */
@@ -42,8 +47,10 @@ export const EVENTS_DEFAULTS: Omit<EventsOptions, 'consumer'> = {
   ...PASS_DEFAULTS,
   idleFlushMs: 5000,
   minReads: 2,
-  minReadConfidence: 0,
+  minReadConfidence: 0.6,
+  minTravel: 0.3,
   patterns: [],
+  cameraPatterns: {},
   readCount: 200,
   blockMs: 1000,
   watchdogMarginMs: 3000,
@@ -80,10 +87,17 @@ export function readEventsConfig(r: EnvReader): Readonly<EventsConfig> {
     maxGapMs: r.int('EVENTS_MAX_GAP_MS', d.maxGapMs, { min: 1, max: 600_000 }),
     maxEditDistance: r.int('EVENTS_MAX_EDIT_DISTANCE', d.maxEditDistance, { min: 0, max: 8 }),
     maxSpeed: r.number('EVENTS_MAX_SPEED', d.maxSpeed, { min: 0, max: 1000 }),
+    maxPassReads: r.int('EVENTS_MAX_PASS_READS', d.maxPassReads, { min: 2, max: 100_000 }),
     idleFlushMs: r.int('EVENTS_IDLE_FLUSH_MS', d.idleFlushMs, { min: 10, max: 3600_000 }),
     minReads: r.int('EVENTS_MIN_READS', d.minReads, { min: 1, max: 1000 }),
     minReadConfidence: r.number('EVENTS_MIN_READ_CONFIDENCE', d.minReadConfidence, { min: 0, max: 1 }),
+    minTravel: r.number('EVENTS_MIN_TRAVEL', d.minTravel, { min: 0, max: 100 }),
     patterns,
+    cameraPatterns: Object.fromEntries(
+      Object.entries(parseCameraFormats(r, 'LPR_CAMERA_FORMATS', r.optionalString('LPR_CAMERA_FORMATS'))).map(
+        ([cam, f]) => [cam, expandFormats(f).patterns],
+      ),
+    ),
     readCount: r.int('EVENTS_READ_COUNT', d.readCount, { min: 1, max: 10_000 }),
     blockMs: r.int('EVENTS_BLOCK_MS', d.blockMs, { min: 10, max: 60_000 }),
     watchdogMarginMs: r.int('EVENTS_WATCHDOG_MARGIN_MS', d.watchdogMarginMs, { min: 100, max: 120_000 }),

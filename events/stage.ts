@@ -29,7 +29,7 @@ import {
   type PassRead,
   stepCamera,
 } from './pass-builder.ts';
-import { passToEvent } from './pass-event.ts';
+import { passToEvent, travel } from './pass-event.ts';
 import { readsOfResult } from './result-reads.ts';
 
 export interface EventStageDeps {
@@ -323,12 +323,12 @@ export class EventStage extends EventEmitter {
       next.set(camera, out.state);
       states.set(camera, isIdle(out.state) ? '' : JSON.stringify(out.state));
       for (const pass of out.closed) {
-        if (new Set(pass.reads.map((r) => r.frame)).size < this.options.minReads) dropped++;
-        else closed.push({ camera, pass });
+        if (this.keeps(pass)) closed.push({ camera, pass });
+        else dropped++;
       }
     }
     const events = closed.map(({ camera, pass }) =>
-      passToEvent(camera, pass, { patterns: this.options.patterns }),
+      passToEvent(camera, pass, { patterns: this.options.cameraPatterns[camera] ?? this.options.patterns }),
     );
     const alerts = await Promise.all(events.map((e) => this.watchlist(e)));
     const counters = new Map<string, number>();
@@ -380,6 +380,13 @@ export class EventStage extends EventEmitter {
       }
     });
     this.metrics.openPasses.set(countPasses(this.cache));
+  }
+
+  /** A closed pass becomes an event: enough frames, and a plate that moved (vehicles pass; signs stay). */
+  private keeps(pass: OpenPass): boolean {
+    if (new Set(pass.reads.map((r) => r.frame)).size < this.options.minReads) return false;
+    const moved = travel(pass.reads);
+    return moved === undefined || this.options.minTravel <= 0 || moved >= this.options.minTravel;
   }
 
   /** Looks the voted plate up (sets `watchlist`); the alert's fields on a hit. Never throws. */

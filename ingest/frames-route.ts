@@ -58,7 +58,14 @@ const schema = {
       description: 'Frame accepted and written to the frames stream.',
       type: 'object',
       required: ['id'],
-      properties: { id: { type: 'string', description: 'Entry id in the frames stream.' } },
+      properties: {
+        id: { type: 'string', description: 'Entry id in the frames stream.' },
+        duplicate: {
+          type: 'boolean',
+          description:
+            'Present (true) when this request repeated an Idempotency-Key (or camera + seq + ts) admitted within LPR_IDEMPOTENCY_WINDOW_MS: nothing was written, id is the first request\'s.',
+        },
+      },
     },
     default: {
       description:
@@ -131,11 +138,42 @@ export function registerFramesRoute(app: FastifyInstance, deps: FramesRouteDeps)
       }
       const parsed = parseFrameFields(fields, now, config.maxTsSkewMs);
       inspectImage(img, mime, config.maxPixels, `camera "${camera}"`);
-      const { id } = await producer.add({ camera, mime, img, ...parsed });
+      const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key'], fields, camera);
+      const { id, duplicate } = await producer.add({ camera, mime, img, ...parsed }, { idempotencyKey });
+      if (duplicate) {
+        metrics.framesDuplicate.inc();
+        return reply.code(202).send({ id, duplicate: true });
+      }
       metrics.framesAccepted.inc({ format });
       return reply.code(202).send({ id });
     },
   );
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request's idempotency key: the Idempotency-Key header, else one derived from the camera's `seq` (with
+ * its `ts` when given: a retry repeats both, a camera that restarts its sequence does not repeat the time).
+ * Undefined when neither is there (no de-duplication).
+ */
+function idempotencyKeyOf(
+  header: string | string[] | undefined,
+  fields: FrameFields,
+  camera: string,
+): string | undefined {
+  if (header !== undefined) {
+    const key = Array.isArray(header) ? header[0]! : header;
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw new PlatestreamError(
+        'BAD_REQUEST',
+        `camera "${camera}": header Idempotency-Key "${key.slice(0, 40)}" is invalid; use 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":", "-" (e.g. a UUID)`,
+      );
+    }
+    return `k:${key}`;
+  }
+  if (fields.seq !== undefined) return `s:${fields.seq}:${fields.ts ?? ''}`;
+  return undefined;
 }
 
 function contentTypeOf(request: FastifyRequest): ImageMime {

@@ -9,6 +9,7 @@ export interface IngestMetrics {
   framesAccepted: Counter<'format'>;
   framesRejected: Counter<'reason'>;
   framesDropped: Counter;
+  framesDuplicate: Counter;
   requestDuration: Histogram<'route' | 'method' | 'status'>;
   requestsInFlight: Gauge;
   backlog: Gauge;
@@ -55,6 +56,11 @@ export function createIngestMetrics(opts: { defaultMetrics?: boolean } = {}): In
     framesDropped: new Counter({
       name: 'platestream_ingest_frames_dropped_total',
       help: 'Undelivered frames deleted by this process under the drop-oldest policy (Redis keeps the global count).',
+      registers,
+    }),
+    framesDuplicate: new Counter({
+      name: 'platestream_ingest_frames_duplicate_total',
+      help: 'Retried frame requests (same Idempotency-Key, or camera + seq + ts, within the window) answered with the first id; nothing written.',
       registers,
     }),
     requestDuration: new Histogram({

@@ -39,6 +39,8 @@ export interface WorkerOptions extends StaticFrameOptions {
   resultsRetentionMs: number;
   /** Approximate cap of the DLQ stream (0 = unbounded). */
   dlqMaxLen: number;
+  /** Byte cap of the DLQ (MEMORY USAGE, sampled); past it the oldest entries go. 0 = no byte cap. */
+  dlqMaxBytes: number;
   /** Keep acknowledged frames this long (ms) so `platestream annotate` can draw on them; 0 = trim at once. */
   frameRetentionMs: number;
   /** How long the per-plate sighting index keeps a sighting (ms); 0 = no index. */
@@ -75,6 +77,7 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   resultsMaxLen: 1_000_000,
   resultsRetentionMs: 24 * 3600_000,
   dlqMaxLen: 100_000,
+  dlqMaxBytes: 256 * 1024 * 1024,
   frameRetentionMs: 0,
   plateIndexRetentionMs: PLATE_INDEX_DEFAULTS.retentionMs,
   housekeepingIntervalMs: 5000,
@@ -137,6 +140,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     resultsMaxLen: r.int('RESULTS_MAXLEN', d.resultsMaxLen, { min: 1 }),
     resultsRetentionMs: r.int('RESULTS_RETENTION_MS', d.resultsRetentionMs, { min: 1000 }),
     dlqMaxLen: r.int('DLQ_MAXLEN', d.dlqMaxLen, { min: 0 }),
+    dlqMaxBytes: r.bytes('DLQ_MAX_BYTES', d.dlqMaxBytes, { min: 0, max: 1024 ** 4 }),
     frameRetentionMs: r.int('LPR_FRAME_RETENTION_MS', d.frameRetentionMs, { min: 0, max: 7 * 24 * 3600_000 }),
     plateIndexRetentionMs: r.int('LPR_PLATE_INDEX_RETENTION_MS', d.plateIndexRetentionMs, {
       min: 0,

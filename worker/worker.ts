@@ -576,6 +576,7 @@ export class Worker extends EventEmitter {
         deliveries,
         worker: this.options.consumer,
         dlqMaxLen: this.options.dlqMaxLen,
+        dlqMaxBytes: this.options.dlqMaxBytes,
       });
       if (!r.acked) {
         this.metrics.staleCompletions.inc();

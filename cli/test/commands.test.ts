@@ -60,6 +60,7 @@ function commandPath(name: string): string {
     notifier: 'alerts/notifier-cli.ts',
     alerts: 'alerts/cli.ts',
     events: 'events/cli.ts',
+    web: 'web/cli.ts',
   };
   return paths[name]!;
 }

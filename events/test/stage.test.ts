@@ -87,6 +87,25 @@ describe('events stage', () => {
     expect(events[0]!.alternatives).toEqual([{ plate: 'AB128CD', votes: 0.9 }]);
   });
 
+  it('writes no event for fixed text (a sign) or weak reads (a badge) seen beside a passing car', async () => {
+    const prefix = uniquePrefix('ev');
+    const car = carResults('cam-1', 'AB123CD', T0, 8);
+    const sign = { x: 400, y: 40, w: 170, h: 30 };
+    const frames = car.map((r, i) => ({
+      ...r,
+      plates: [
+        ...r.plates,
+        { text: 'LEVEL1', confidence: 0.97, box: { ...sign, x: sign.x + (i % 2) } },
+        { text: 'GTI', confidence: 0.25, box: { x: r.box!.x - 60, y: r.box!.y - 30, w: 30, h: 12 } },
+      ],
+    }));
+    await pushResults(redis.client, prefix, frames);
+    await start(prefix);
+    const events = await settled(prefix, 1);
+    expect(events.map((e) => e.plate)).toEqual(['AB123CD']);
+    expect(await redis.client.hget(new StreamKeys(prefix).counters, 'events:dropped-passes')).toBe('1');
+  });
+
   it('closes a pass after a gap and when the camera goes quiet; indexes events by plate', async () => {
     const prefix = uniquePrefix('ev');
     const keys = new StreamKeys(prefix);

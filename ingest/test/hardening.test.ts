@@ -137,4 +137,48 @@ describe('ingest hardening', () => {
     const ok = await post('image/jpeg', jpeg);
     expect(ok.status).toBe(202);
   });
+
+  it('refuses at ingest an image the decoder would refuse (44.8 MP: 422, not 202 and then the DLQ)', async () => {
+    const png = Buffer.from(await makeImage('png', { seed: 8 }));
+    png.writeUInt32BE(8000, 16);
+    png.writeUInt32BE(5600, 20);
+    const res = await post('image/png', png);
+    expect(res.status).toBe(422);
+    expect(res.body.error?.code).toBe('IMAGE_TOO_MANY_PIXELS');
+    expect(res.body.error?.message).toMatch(/44800000 pixels/);
+  });
+
+  it('counts the DLQ and results in the memory budget (503 BACKPRESSURE naming them, /readyz shows them)', async () => {
+    const config = testIngestConfig(t, { LPR_STREAM_MEMORY_BUDGET: '2MB' });
+    const k = new StreamKeys(config.redis.prefix);
+    const small = await startIngest(config, { logger: createLogger({ level: 'silent' }) });
+    try {
+      const jpeg = await makeImage('jpeg', { seed: 9 });
+      const send = () =>
+        fetch(`${small.url}/v1/cameras/cam-a/frames`, {
+          method: 'POST',
+          headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${TOKEN_A}` },
+          body: new Uint8Array(jpeg),
+        });
+      expect((await send()).status).toBe(202);
+      // Three dead-lettered 1 MB images: the frames stream itself is tiny.
+      for (let i = 0; i < 3; i++)
+        await t.client.xadd(k.dlq, '*', 'img', Buffer.alloc(1024 * 1024, i), 'stage', 'decode');
+      const res = await send();
+      const body = (await res.json()) as { error?: { code: string; message: string } };
+      expect(res.status).toBe(503);
+      expect(body.error?.code).toBe('BACKPRESSURE');
+      expect(body.error?.message).toMatch(/dlq \d{7}/);
+      const ready = (await (await fetch(`${small.url}/readyz`)).json()) as {
+        otherBytes: { dlq: number };
+        totalBytes: number;
+        budgetBytes: number;
+      };
+      expect(ready.otherBytes.dlq).toBeGreaterThan(3 * 1024 * 1024);
+      expect(ready.totalBytes).toBeGreaterThan(ready.budgetBytes);
+    } finally {
+      await small.close();
+      await t.cleanup(k.prefix);
+    }
+  });
 });

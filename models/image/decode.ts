@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { PlatestreamError } from '../../shared/errors.ts';
+import { MAX_IMAGE_PIXELS } from '../../shared/image-limits.ts';
 
 /** A decoded frame: packed RGB, 3 bytes per pixel, row-major. */
 export interface RgbImage {
@@ -7,8 +8,6 @@ export interface RgbImage {
   width: number;
   height: number;
 }
-
-export const MAX_INPUT_PIXELS = 40_000_000;
 
 /**
  * Decodes image bytes (JPEG/PNG/WebP...) into packed RGB, honouring EXIF orientation.
@@ -19,7 +18,7 @@ export async function decodeRgb(img: Buffer, frameId: string): Promise<RgbImage>
     throw new PlatestreamError('IMAGE_INVALID', `frame ${frameId}: the image is empty`);
   }
   try {
-    const { data, info } = await sharp(img, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+    const { data, info } = await sharp(img, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')

@@ -20,6 +20,10 @@ export interface ResultRecord {
   worker: string;
   /** Milliseconds per stage (queueMs, decodeMs, inferMs, totalMs, ...). */
   timings: Record<string, number>;
+  /** The frame's sequence number, when the camera sent one (written by the worker beside these fields). */
+  seq?: number;
+  /** Watchlist outcome, when enrichment is on: hit, hit-fuzzy, miss or unknown. */
+  watchlist?: string;
   /** Why the frame was not read, when it was not: 'static' (same scene as the camera's last full read). */
   skipped?: string;
 }
@@ -67,6 +71,8 @@ export function decodeResult(id: string, fields: readonly string[]): ResultRecor
     model: m.get('model') ?? '',
     worker: m.get('worker') ?? '',
     timings: parseJson<Record<string, number>>(m.get('timings')) ?? {},
+    ...(m.has('seq') && Number.isFinite(Number(m.get('seq'))) ? { seq: Number(m.get('seq')) } : {}),
+    ...(m.has('watchlist') ? { watchlist: m.get('watchlist') } : {}),
     ...(m.get('skipped') ? { skipped: m.get('skipped') } : {}),
   };
 }

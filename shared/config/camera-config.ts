@@ -65,6 +65,8 @@ export interface CameraConfig {
   partition: string | undefined;
   /** No frame for this long → the source counts as stalled and is restarted (s). */
   stallTimeoutS: number;
+  /** Deadline for the first frame of a connection attempt (s); ffmpeg probes a stream for seconds first. */
+  connectTimeoutS: number;
   /** Restart delay: starts at backoffMinMs, doubles per failed attempt up to backoffMaxMs, ±20 % jitter. */
   backoffMinMs: number;
   backoffMaxMs: number;
@@ -87,6 +89,7 @@ export const CAMERA_DEFAULTS = {
   skipStatic: false,
   staticThreshold: 0.02,
   stallTimeoutS: 10,
+  connectTimeoutS: 20,
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
   authRetryMs: 60_000,
@@ -105,6 +108,7 @@ const CAMERA_KEYS = new Set([
   'static_threshold',
   'partition',
   'stall_timeout_s',
+  'connect_timeout_s',
   'backoff_min_ms',
   'backoff_max_ms',
   'auth_retry_ms',
@@ -304,6 +308,12 @@ function readCamera(
     partition,
     stallTimeoutS: num(get('stall_timeout_s'), CAMERA_DEFAULTS.stallTimeoutS, { min: 0.5, max: 3600 }, (m) =>
       p('stall_timeout_s', m),
+    ),
+    connectTimeoutS: num(
+      get('connect_timeout_s'),
+      CAMERA_DEFAULTS.connectTimeoutS,
+      { min: 0.5, max: 3600 },
+      (m) => p('connect_timeout_s', m),
     ),
     backoffMinMs,
     backoffMaxMs,

@@ -55,6 +55,13 @@ export class StreamKeys {
   get fencingCounter(): string {
     return `${this.base}:lock:fence`;
   }
+  /**
+   * De-duplication marker of one admitted frame request (its Idempotency-Key, or one derived from camera +
+   * seq), value = the entry id; expires after LPR_IDEMPOTENCY_WINDOW_MS. Same slot as the frames stream.
+   */
+  idempotency(camera: string, key: string): string {
+    return `${this.base}:idem:${camera}:${key}`;
+  }
   /** Sorted set of recent sightings of one plate (score = capture ms). */
   plateIndex(plate: string): string {
     return `${this.base}:plate:${plate}`;

@@ -23,7 +23,7 @@ export interface CameraRunnerOptions {
   logger: Logger;
   startSource: SourceStarter;
   isStatic?: StaticCheck;
-  /** Frames being sent at once; past it new frames are skipped as `busy` (default 2). */
+  /** Frames being sent at once; past it new frames are skipped as `busy` (default 4: ffmpeg hands frames over in bursts after a scheduling hiccup). */
   maxInFlight?: number;
   random?: () => number;
 }
@@ -216,7 +216,7 @@ export class CameraRunner {
       );
       return;
     }
-    if (this.inFlight >= (this.opts.maxInFlight ?? 2)) {
+    if (this.inFlight >= (this.opts.maxInFlight ?? 4)) {
       metrics.skipped.inc({ ...labels, reason: 'busy' });
       return;
     }

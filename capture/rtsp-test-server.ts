@@ -32,6 +32,10 @@ export async function makePlateClip(opts: {
   fps: number;
   scenes?: number;
   sceneSeconds?: number;
+  /** Temporal noise strength (0-100): every frame differs, as a real sensor's do, so decoding costs what it would. */
+  noise?: number;
+  /** Video bitrate, e.g. "2M" (what a 720p IP camera typically sends); default: the encoder's choice. */
+  bitrate?: string;
   ffmpegPath?: string;
 }): Promise<void> {
   const { demoFrames } = await import('../models/synthetic/demo-set.ts');
@@ -48,14 +52,16 @@ export async function makePlateClip(opts: {
     '-i',
     '-',
   ];
+  const noise = opts.noise ? `,noise=alls=${opts.noise}:allf=t` : '';
   args.push(
     '-vf',
-    `scale=${opts.width}:${opts.height},fps=${opts.fps}`,
+    `scale=${opts.width}:${opts.height},fps=${opts.fps}${noise}`,
     '-c:v',
     'libx264',
     '-preset',
     'ultrafast',
   );
+  if (opts.bitrate) args.push('-b:v', opts.bitrate, '-maxrate', opts.bitrate, '-bufsize', opts.bitrate);
   args.push('-tune', 'zerolatency', '-g', String(opts.fps), '-pix_fmt', 'yuv420p', opts.path);
   const child = spawn(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let err = '';

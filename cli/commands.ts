@@ -39,7 +39,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const load = COMMANDS[name];
   if (!load) {
-    io.stderr.write(`platestream: unknown command "${name}"\n\n${await usage()}\n`);
+    io.stderr.write(
+      `platestream: [USAGE] unknown command "${name}"; the commands are ${COMMAND_NAMES.join(', ')} (see "platestream --help")\n`,
+    );
     return EXIT.usage;
   }
   try {

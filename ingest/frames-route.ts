@@ -153,9 +153,9 @@ export function registerFramesRoute(app: FastifyInstance, deps: FramesRouteDeps)
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The request's idempotency key: the Idempotency-Key header, else one derived from the camera's `seq` (with
- * its `ts` when given: a retry repeats both, a camera that restarts its sequence does not repeat the time).
- * Undefined when neither is there (no de-duplication).
+ * The request's idempotency key: the Idempotency-Key header, else one derived from the camera's `seq` and
+ * `ts` when both are given (a retry repeats both; a camera that restarts its sequence, or a client that
+ * numbers frames per run, does not repeat the time). Undefined otherwise (no de-duplication).
  */
 function idempotencyKeyOf(
   header: string | string[] | undefined,
@@ -172,7 +172,7 @@ function idempotencyKeyOf(
     }
     return `k:${key}`;
   }
-  if (fields.seq !== undefined) return `s:${fields.seq}:${fields.ts ?? ''}`;
+  if (fields.seq !== undefined && fields.ts !== undefined) return `s:${fields.seq}:${fields.ts}`;
   return undefined;
 }
 

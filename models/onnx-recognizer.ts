@@ -12,6 +12,7 @@ import type {
 } from '../shared/recognizer.ts';
 import type { RecognizerOptions } from './config.ts';
 import type { DetectedBox, TextDetector } from './detect/detector.ts';
+import { COARSE_TO_FINE_DEFAULTS, CoarseToFineDetector } from './detect/coarse-to-fine.ts';
 import { PPOCR_DET_DEFAULTS, PpocrTextDetector } from './detect/ppocr-det.ts';
 import { type Quad, type RotatedRect, rectCorners } from './geometry/quad.ts';
 import { cropRgb, decodeRgb, type RgbImage } from './image/decode.ts';
@@ -79,7 +80,9 @@ export class OnnxRecognizer implements Recognizer {
     logger?: Logger,
     private readonly plugins: RecognizerPlugins = {},
   ) {
-    const det = plugins.detector?.id ?? `ppocr-v4-det@${opts.detSize}`;
+    const det =
+      plugins.detector?.id ??
+      `ppocr-v4-det@${opts.detCoarseSize > 0 ? `${opts.detCoarseSize}>` : ''}${opts.detSize}`;
     this.id = `${det}+${plugins.reader?.id ?? readerId}`;
     this.log = logger ?? moduleLogger('models');
     this.defaultPatterns = expandFormats(opts.formats).patterns;
@@ -97,11 +100,19 @@ export class OnnxRecognizer implements Recognizer {
       } else {
         const det = await loadModel(entry('ppocr-v4-det'), this.opts.modelDir, session);
         this.models.push(det);
-        detector = new PpocrTextDetector(det, {
-          ...PPOCR_DET_DEFAULTS,
-          size: this.opts.detSize,
-          upscale: this.opts.detUpscale,
-        });
+        detector =
+          this.opts.detCoarseSize > 0
+            ? new CoarseToFineDetector(det, {
+                ...COARSE_TO_FINE_DEFAULTS,
+                coarseSize: this.opts.detCoarseSize,
+                fineSize: this.opts.detSize,
+                upscale: this.opts.detUpscale,
+              })
+            : new PpocrTextDetector(det, {
+                ...PPOCR_DET_DEFAULTS,
+                size: this.opts.detSize,
+                upscale: this.opts.detUpscale,
+              });
       }
       let reader: TextReader;
       if (this.plugins.reader) {

@@ -9,10 +9,10 @@ import { SOURCE_NAMES, SOURCES, type SourceName } from './sources.ts';
 /** One live-feed message, rendered once and shared by every client that wants its stream. */
 export interface LiveMessage {
   kind: SourceName;
-  /** The Redis stream id (also the SSE message id). */
+  /** The Redis stream id. */
   id: string;
-  /** The whole SSE frame: `id:`, `event:` and `data:` lines and the blank line. */
-  sse: string;
+  /** The SSE frame without its `id:` line (each connection writes its own): `event:`, `data:`, blank line. */
+  body: string;
 }
 
 export interface LiveHubOptions {
@@ -30,7 +30,7 @@ type Listener = (m: LiveMessage) => void;
 export function renderSse(kind: SourceName, id: string, fields: string[]): LiveMessage | undefined {
   const item = SOURCES[kind].decode(id, fields);
   if (item === undefined) return undefined;
-  return { kind, id, sse: `id: ${id}\nevent: ${kind}\ndata: ${JSON.stringify(item)}\n\n` };
+  return { kind, id, body: `event: ${kind}\ndata: ${JSON.stringify(item)}\n\n` };
 }
 
 /**
@@ -97,6 +97,13 @@ export class LiveHub {
       this.clients--;
       for (const k of kinds) this.listeners.get(k)!.delete(fn);
     };
+  }
+
+  /** Where the reader is in each stream: a subscriber added now gets every entry after these ids. */
+  positions(): Map<SourceName, string> {
+    const out = new Map<SourceName, string>();
+    for (const c of this.cursors) out.set(this.kindOf.get(c.stream)!, c.after);
+    return out;
   }
 
   status(): { running: boolean; problem: string; clients: number } {

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { PlatestreamError } from '../shared/errors.ts';
-import { compareIds, fieldPairs, isEntryId } from '../shared/redis/stream/index.ts';
+import { compareIds, fieldPairs, isEntryId, nextId } from '../shared/redis/stream/index.ts';
+import { delay } from '../shared/util/wait.ts';
 import type { WebContext } from './app.ts';
 import { type LiveMessage, renderSse } from './live-hub.ts';
 import { SOURCE_NAMES, SOURCES, type SourceName } from './sources.ts';
@@ -29,7 +30,13 @@ export function parseLivePositions(
   lastEventId: string | undefined,
 ): Map<SourceName, string> {
   const out = new Map<SourceName, string>();
-  const one = (q.after ?? lastEventId)?.trim();
+  let one = (q.after ?? lastEventId)?.trim();
+  let cursor = q.cursor ?? '';
+  // A multi-stream connection's message id is its per-stream positions, the cursor form.
+  if (one?.includes(':')) {
+    cursor = `${one},${cursor}`;
+    one = undefined;
+  }
   if (one !== undefined && one !== '') {
     if (!isEntryId(one)) {
       throw new PlatestreamError(
@@ -39,7 +46,7 @@ export function parseLivePositions(
     }
     for (const k of kinds) out.set(k, one);
   }
-  for (const part of (q.cursor ?? '').split(',')) {
+  for (const part of cursor.split(',')) {
     if (part.trim() === '') continue;
     const [k, id] = part.split(':').map((s) => s.trim());
     if (!kinds.includes(k as SourceName) || id === undefined || !isEntryId(id)) {
@@ -63,9 +70,19 @@ export function parseLivePositions(
  */
 export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
   const { metrics, config } = ctx;
-  const open = new Set<() => void>();
-  app.addHook('onClose', async () => {
-    for (const end of [...open]) end();
+  /** Open connections: how to end each with a reason, and its response (to wait for the close to flush). */
+  const open = new Map<() => void, ServerResponse>();
+  // preClose runs before the server drops its connections: live clients get their close reason first.
+  app.addHook('preClose', async () => {
+    const flushed = [...open].map(([end, res]) => {
+      end();
+      return new Promise<void>((resolve) => {
+        if (res.writableFinished || res.destroyed) return resolve();
+        res.once('finish', resolve);
+        res.once('close', resolve);
+      });
+    });
+    await Promise.race([Promise.all(flushed), delay(1000)]);
   });
 
   app.get<{ Querystring: LiveQuery }>(
@@ -107,6 +124,12 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       const wanted = [...new Set(kinds)] as SourceName[];
       const header = request.headers['last-event-id'];
       const positions = parseLivePositions(wanted, request.query, Array.isArray(header) ? header[0] : header);
+      if (!ctx.hub.status().running) {
+        throw new PlatestreamError(
+          'REDIS_UNAVAILABLE',
+          `the live reader is not running yet: ${ctx.hub.status().problem}`,
+        );
+      }
       if (ctx.hub.status().clients >= config.live.maxClients) {
         throw new PlatestreamError(
           'BACKPRESSURE',
@@ -133,9 +156,14 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       let ended = false;
       const abort = new AbortController();
 
+      // One stream: the message id is the entry's stream id. Several: the id lists every stream's position
+      // (`results:<id>,alerts:<id>`), so a reconnect with it resumes each stream exactly, even where two
+      // streams have entries in the same millisecond (their ids do not order the writes).
+      const idLine = (m: LiveMessage) =>
+        wanted.length === 1 ? m.id : wanted.map((k) => `${k}:${last.get(k) ?? '0-0'}`).join(',');
       const write = (m: LiveMessage) => {
         last.set(m.kind, m.id);
-        res.write(m.sse);
+        res.write(`id: ${idLine(m)}\n${m.body}`);
         metrics.liveMessages.inc({ stream: m.kind });
       };
       const end = (reason?: keyof typeof CLOSE_REASONS) => {
@@ -157,19 +185,22 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
         }
       };
       const endShutdown = () => end('shutting-down');
-      open.add(endShutdown);
+      open.set(endShutdown, res);
 
+      // Streams without a given position start at the reader's, taken with the subscription (same tick):
+      // every later entry reaches this client through it.
+      for (const [k, id] of ctx.hub.positions()) if (wanted.includes(k) && !last.has(k)) last.set(k, id);
       const unsubscribe = ctx.hub.subscribe(new Set(wanted), (m) => {
         if (ended) return;
         if (pending !== undefined) {
           // Still catching up: keep the live tail aside; past the limit drop it and re-read from Redis.
-          if (pendingBytes + m.sse.length > config.live.maxBufferBytes) {
+          if (pendingBytes + m.body.length > config.live.maxBufferBytes) {
             pending = [];
             pendingBytes = 0;
             overflowed = true;
           } else {
             pending.push(m);
-            pendingBytes += m.sse.length;
+            pendingBytes += m.body.length;
           }
           return;
         }
@@ -222,10 +253,9 @@ async function catchUp(
   const queues = new Map<SourceName, { rows: [string, string[]][]; done: boolean }>();
   for (const [kind, after] of last) {
     const stream = SOURCES[kind].stream(ctx.keys);
-    const deleted = await maxDeletedId(ctx, stream);
-    if (deleted !== undefined && after !== '0-0' && compareIds(deleted, after) > 0) {
+    if (await mayHaveGap(ctx, stream, after)) {
       res.write(
-        `event: gap\ndata: ${JSON.stringify({ stream: kind, after, message: 'entries after this id were already trimmed from Redis; what is still there follows' })}\n\n`,
+        `event: gap\ndata: ${JSON.stringify({ stream: kind, after, message: 'entries after this id may have been trimmed from Redis before this client read them; what is still there follows' })}\n\n`,
       );
     }
     queues.set(kind, { rows: [], done: false });
@@ -267,13 +297,22 @@ async function catchUp(
   }
 }
 
-/** XINFO STREAM's max-deleted-entry-id (Redis 7+): the newest id ever trimmed or deleted, if any. */
-async function maxDeletedId(ctx: WebContext, stream: string): Promise<string | undefined> {
+/**
+ * Whether entries after `after` may have been removed before the client read them: one was deleted after
+ * it (max-deleted-entry-id), or the stream was trimmed (entries-added > length) and its first entry is not
+ * the one right after `after`. Redis 7+ reports these; older servers never report a gap.
+ */
+async function mayHaveGap(ctx: WebContext, stream: string, after: string): Promise<boolean> {
+  if (after === '0-0') return false;
   try {
     const info = fieldPairs(await ctx.redis.xinfo('STREAM', stream));
-    const v = info['max-deleted-entry-id'];
-    return typeof v === 'string' && v !== '0-0' ? v : undefined;
+    const deleted = info['max-deleted-entry-id'];
+    if (typeof deleted === 'string' && deleted !== '0-0' && compareIds(deleted, after) > 0) return true;
+    const added = Number(info['entries-added']);
+    const first = info['recorded-first-entry-id'];
+    const trimmed = Number.isFinite(added) && added > Number(info.length);
+    return trimmed && typeof first === 'string' && compareIds(first, nextId(after)) > 0;
   } catch {
-    return undefined;
+    return false;
   }
 }

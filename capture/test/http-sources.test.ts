@@ -7,6 +7,8 @@ import { createLogger } from '../../shared/logger.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/index.ts';
+import { startIngest } from '../../ingest/service.ts';
+import { TOKEN_A, testIngestConfig } from '../../ingest/test/helpers.ts';
 import { checkCameras } from '../check.ts';
 import { readCaptureConfig } from '../config.ts';
 import { type CaptureService, startCapture } from '../service.ts';
@@ -24,6 +26,8 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
   const services: CaptureService[] = [];
   let snapshotRequests = 0;
   let authRequests = 0;
+  /** What /still.jpg serves: the same image until a test changes it. */
+  let still = 0;
   const sockets = new Set<unknown>();
   const streams = new Set<NodeJS.Timeout>();
 
@@ -66,6 +70,8 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
         snapshotRequests += 1;
         sockets.add(req.socket);
         res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegs[snapshotRequests % jpegs.length]);
+      } else if (req.url === '/still.jpg') {
+        res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegs[still]);
       } else if (req.url === '/private.jpg') {
         authRequests += 1;
         const ok = req.headers.authorization === `Basic ${Buffer.from('viewer:right').toString('base64')}`;
@@ -95,12 +101,18 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
     });
   }
 
-  async function start(prefix: string, cameras: CameraConfig[], logger = createLogger({ level: 'silent' })) {
+  async function start(
+    prefix: string,
+    cameras: CameraConfig[],
+    logger = createLogger({ level: 'silent' }),
+    env: Record<string, string> = {},
+  ) {
     const config = readCaptureConfig({
       REDIS_URL: t.url,
       LPR_PREFIX: prefix,
       CAPTURE_HTTP_PORT: '0',
       CAPTURE_HTTP_HOST: '127.0.0.1',
+      ...env,
     });
     const svc = await startCapture(config, cameras, { logger });
     services.push(svc);
@@ -212,5 +224,63 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
     });
     expect(rows[2]).toMatchObject({ camera: 'x', reachable: false });
     expect(rows[2]!.error).toMatch(/404/);
+  }, 30_000);
+
+  it('skip_static: an unchanged scene is sent once, a change goes through', async () => {
+    const prefix = uniquePrefix('cap');
+    const keys = new StreamKeys(prefix);
+    still = 0;
+    const svc = await start(prefix, [
+      camera('still-1', `${base}/still.jpg`, { type: 'snapshot', fps: 10, skip_static: true }),
+    ]);
+    try {
+      const skippedStatic = async () => {
+        const m = /platestream_capture_frames_skipped_total\{camera="still-1",reason="static"\} (\d+)/.exec(
+          await (await fetch(`${svc.url}/metrics`)).text(),
+        );
+        return Number(m?.[1] ?? 0);
+      };
+      await waitFor(async () => (await skippedStatic()) >= 5, {
+        timeoutMs: 20_000,
+        what: 'static frames skipped',
+      });
+      expect((await framesOf(keys, 'still-1')).length).toBe(1);
+      still = 3; // a different colour: far above the 0.02 threshold
+      await waitFor(async () => (await framesOf(keys, 'still-1')).length === 2, {
+        timeoutMs: 20_000,
+        what: 'the changed frame',
+      });
+      const frames = await framesOf(keys, 'still-1');
+      expect(frames[1]!.img.equals(jpegs[3]!)).toBe(true);
+    } finally {
+      await svc.close();
+      await t.cleanup(prefix);
+    }
+  }, 40_000);
+
+  it('sends to an ingest URL with a token instead of Redis (capture on a remote site)', async () => {
+    const ingest = await startIngest(testIngestConfig(t), { logger: createLogger({ level: 'silent' }) });
+    const keys = ingest.app.ingest.keys;
+    const svc = await start(
+      uniquePrefix('unused'),
+      [camera('gate-remote', `${base}/snapshot.jpg`, { type: 'snapshot', fps: 5 })],
+      createLogger({ level: 'silent' }),
+      {
+        CAPTURE_INGEST_URL: ingest.url,
+        CAPTURE_INGEST_TOKEN: TOKEN_A,
+      },
+    );
+    try {
+      await waitFor(async () => (await framesOf(keys, 'gate-remote')).length >= 3, {
+        timeoutMs: 20_000,
+        what: 'frames through ingest',
+      });
+      const frames = await framesOf(keys, 'gate-remote');
+      expect(frames.every((f) => f.mime === 'image/jpeg' && f.seq !== undefined)).toBe(true);
+    } finally {
+      await svc.close();
+      await ingest.close();
+      await t.cleanup(keys.prefix);
+    }
   }, 30_000);
 });

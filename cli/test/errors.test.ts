@@ -48,6 +48,18 @@ describe('command errors (real processes)', () => {
     const unknown = await cli(['results', 'tail', '--no-follow', '--bogus']);
     expect(unknown.code).toBe(2);
     expect(expectOneLine(unknown.stderr, 'results', 'USAGE')).toMatch(/--bogus.*--help/);
+
+    const synth = await cli(['synth', '/tmp/x', '--count', 'many']);
+    expect(synth.code).toBe(2);
+    expect(expectOneLine(synth.stderr, 'synth', 'USAGE')).toMatch(/--count must be a non-negative integer/);
+
+    const command = await cli(['frobnicate']);
+    expect(command.code).toBe(2);
+    const lines = command.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^platestream: \[USAGE\] unknown command "frobnicate"; the commands are .*worker/,
+    );
   });
 
   it('a Redis error reply is one line naming the command, exit 1', async () => {

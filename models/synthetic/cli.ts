@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { type CliIO, processIO } from '../../shared/cli/index.ts';
+import { type CliIO, processIO, usageError } from '../../shared/cli/index.ts';
 import { PlatestreamError } from '../../shared/errors.ts';
 import { writeDataset } from './dataset.ts';
 import { isPlateStyle, PLATE_STYLES, type PlateStyle } from './plate-styles.ts';
@@ -47,8 +47,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   try {
     parsed = parse(argv);
   } catch (err) {
-    io.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${HELP}\n`);
-    return 2;
+    throw usageError(err instanceof Error ? err.message : String(err));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -77,8 +76,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       problems.push(`--distortion must be a number, got "${values.distortion}"`);
   }
   if (problems.length > 0) {
-    io.stderr.write(`${problems.join('\n')}\n\n${HELP}\n`);
-    return 2;
+    throw usageError(problems.join('; '));
   }
   const dir = positionals[0]!;
   const t0 = performance.now();
@@ -87,8 +85,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   const fps = values.fps === undefined ? undefined : Number(values.fps);
   if (fps !== undefined && !(fps > 0)) problems.push(`--fps must be a positive number, got "${values.fps}"`);
   if (problems.length > 0) {
-    io.stderr.write(`${problems.join('\n')}\n\n${HELP}\n`);
-    return 2;
+    throw usageError(problems.join('; '));
   }
   if (sequences !== undefined) {
     const quietSeq = values.quiet || !process.stderr.isTTY;

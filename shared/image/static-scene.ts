@@ -35,8 +35,9 @@ export type Point = readonly [number, number];
 
 /** Grey thumbnail of an encoded frame; throws what sharp throws for bytes it cannot decode. */
 export async function thumbnail(img: Buffer): Promise<FrameThumbnail> {
-  const pipeline = sharp(img, { failOn: 'error', limitInputPixels: 100_000_000 });
-  const meta = await pipeline.metadata();
+  const pipeline = sharp(img, { failOn: 'error', limitInputPixels: 100_000_000, sequentialRead: true });
+  // The frame's size from its header (no second parse by sharp for JPEG and PNG, the usual camera output).
+  const size = imageSize(img) ?? (await pipeline.metadata());
   const { data, info } = await pipeline
     .resize(THUMB_WIDTH, null, { kernel: 'linear', fastShrinkOnLoad: true })
     .greyscale()
@@ -46,9 +47,32 @@ export async function thumbnail(img: Buffer): Promise<FrameThumbnail> {
     width: info.width,
     height: info.height,
     data: info.channels === 1 ? data : firstChannel(data, info.channels),
-    frameWidth: meta.width ?? info.width,
-    frameHeight: meta.height ?? info.height,
+    frameWidth: size.width ?? info.width,
+    frameHeight: size.height ?? info.height,
   };
+}
+
+/** Width and height from a JPEG's start-of-frame or a PNG's IHDR; undefined for anything else. */
+export function imageSize(b: Buffer): { width: number; height: number } | undefined {
+  if (b.length > 24 && b.readUInt32BE(0) === 0x89504e47)
+    return { width: b.readUInt32BE(16), height: b.readUInt32BE(20) };
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return undefined;
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) return undefined;
+    const marker = b[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    const len = b.readUInt16BE(i + 2);
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: b.readUInt16BE(i + 5), width: b.readUInt16BE(i + 7) };
+    }
+    i += 2 + len;
+  }
+  return undefined;
 }
 
 function firstChannel(data: Buffer, channels: number): Buffer {

@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseCameraRois, parseRoi, roiBounds } from '../config/camera-roi.ts';
 import { EnvReader } from '../config/env-reader.ts';
@@ -6,6 +7,7 @@ import {
   DEFAULT_STATIC_THRESHOLD,
   decodeReference,
   encodeReference,
+  imageSize,
   regionMask,
   thumbnail,
 } from '../image/static-scene.ts';
@@ -35,6 +37,13 @@ describe('static scene detection', () => {
     expect(mask.reduce((a, b) => a + b, 0)).toBe(96 * 27);
     expect(changedFraction(carTop, base)).toBeGreaterThan(DEFAULT_STATIC_THRESHOLD);
     expect(changedFraction(carTop, base, mask)).toBeLessThan(DEFAULT_STATIC_THRESHOLD);
+  });
+
+  it('reads a frame size from JPEG and PNG headers without decoding', async () => {
+    expect(imageSize(await scene({ w: 1280, h: 720 }))).toEqual({ width: 1280, height: 720 });
+    const png = await sharp({ create: { width: 33, height: 17, channels: 3, background: '#123' } }).png().toBuffer();
+    expect(imageSize(png)).toEqual({ width: 33, height: 17 });
+    expect(imageSize(Buffer.from('GIF89a...'))).toBeUndefined();
   });
 
   it('stores a reference as bytes and refuses anything else', async () => {

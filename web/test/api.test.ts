@@ -1,4 +1,7 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame } from '../../shared/codec/frame-codec.ts';
+import { queueSighting } from '../../shared/redis/plate-index.ts';
 import type { PlatestreamError } from '../../shared/errors.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { type TestRedis, useRedis } from '../../test/harness/index.ts';
@@ -216,5 +219,64 @@ describe('web API on a real Redis', () => {
     expect(dlq.json()).toEqual({ entries: [] });
     const stats = (await get('/v1/stats')).json();
     expect(stats.results.length).toBe(30);
+  });
+
+  it('serves frames, plate crops and annotated frames; a trimmed frame is a clear 404', async () => {
+    const img = await sharp({ create: { width: 160, height: 120, channels: 3, background: '#336' } })
+      .jpeg()
+      .toBuffer();
+    const frame = (await t.client.xadd(
+      keys.frames,
+      '*',
+      ...encodeFrame({ camera: 'gate-1', ts: Date.now(), mime: 'image/jpeg', img }),
+    ))!;
+    const box = { x: 40, y: 50, w: 60, h: 20 };
+    await t.client.xadd(
+      keys.results,
+      '*',
+      ...result({ frame, plate: 'FR4ME', box, plates: [{ text: 'FR4ME', confidence: 0.9, box }] }),
+    );
+    const raw = await get(`/v1/frames/${frame}/image`);
+    expect(raw.statusCode).toBe(200);
+    expect(raw.headers['content-type']).toBe('image/jpeg');
+    expect(raw.rawPayload.equals(img)).toBe(true);
+    const crop = await get(`/v1/frames/${frame}/image?crop=40,50,60,20`);
+    expect(await sharp(crop.rawPayload).metadata()).toMatchObject({ width: 60, height: 20 });
+    const annotated = await get(`/v1/frames/${frame}/annotated`);
+    expect(annotated.statusCode).toBe(200);
+    expect(await sharp(annotated.rawPayload).metadata()).toMatchObject({
+      width: 160,
+      height: 120,
+      format: 'jpeg',
+    });
+    expect(annotated.rawPayload.equals(raw.rawPayload)).toBe(false);
+    await t.client.xdel(keys.frames, frame);
+    const gone = await get(`/v1/frames/${frame}/image`);
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().error.message).toMatch(/no longer in .*trimmed/);
+    expect((await get('/v1/frames/not-an-id/image')).statusCode).toBe(400);
+  });
+
+  it("shows a plate's sightings newest first", async () => {
+    const tx = t.client.multi();
+    queueSighting(
+      tx,
+      keys,
+      'HIST1',
+      { resultId: '10-0', camera: 'gate-1', ts: Date.now() - 1000, confidence: 0.8 },
+      { retentionMs: 3_600_000 },
+    );
+    queueSighting(
+      tx,
+      keys,
+      'HIST1',
+      { resultId: '11-0', camera: 'gate-2', ts: Date.now(), confidence: 0.9 },
+      { retentionMs: 3_600_000 },
+    );
+    await tx.exec();
+    const body = (await get('/v1/plates/hist-1')).json();
+    expect(body.plate).toBe('HIST1');
+    expect(body.sightings.map((s: { camera: string }) => s.camera)).toEqual(['gate-2', 'gate-1']);
+    expect(body.events).toEqual([]);
   });
 });

@@ -14,6 +14,8 @@ export interface IngestMetrics {
   requestsInFlight: Gauge;
   backlog: Gauge;
   streamMemory: Gauge;
+  /** platestream_redis_appendonly: 1 appendonly yes, 0 no, -1 unknown (read at start-up). */
+  redisAppendOnly: Gauge;
   /**
    * Where the backlog and stream-memory gauges read Redis when /metrics is scraped (so they show the
    * group's state now, not the reading of the last admitted frame). A failed read keeps the last value.
@@ -41,6 +43,11 @@ export function createIngestMetrics(opts: { defaultMetrics?: boolean } = {}): In
       source = read;
     },
     registry,
+    redisAppendOnly: new Gauge({
+      name: 'platestream_redis_appendonly',
+      help: 'Redis persistence seen at start-up: 1 appendonly yes, 0 no (a crash loses frames answered 202), -1 unknown (CONFIG refused)',
+      registers,
+    }),
     framesAccepted: new Counter({
       name: 'platestream_ingest_frames_accepted_total',
       help: 'Frames written to the frames stream, by request format (raw or multipart).',

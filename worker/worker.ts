@@ -9,6 +9,7 @@ import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
 import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
+import { appendOnlyGaugeValue, checkAppendOnly } from '../shared/redis/persistence.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
 import { queueSighting } from '../shared/redis/plate-index.ts';
@@ -160,6 +161,7 @@ export class Worker extends EventEmitter {
     if (this.started) return;
     this.started = true;
     await ensureGroup(this.redis, this.keys.frames, this.group);
+    this.metrics.redisAppendOnly.set(appendOnlyGaugeValue(await checkAppendOnly(this.redis, this.log)));
     await this.deps.recognizer.warmup();
     // close() during start-up (e.g. SIGTERM while models load): do not start loops nobody will wait for.
     if (this.stop.signal.aborted) return;

@@ -12,6 +12,11 @@ import { PASS_DEFAULTS, type PassOptions } from './pass-builder.ts';
 export interface EventsOptions extends PassOptions {
   /** Consumer name in the `events` group; unique per process. Default `<hostname>-<pid>`. */
   consumer: string;
+  /**
+   * Partitions of the cameras (EVENTS_PARTITIONS): each has its own consumer group on the results stream,
+   * open state and lease, and is worked by one process at a time; processes share them out.
+   */
+  partitions: number;
   /** A camera with open passes and no new result for this long (wall clock) is flushed: its passes close. */
   idleFlushMs: number;
   /** Passes with fewer reads than this are dropped (counted), not written as events. */
@@ -45,6 +50,7 @@ export interface EventsOptions extends PassOptions {
 
 export const EVENTS_DEFAULTS: Omit<EventsOptions, 'consumer'> = {
   ...PASS_DEFAULTS,
+  partitions: 1,
   idleFlushMs: 5000,
   minReads: 2,
   minReadConfidence: 0.6,
@@ -83,6 +89,7 @@ export function readEventsConfig(r: EnvReader): Readonly<EventsConfig> {
       pattern: /^[A-Za-z0-9_.:-]{1,128}$/,
       hint: '1-128 characters of A-Z a-z 0-9 _ . : -',
     }),
+    partitions: r.int('EVENTS_PARTITIONS', d.partitions, { min: 1, max: 64 }),
     latenessMs: r.int('EVENTS_LATENESS_MS', d.latenessMs, { min: 0, max: 600_000 }),
     maxGapMs: r.int('EVENTS_MAX_GAP_MS', d.maxGapMs, { min: 1, max: 600_000 }),
     maxEditDistance: r.int('EVENTS_MAX_EDIT_DISTANCE', d.maxEditDistance, { min: 0, max: 8 }),

@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import { PlatestreamError } from '../shared/errors.ts';
-import { EVENTS_GROUP, type StreamKeys } from '../shared/redis/keys.ts';
+import type { StreamKeys } from '../shared/redis/keys.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 
 /** One events-stage commit (see shared/lua/emitEvents-8.lua): everything a batch or a flush changed. */
 export interface EmitRequest {
   keys: StreamKeys;
+  /** The partition's group, state hash and lease key. */
+  partition: { group: string; state: string; lock: string };
   /** The lease value this process holds (the script writes nothing under another). */
   lease: string;
   /** Result ids consumed by this batch (XACK'd in the script). */
@@ -27,7 +29,7 @@ export type EmitOutcome =
 export function emitArgs(req: EmitRequest): { keys: string[]; args: string[] } {
   const k = req.keys;
   const args: string[] = [
-    EVENTS_GROUP,
+    req.partition.group,
     req.lease,
     String(req.eventsMaxLen),
     String(req.indexMaxLen),
@@ -49,11 +51,11 @@ export function emitArgs(req: EmitRequest): { keys: string[]; args: string[] } {
   return {
     keys: [
       k.results,
-      k.eventsState,
+      req.partition.state,
       k.events,
       k.counters,
       k.alerts,
-      k.eventsLock,
+      req.partition.lock,
       k.eventsByPlate,
       k.eventsByTime,
     ],

@@ -66,7 +66,8 @@ export async function loadTruth(dir: string): Promise<SequenceTruth> {
 export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalReport> {
   const truth = await loadTruth(opts.dir);
   const keys = new StreamKeys(opts.redis.prefix);
-  const redis = createRedis(opts.redis, 'producer', { name: 'eval-events' });
+  // A consumer connection: no per-command deadline (a loaded machine must not end the run).
+  const redis = createRedis(opts.redis, 'consumer', { name: 'eval-events' });
   const worker = new Worker({
     redis: opts.redis,
     options: {

@@ -11,8 +11,8 @@ export class EventsMetrics {
   readonly droppedPasses: Counter;
   readonly alerts: Counter;
   readonly leaseLost: Counter;
-  readonly openPasses: Gauge;
-  readonly watermarkLagSeconds: Gauge;
+  readonly openPasses: Gauge<'partition'>;
+  readonly watermarkLagSeconds: Gauge<'partition'>;
   readonly leader: Gauge;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -61,17 +61,19 @@ export class EventsMetrics {
     });
     this.openPasses = new Gauge({
       name: 'platestream_events_open_passes',
-      help: 'Passes open (not yet closed by the watermark) on the partitions this process holds',
+      help: 'Passes open (not yet closed by the watermark), per partition this process holds',
+      labelNames: ['partition'],
       registers,
     });
     this.watermarkLagSeconds = new Gauge({
       name: 'platestream_events_watermark_lag_seconds',
-      help: 'Wall clock minus the oldest camera watermark with open passes (how far behind events run)',
+      help: 'Wall clock minus the oldest camera watermark with open passes (how far behind events run), per partition',
+      labelNames: ['partition'],
       registers,
     });
     this.leader = new Gauge({
       name: 'platestream_events_leader',
-      help: '1 while this process holds the partition lease',
+      help: 'Partitions whose lease this process holds',
       registers,
     });
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry });

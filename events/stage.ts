@@ -7,7 +7,7 @@ import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { COUNTER, EVENTS_GROUP, StreamKeys } from '../shared/redis/keys.ts';
+import { COUNTER, eventsGroup, StreamKeys } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import {
   BlockingReader,
@@ -30,6 +30,7 @@ import {
   stepCamera,
 } from './pass-builder.ts';
 import { passToEvent, travel } from './pass-event.ts';
+import { cameraPartition } from './partition.ts';
 import { readsOfResult } from './result-reads.ts';
 
 export interface EventStageDeps {
@@ -40,6 +41,10 @@ export interface EventStageDeps {
   metrics?: EventsMetrics;
   /** Watchlist lookup of each event's voted plate; undefined = no watchlist (events carry watchlist ""). */
   lookup?: Pick<Enricher, 'lookup'>;
+  /** Which partition of how many this stage works (default 0 of 1); cameras map by cameraPartition. */
+  partition?: { index: number; count: number };
+  /** Asked before taking a free lease (the service balances partitions across processes); default yes. */
+  mayAcquire?: () => boolean;
 }
 
 /** A written event as the stage announces it ('event'). */
@@ -81,6 +86,7 @@ export class EventStage extends EventEmitter {
   private started = false;
   private readyFlag = false;
   private lastLoopAt = Date.now();
+  readonly partition: { index: number; count: number; group: string; state: string; lock: string };
 
   constructor(private readonly deps: EventStageDeps) {
     super();
@@ -89,6 +95,14 @@ export class EventStage extends EventEmitter {
     this.log = deps.logger ?? moduleLogger('events');
     this.metrics = deps.metrics ?? new EventsMetrics();
     const o = this.options;
+    const { index, count } = deps.partition ?? { index: 0, count: 1 };
+    this.partition = {
+      index,
+      count,
+      group: eventsGroup(index, count),
+      state: this.keys.eventsPartitionState(index, count),
+      lock: this.keys.eventsPartitionLock(index, count),
+    };
     this.redis = createRedis(deps.redis, 'consumer', { name: `events:${o.consumer}`, logger: this.log });
     this.reader = new BlockingReader(deps.redis, {
       name: `events-read:${o.consumer}`,
@@ -98,13 +112,18 @@ export class EventStage extends EventEmitter {
       recreateGroupFrom: '0',
     });
     this.lock = new LeaseLock(this.redis, {
-      key: this.keys.eventsLock,
+      key: this.partition.lock,
       fenceKey: this.keys.fencingCounter,
       owner: o.consumer,
       ttlMs: o.lockTtlMs,
       logger: this.log,
     });
-    const claim = { redis: this.redis, stream: this.keys.results, group: EVENTS_GROUP, consumer: o.consumer };
+    const claim = {
+      redis: this.redis,
+      stream: this.keys.results,
+      group: this.partition.group,
+      consumer: o.consumer,
+    };
     this.reclaimer = new Reclaimer({ ...claim, minIdleMs: o.claimIdleMs, logger: this.log });
     this.takeoverClaimer = new Reclaimer({ ...claim, minIdleMs: 0, logger: this.log });
   }
@@ -127,7 +146,7 @@ export class EventStage extends EventEmitter {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await ensureGroup(this.redis, this.keys.results, EVENTS_GROUP, { startId: '0' });
+    await ensureGroup(this.redis, this.keys.results, this.partition.group, { startId: '0' });
     if (this.stop.signal.aborted) return;
     const o = this.options;
     this.loops = [
@@ -138,7 +157,15 @@ export class EventStage extends EventEmitter {
       ),
     ];
     this.readyFlag = true;
-    this.log.info({ consumer: o.consumer, stream: this.keys.results }, 'events stage started');
+    this.log.info(
+      {
+        consumer: o.consumer,
+        stream: this.keys.results,
+        partition: this.partition.index,
+        partitions: this.partition.count,
+      },
+      'events stage started',
+    );
   }
 
   /** Stops reading and releases the lease; open passes stay in Redis for the next holder. Idempotent. */
@@ -154,8 +181,12 @@ export class EventStage extends EventEmitter {
       ],
       this.log,
     );
-    this.metrics.leader.set(0);
-    this.log.info({ consumer: this.options.consumer }, 'events stage stopped');
+    if (this.lease) this.metrics.leader.dec();
+    this.lease = undefined;
+    this.log.info(
+      { consumer: this.options.consumer, partition: this.partition.index },
+      'events stage stopped',
+    );
   });
 
   /** Runs `fn` after every earlier commit has finished (one writer of the cached state at a time). */
@@ -166,23 +197,41 @@ export class EventStage extends EventEmitter {
   }
 
   private async leaseRound(): Promise<void> {
+    // A free lease is taken only while the service says this process holds less than its share.
+    if (!this.lease && this.deps.mayAcquire && !this.deps.mayAcquire()) return;
     const lease = await this.lock.acquireOrRenew();
     if (lease && lease.value !== this.lease) {
+      if (!this.lease) this.metrics.leader.inc();
       this.lease = lease.value;
       this.needsTakeover = true;
-      this.metrics.leader.set(1);
-      this.log.info({ token: lease.token }, 'events partition lease acquired');
+      this.log.info(
+        { token: lease.token, partition: this.partition.index },
+        'events partition lease acquired',
+      );
     } else if (!lease && this.lease) {
       this.lostLease('renewing');
     }
+  }
+
+  /** Gives the lease up (rebalancing): after the commit in progress, releases it and forgets the state. */
+  handOver(): Promise<void> {
+    return this.serial(async () => {
+      if (!this.lease) return;
+      await this.lock.release();
+      this.lostLease('handing over to balance partitions');
+    });
   }
 
   private lostLease(when: string): void {
     if (this.lease === undefined) return;
     this.lease = undefined;
     this.cache.clear();
-    this.metrics.leader.set(0);
-    this.log.warn({ when }, 'events partition lease lost; another process holds it now');
+    this.metrics.leader.dec();
+    this.metrics.openPasses.set({ partition: String(this.partition.index) }, 0);
+    this.log.warn(
+      { when, partition: this.partition.index },
+      'events partition lease lost; another process holds it now',
+    );
   }
 
   private async readLoop(): Promise<void> {
@@ -200,7 +249,7 @@ export class EventStage extends EventEmitter {
           continue;
         }
         const entries = await this.reader.readGroup({
-          group: EVENTS_GROUP,
+          group: this.partition.group,
           consumer: this.options.consumer,
           streams: [this.keys.results],
           count: this.options.readCount,
@@ -238,7 +287,7 @@ export class EventStage extends EventEmitter {
    */
   private async takeover(): Promise<void> {
     if (!this.lease) return;
-    const raw = await this.redis.hgetall(this.keys.eventsState);
+    const raw = await this.redis.hgetall(this.partition.state);
     const cache = new Map<string, CameraState>();
     for (const [camera, json] of Object.entries(raw)) {
       try {
@@ -253,7 +302,7 @@ export class EventStage extends EventEmitter {
     });
     this.needsTakeover = false;
     this.log.info(
-      { cameras: cache.size, openPasses: countPasses(cache), claimed },
+      { cameras: cache.size, openPasses: countPasses(cache), claimed, partition: this.partition.index },
       'events partition taken over: open passes loaded, pending results re-applied',
     );
   }
@@ -272,11 +321,14 @@ export class EventStage extends EventEmitter {
       );
     if (!this.lease) return;
     await this.reclaimer.runOnce(this.options.readCount, (entries) => this.apply(entries));
-    this.metrics.openPasses.set(countPasses(this.cache));
+    this.metrics.openPasses.set({ partition: String(this.partition.index) }, countPasses(this.cache));
     const marks = [...this.cache.values()]
       .filter((s) => s.passes.length > 0 && s.done >= 0)
       .map((s) => s.done);
-    this.metrics.watermarkLagSeconds.set(marks.length > 0 ? Math.max(0, now - Math.min(...marks)) / 1000 : 0);
+    this.metrics.watermarkLagSeconds.set(
+      { partition: String(this.partition.index) },
+      marks.length > 0 ? Math.max(0, now - Math.min(...marks)) / 1000 : 0,
+    );
   }
 
   /** One batch of results: group by camera, step each camera's state, commit. */
@@ -290,6 +342,8 @@ export class EventStage extends EventEmitter {
         this.log.warn({ result: e.id }, 'result without camera or capture time; acknowledged and skipped');
         continue;
       }
+      // Every partition's group sees every result; each keeps its own cameras' and acknowledges the rest.
+      if (cameraPartition(r.camera, this.partition.count) !== this.partition.index) continue;
       let batch = byCamera.get(r.camera);
       if (!batch) {
         batch = { frameTimes: [], reads: [] };
@@ -338,6 +392,7 @@ export class EventStage extends EventEmitter {
     try {
       out = await emitEvents(this.redis, {
         keys: this.keys,
+        partition: this.partition,
         lease,
         ack,
         states,
@@ -379,7 +434,7 @@ export class EventStage extends EventEmitter {
         this.log.error({ err, event: emitted.id }, "an 'event' listener threw");
       }
     });
-    this.metrics.openPasses.set(countPasses(this.cache));
+    this.metrics.openPasses.set({ partition: String(this.partition.index) }, countPasses(this.cache));
   }
 
   /** A closed pass becomes an event: enough frames, and a plate that moved (vehicles pass; signs stay). */

@@ -26,8 +26,9 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
   const services: CaptureService[] = [];
   let snapshotRequests = 0;
   let authRequests = 0;
-  /** What /still.jpg serves: the same image until a test changes it. */
+  /** What /still.jpg serves: an empty scene until a test puts a "vehicle" (a bright block) in it. */
   let still = 0;
+  let scenes: Buffer[] = [];
   const sockets = new Set<unknown>();
   const streams = new Set<NodeJS.Timeout>();
 
@@ -47,6 +48,21 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
           .toBuffer(),
       ),
     );
+    const empty = {
+      create: { width: 320, height: 240, channels: 3 as const, background: { r: 90, g: 90, b: 90 } },
+    };
+    const block = await sharp({
+      create: { width: 100, height: 60, channels: 3, background: { r: 250, g: 250, b: 250 } },
+    })
+      .png()
+      .toBuffer();
+    scenes = [
+      await sharp(empty).jpeg().toBuffer(),
+      await sharp(empty)
+        .composite([{ input: block, left: 150, top: 120 }])
+        .jpeg()
+        .toBuffer(),
+    ];
     http = createServer((req, res) => {
       if (req.url === '/mjpeg') {
         res.writeHead(200, { 'content-type': 'multipart/x-mixed-replace; boundary=frame' });
@@ -71,7 +87,7 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
         sockets.add(req.socket);
         res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegs[snapshotRequests % jpegs.length]);
       } else if (req.url === '/still.jpg') {
-        res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegs[still]);
+        res.writeHead(200, { 'content-type': 'image/jpeg' }).end(scenes[still]);
       } else if (req.url === '/private.jpg') {
         authRequests += 1;
         const ok = req.headers.authorization === `Basic ${Buffer.from('viewer:right').toString('base64')}`;
@@ -245,13 +261,13 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
         what: 'static frames skipped',
       });
       expect((await framesOf(keys, 'still-1')).length).toBe(1);
-      still = 3; // a different colour: far above the 0.02 threshold
+      still = 1; // a vehicle enters: about 8 % of the pixels change, far above the 0.004 threshold
       await waitFor(async () => (await framesOf(keys, 'still-1')).length === 2, {
         timeoutMs: 20_000,
         what: 'the changed frame',
       });
       const frames = await framesOf(keys, 'still-1');
-      expect(frames[1]!.img.equals(jpegs[3]!)).toBe(true);
+      expect(frames[1]!.img.equals(scenes[1]!)).toBe(true);
     } finally {
       await svc.close();
       await t.cleanup(prefix);

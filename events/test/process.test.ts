@@ -32,8 +32,13 @@ afterAll(async () => {
 });
 
 /** `idleFlushMs`: long enough that passes stay open while the test pauses between steps. */
-function spawnEvents(prefix: string, name: string, idleFlushMs = 4000): Child {
-  const env = eventsEnv(redis.config(prefix), name, { EVENTS_IDLE_FLUSH_MS: String(idleFlushMs) });
+function spawnEvents(
+  prefix: string,
+  name: string,
+  idleFlushMs = 4000,
+  extra: Record<string, string> = {},
+): Child {
+  const env = eventsEnv(redis.config(prefix), name, { EVENTS_IDLE_FLUSH_MS: String(idleFlushMs), ...extra });
   const child = spawnPlatestream(['events'], { name, keepChars: 200_000, env });
   children.push(child);
   return child;
@@ -142,6 +147,50 @@ describe.skipIf(!canOwnServer())('events processes', () => {
     expect(Date.now() - killedAt).toBeLessThan(8000);
     await pushResults(redis.client, prefix, results.slice(half));
     await expectOneEventPerCar(prefix, results, plates);
+  });
+
+  it('two processes share two partitions; when one dies the other works both', async () => {
+    const prefix = uniquePrefix('evp');
+    const keys = new StreamKeys(prefix);
+    const { results, plates } = traffic(); // cam-1 → partition 0, cam-2 → partition 1
+    const two = { EVENTS_PARTITIONS: '2' };
+    const a = spawnEvents(prefix, 'ev-a', 4000, two);
+    await a.logged('events partition lease acquired');
+    const b = spawnEvents(prefix, 'ev-b', 4000, two);
+    // Balanced: each holds one lease (the first hands one over once the second is alive).
+    const holders = async () =>
+      Promise.all(
+        [0, 1].map(async (p) => (await redis.client.get(keys.eventsPartitionLock(p, 2)))?.split(':')[1]),
+      );
+    await waitFor(async () => new Set(await holders()).size === 2 && !(await holders()).includes(undefined), {
+      timeoutMs: 30_000,
+      what: 'one partition per process',
+    });
+    const half = results.length / 2;
+    await pushResults(redis.client, prefix, results.slice(0, half));
+    await waitFor(async () => (await eventCount(prefix)) >= 4, { timeoutMs: 30_000, what: 'first events' });
+    const victim = (await holders())[0] === 'ev-a' ? a : b;
+    const survivor = victim === a ? 'ev-b' : 'ev-a';
+    victim.proc.kill('SIGKILL');
+    await waitFor(async () => (await holders()).every((h) => h === survivor), {
+      timeoutMs: 30_000,
+      what: 'the survivor to hold both partitions',
+    });
+    await pushResults(redis.client, prefix, results.slice(half));
+    const events = await waitFor(
+      async () => {
+        const ev = await readEvents(redis.client, prefix);
+        const open =
+          (await redis.client.hlen(keys.eventsPartitionState(0, 2))) +
+          (await redis.client.hlen(keys.eventsPartitionState(1, 2)));
+        return ev.length >= plates.length && open === 0 ? ev : undefined;
+      },
+      { timeoutMs: 60_000, what: `${plates.length} events` },
+    );
+    expect(events.map((e) => e.plate).sort()).toEqual([...plates].sort());
+    expect(events.flatMap((e) => e.results.map((r) => r.frame)).sort()).toEqual(
+      results.map((r) => r.frame).sort(),
+    );
   });
 
   it('open passes survive a Redis restart (AOF)', async () => {

@@ -109,6 +109,18 @@ export class StreamKeys {
   get eventsLock(): string {
     return `${this.base}:lock:events`;
   }
+  /** Open state of events partition `p` of `n` (EVENTS_PARTITIONS; with one partition: eventsState). */
+  eventsPartitionState(p: number, n: number): string {
+    return n === 1 ? this.eventsState : `${this.eventsState}:${p}`;
+  }
+  /** Lease of events partition `p` of `n` (with one partition: eventsLock). */
+  eventsPartitionLock(p: number, n: number): string {
+    return n === 1 ? this.eventsLock : `${this.eventsLock}:${p}`;
+  }
+  /** Running events processes: sorted set of consumer names, score = ms until which each counts as alive. */
+  get eventsAlive(): string {
+    return `${this.base}:events:alive`;
+  }
   /**
    * Per-plate index of events: sorted set with every score 0 and members `<plate>:<first ms, 13 digits>:<event
    * stream id>`, read by lexical range (ZRANGEBYLEX "[PLATE:" "[PLATE;").
@@ -131,6 +143,11 @@ export const WORKER_GROUP = 'workers';
 
 /** Consumer group the events stage joins on the results stream. */
 export const EVENTS_GROUP = 'events';
+
+/** The events group of partition `p` of `n` (each partition reads every result and keeps its cameras'). */
+export function eventsGroup(p: number, n: number): string {
+  return n === 1 ? EVENTS_GROUP : `${EVENTS_GROUP}-${p}`;
+}
 
 /** Consumer group the alert notifier joins on the alerts stream. */
 export const NOTIFIER_GROUP = 'notifier';

@@ -9,6 +9,7 @@ import {
   usageError,
 } from '../shared/cli/index.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
+import { isoTime } from '../shared/util/iso-time.ts';
 import { webhookQueue } from './webhook-queue.ts';
 
 const STATES = ['failed', 'waiting', 'delayed', 'active', 'completed'] as const;
@@ -68,7 +69,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
           camera: j.data.alert.camera,
           label: j.data.alert.label,
           failedReason: j.failedReason || undefined,
-          createdAt: new Date(j.timestamp).toISOString(),
+          createdAt: isoTime(j.timestamp) ?? '',
         })),
       );
       if (values.json) out(JSON.stringify(rows, null, 2));

@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { PlatestreamError } from '../shared/errors.ts';
+import { isoTime } from '../shared/util/iso-time.ts';
 import type { AlertFields } from './alert-codec.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign } from './signature.ts';
 
@@ -32,7 +33,7 @@ export function alertBody(id: string, a: AlertFields): AlertBody {
     watchPlate: a.watchPlate,
     camera: a.camera,
     ts,
-    capturedAt: Number.isFinite(ts) ? new Date(ts).toISOString() : '',
+    capturedAt: isoTime(ts) ?? '',
     frame: a.frame,
     entry: { id: a.entry, label: a.label },
     fuzzy: a.fuzzy === '1',

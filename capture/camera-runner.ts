@@ -23,7 +23,7 @@ export interface CameraRunnerOptions {
   logger: Logger;
   startSource: SourceStarter;
   isStatic?: StaticCheck;
-  /** Frames being sent at once; past it new frames are skipped as `busy` (default 2). */
+  /** Frames being sent at once; past it new frames are skipped as `busy` (default 4: ffmpeg hands frames over in bursts after a scheduling hiccup). */
   maxInFlight?: number;
   random?: () => number;
 }
@@ -123,10 +123,12 @@ export class CameraRunner {
       });
       this.current = run;
       const stallMs = cam.stallTimeoutS * 1000;
+      const connectMs = cam.connectTimeoutS * 1000;
       const watchdog = setInterval(
         () => {
-          const since = this.lastFrameAt !== undefined && framesThisRun > 0 ? this.lastFrameAt : runStart;
-          if (Date.now() - since > stallMs && !stalled) {
+          const flowing = this.lastFrameAt !== undefined && framesThisRun > 0;
+          const since = flowing ? this.lastFrameAt! : runStart;
+          if (Date.now() - since > (flowing ? stallMs : connectMs) && !stalled) {
             stalled = true;
             void run.stop();
           }
@@ -143,7 +145,7 @@ export class CameraRunner {
           message:
             framesThisRun > 0
               ? `no frame for ${cam.stallTimeoutS} s (stalled after ${framesThisRun} frames)`
-              : `no frame within ${cam.stallTimeoutS} s of connecting`,
+              : `no frame within ${cam.connectTimeoutS} s of connecting`,
         };
       }
       failure ??= { kind: 'ended', message: 'the source ended' };
@@ -214,7 +216,7 @@ export class CameraRunner {
       );
       return;
     }
-    if (this.inFlight >= (this.opts.maxInFlight ?? 2)) {
+    if (this.inFlight >= (this.opts.maxInFlight ?? 4)) {
       metrics.skipped.inc({ ...labels, reason: 'busy' });
       return;
     }

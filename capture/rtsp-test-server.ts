@@ -32,6 +32,10 @@ export async function makePlateClip(opts: {
   fps: number;
   scenes?: number;
   sceneSeconds?: number;
+  /** Temporal noise strength (0-100): every frame differs, as a real sensor's do, so decoding costs what it would. */
+  noise?: number;
+  /** Video bitrate, e.g. "2M" (what a 720p IP camera typically sends); default: the encoder's choice. */
+  bitrate?: string;
   ffmpegPath?: string;
 }): Promise<void> {
   const { demoFrames } = await import('../models/synthetic/demo-set.ts');
@@ -48,14 +52,16 @@ export async function makePlateClip(opts: {
     '-i',
     '-',
   ];
+  const noise = opts.noise ? `,noise=alls=${opts.noise}:allf=t` : '';
   args.push(
     '-vf',
-    `scale=${opts.width}:${opts.height},fps=${opts.fps}`,
+    `scale=${opts.width}:${opts.height},fps=${opts.fps}${noise}`,
     '-c:v',
     'libx264',
     '-preset',
     'ultrafast',
   );
+  if (opts.bitrate) args.push('-b:v', opts.bitrate, '-maxrate', opts.bitrate, '-bufsize', opts.bitrate);
   args.push('-tune', 'zerolatency', '-g', String(opts.fps), '-pix_fmt', 'yuv420p', opts.path);
   const child = spawn(opts.ffmpegPath ?? 'ffmpeg', args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let err = '';
@@ -89,9 +95,20 @@ export class RtspTestServer {
     const sourcePort = await freePort();
     // Even RTP port pairs from a random base, so servers of parallel test files rarely meet.
     const rtpStart = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+    // What /usr/bin/rtsp-server-perl runs, with the package's RTP base port moved too: the server resets
+    // its next RTP port to $RTSP::Server::RTP_START_PORT (20000) whenever a connection closes while no
+    // stream is mounted, so two servers on one machine (parallel test files, the bench) would both bind
+    // 20000 and the second publisher would fail. --rtp_start_port alone does not survive that reset.
+    const script = `use strict; use warnings; use AnyEvent; use RTSP::Server;
+      $RTSP::Server::RTP_START_PORT = ${rtpStart};
+      my $srv = RTSP::Server->new_with_options(); $srv->listen;
+      my $cv = AnyEvent->condvar; $SIG{INT} = sub { $cv->send }; $SIG{TERM} = sub { $cv->send }; $cv->recv;`;
     const proc = spawn(
-      RTSP_SERVER_BIN,
+      'perl',
       [
+        '-e',
+        script,
+        '--',
         '--clientport',
         String(clientPort),
         '--serverport',
@@ -120,8 +137,8 @@ export class RtspTestServer {
     return `rtsp://127.0.0.1:${this.clientPort}/${path}`;
   }
 
-  /** Publishes a clip in a loop at its real rate under `path`. */
-  publish(path: string, clip: string): RtspPublisher {
+  /** Publishes a clip in a loop at its real rate under `path`; resolves once clients can DESCRIBE it. */
+  async publish(path: string, clip: string): Promise<RtspPublisher> {
     const child = spawn(
       this.ffmpegPath,
       [
@@ -144,13 +161,31 @@ export class RtspTestServer {
     );
     this.publishers.add(child);
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    return {
+    const publisher = {
+      // SIGINT: ffmpeg sends TEARDOWN, so the server frees the mount (after a SIGKILL it keeps the mount
+      // and answers a new publisher's ANNOUNCE with 403).
       stop: async () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGINT');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+          await exited;
+          clearTimeout(timer);
+        }
         await exited;
         this.publishers.delete(child);
       },
     };
+    try {
+      await waitFor(async () => (await describeStatus(this.clientPort, path)) === 200, {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        what: `the publisher of /${path}`,
+      });
+    } catch (err) {
+      await publisher.stop();
+      throw err;
+    }
+    return publisher;
   }
 
   async stop(): Promise<void> {
@@ -171,5 +206,29 @@ function canConnect(port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
+  });
+}
+
+/** The status code of an RTSP DESCRIBE of `path` (200 once a publisher is there, 404 before). */
+function describeStatus(port: number, path: string): Promise<number> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    const done = (code: number) => {
+      s.destroy();
+      resolve(code);
+    };
+    s.setTimeout(2000, () => done(0));
+    s.once('connect', () =>
+      s.write(
+        `DESCRIBE rtsp://127.0.0.1:${port}/${path} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n`,
+      ),
+    );
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      const m = /^RTSP\/1\.0 (\d{3})/.exec(got);
+      if (m) done(Number(m[1]));
+    });
+    s.once('error', () => done(0));
   });
 }

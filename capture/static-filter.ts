@@ -1,34 +1,32 @@
-import sharp from 'sharp';
 import type { CameraConfig } from '../shared/config/camera-config.ts';
-
-const SIDE = 64;
+import { changedFraction, type FrameThumbnail, regionMask, thumbnail } from '../shared/image/static-scene.ts';
 
 /**
- * skip_static: a frame is static when the mean absolute difference of its 64×64 greyscale thumbnail
- * (inside the roi when one is set) from the last frame that was sent is below static_threshold (0..1 of
- * full scale). The reference is the last frame sent, so a slow change still gets through once it adds up.
- * sharp shrinks JPEGs while decoding, so this costs far less than a full decode.
+ * skip_static for one camera, with the worker's static-gate rule (shared/image/static-scene.ts): a frame
+ * whose grey thumbnail has fewer than static_threshold of its pixels changed (beyond the global brightness
+ * shift, inside the roi when set) against the last frame sent is static and not sent. The reference is the
+ * last frame sent and lives in memory; one older than static_max_age_ms is not trusted, so the next frame
+ * is sent and becomes the reference (a vehicle that stopped in view is read again). A frame the thumbnail
+ * cannot decode is sent (the worker says what is wrong with it).
  */
 export function staticFilter(camera: CameraConfig): (img: Buffer) => Promise<boolean> {
-  let reference: Buffer | undefined;
-  const roi = camera.roi ?? { x: 0, y: 0, w: 1, h: 1 };
-  const x0 = Math.floor(roi.x * SIDE);
-  const y0 = Math.floor(roi.y * SIDE);
-  const x1 = Math.max(x0 + 1, Math.ceil((roi.x + roi.w) * SIDE));
-  const y1 = Math.max(y0 + 1, Math.ceil((roi.y + roi.h) * SIDE));
+  let reference: { thumb: FrameThumbnail; at: number } | undefined;
+  let mask: { frameWidth: number; mask: Uint8Array | undefined } | undefined;
   return async (img) => {
-    const thumb = await sharp(img).greyscale().resize(SIDE, SIDE, { fit: 'fill' }).raw().toBuffer();
-    if (!reference) {
-      reference = thumb;
+    let thumb: FrameThumbnail;
+    try {
+      thumb = await thumbnail(img);
+    } catch {
       return false;
     }
-    let sum = 0;
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) sum += Math.abs(thumb[y * SIDE + x]! - reference[y * SIDE + x]!);
+    const now = Date.now();
+    if (reference && now - reference.at <= camera.staticMaxAgeMs) {
+      if (mask?.frameWidth !== thumb.frameWidth) {
+        mask = { frameWidth: thumb.frameWidth, mask: regionMask(thumb, thumb.frameWidth, camera.roi) };
+      }
+      if (changedFraction(thumb, reference.thumb, mask.mask) < camera.staticThreshold) return true;
     }
-    const diff = sum / ((x1 - x0) * (y1 - y0) * 255);
-    if (diff < camera.staticThreshold) return true;
-    reference = thumb;
+    reference = { thumb, at: now };
     return false;
   };
 }

@@ -17,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   watchlist: () => import('../watchlist/cli.ts'),
   notifier: () => import('../alerts/notifier-cli.ts'),
   alerts: () => import('../alerts/cli.ts'),
+  events: () => import('../events/cli.ts'),
+  web: () => import('../web/cli.ts'),
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);
@@ -37,7 +39,9 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
   const load = COMMANDS[name];
   if (!load) {
-    io.stderr.write(`platestream: unknown command "${name}"\n\n${await usage()}\n`);
+    io.stderr.write(
+      `platestream: [USAGE] unknown command "${name}"; the commands are ${COMMAND_NAMES.join(', ')} (see "platestream --help")\n`,
+    );
     return EXIT.usage;
   }
   try {

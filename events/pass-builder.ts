@@ -18,7 +18,7 @@ import { levenshtein } from '../watchlist/fuzzy-index.ts';
  *   frame never join the same pass, so two vehicles in view are two passes. Frames without a plate only
  *   move the watermark; they never end a pass.
  * - A pass closes once the watermark is more than `maxGapMs` past its last read (or on `flush`: the
- *   camera went quiet for EVENTS_IDLE_FLUSH_MS).
+ *   camera went quiet for EVENTS_IDLE_FLUSH_MS), or once it holds `maxPassReads` reads.
  */
 
 /** One plate read (a candidate of a result) as kept in the open state. */
@@ -68,6 +68,11 @@ export interface PassOptions {
   maxEditDistance: number;
   /** Allowed box centre movement per second, in box widths (plus one width of slack). */
   maxSpeed: number;
+  /**
+   * A pass with this many reads is closed at once, so state stays bounded when text stays in view for
+   * long (a sign, a parked car): the stage then drops or writes it like any closed pass.
+   */
+  maxPassReads: number;
 }
 
 export const PASS_DEFAULTS: Readonly<PassOptions> = Object.freeze({
@@ -75,6 +80,7 @@ export const PASS_DEFAULTS: Readonly<PassOptions> = Object.freeze({
   maxGapMs: 3000,
   maxEditDistance: 2,
   maxSpeed: 12,
+  maxPassReads: 300,
 });
 
 export interface StepInput {
@@ -136,7 +142,8 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
   const closed: OpenPass[] = [];
   const open: OpenPass[] = [];
   for (const p of state.passes) {
-    if (input.flush || lastTs(p) < watermark - opts.maxGapMs) closed.push(p);
+    if (input.flush || lastTs(p) < watermark - opts.maxGapMs || p.reads.length >= opts.maxPassReads)
+      closed.push(p);
     else open.push(p);
   }
   state.passes = open;
@@ -191,7 +198,8 @@ function assignFrame(state: CameraState, reads: PassRead[], opts: PassOptions): 
 
 /** How well a read continues a pass (lower is better), or undefined when it cannot be the same vehicle. */
 export function matchCost(pass: OpenPass, read: PassRead, opts: PassOptions): number | undefined {
-  if (pass.reads.some((r) => r.result === read.result)) return undefined;
+  if (pass.reads.length >= opts.maxPassReads || pass.reads.some((r) => r.result === read.result))
+    return undefined;
   const last = nearestInTime(pass, read.ts);
   const dt = Math.abs(read.ts - last.ts);
   if (dt > opts.maxGapMs) return undefined;

@@ -48,6 +48,7 @@ declare module 'fastify' {
 }
 
 const RETRY_CODES = new Set(['BACKPRESSURE', 'REDIS_UNAVAILABLE', 'SHUTTING_DOWN']);
+const CLOSE_CODES = new Set(['SHUTTING_DOWN', 'UNAUTHORIZED', 'FORBIDDEN']);
 
 /**
  * Builds the ingest HTTP app without listening, so tests can call `app.inject()` or `app.listen()`.
@@ -84,6 +85,13 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
     ...(config.logRequests ? {} : { childLoggerFactory: (parent: FastifyBaseLogger) => parent }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: false,
+    // Slow clients: the whole request must arrive within requestTimeoutMs (Node answers 408 and closes);
+    // Node checks every connectionsCheckingInterval, so that is kept well below the timeout.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(10_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(config.requestTimeoutMs / 4))),
+    },
     forceCloseConnections: 'idle',
   });
 
@@ -162,7 +170,9 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
     else if (err.code === 'REDIS_UNAVAILABLE') request.log.warn({ err: raw, ...where }, 'redis unavailable');
     if (isFramesRoute(request)) metrics.framesRejected.inc({ reason: err.code });
     if (RETRY_CODES.has(err.code)) reply.header('retry-after', String(config.backpressure.retryAfterSeconds));
-    if (err.code === 'SHUTTING_DOWN') reply.header('connection', 'close');
+    // After an auth failure the rest of the body is not wanted: close instead of reading it (a client that
+    // trickles bytes must not keep the connection).
+    if (CLOSE_CODES.has(err.code)) reply.header('connection', 'close');
     return reply.code(err.status).send(errorBody(err));
   });
 

@@ -12,15 +12,20 @@ export interface BacklogReading {
   lag: number | null;
   /** XLEN of the frames stream. */
   length: number;
-  /** MEMORY USAGE of the stream (sampled), bytes. */
+  /** MEMORY USAGE of the frames stream (sampled), bytes. */
   memoryBytes: number;
+  /**
+   * MEMORY USAGE (sampled) of the other streams the pipeline keeps in Redis: the DLQ (whole images), the
+   * results and the events. They count against the same memory budget as the frames.
+   */
+  otherBytes: { dlq: number; results: number; events: number };
   /** Whether the consumer group exists. */
   groupExists: boolean;
   /** Date.now() when taken. */
   at: number;
 }
 
-/** Reads group lag/pending (XINFO GROUPS), XLEN and MEMORY USAGE in one round trip. */
+/** Reads group lag/pending (XINFO GROUPS), XLEN and MEMORY USAGE of every stream in one round trip. */
 export async function readBacklog(redis: Redis, keys: StreamKeys, group: string): Promise<BacklogReading> {
   let replies: [Error | null, unknown][] | null;
   try {
@@ -29,30 +34,37 @@ export async function readBacklog(redis: Redis, keys: StreamKeys, group: string)
       .xinfo('GROUPS', keys.frames)
       .xlen(keys.frames)
       .memory('USAGE', keys.frames, 'SAMPLES', 5)
+      .memory('USAGE', keys.dlq, 'SAMPLES', 5)
+      .memory('USAGE', keys.results, 'SAMPLES', 5)
+      .memory('USAGE', keys.events, 'SAMPLES', 5)
       .exec();
   } catch (err) {
     throw asRedisError(err, `reading the backlog of ${keys.frames}`);
   }
   if (!replies)
     throw asRedisError(new Error('Connection is closed'), `reading the backlog of ${keys.frames}`);
-  const [groupsReply, lenReply, memReply] = replies as [
-    [Error | null, unknown],
-    [Error | null, unknown],
-    [Error | null, unknown],
-  ];
-  for (const [err] of [lenReply, memReply])
+  const [groupsReply, lenReply, memReply, dlqReply, resultsReply, eventsReply] = replies as [
+    Error | null,
+    unknown,
+  ][];
+  for (const [err] of [lenReply!, memReply!, dlqReply!, resultsReply!, eventsReply!])
     if (err) throw asRedisError(err, `reading the backlog of ${keys.frames}`);
-  const length = Number(lenReply[1] ?? 0);
-  const memoryBytes = Number(memReply[1] ?? 0);
+  const length = Number(lenReply![1] ?? 0);
+  const memoryBytes = Number(memReply![1] ?? 0);
+  const otherBytes = {
+    dlq: Number(dlqReply![1] ?? 0),
+    results: Number(resultsReply![1] ?? 0),
+    events: Number(eventsReply![1] ?? 0),
+  };
   let groupExists = false;
   let pending = 0;
   let lag: number | null = length;
-  if (groupsReply[0]) {
+  if (groupsReply![0]) {
     // ERR on a stream that XLEN reports empty: it does not exist yet ("no such key"), nothing is behind.
-    if (!(isRedisError(groupsReply[0], 'ERR') && length === 0))
-      throw asRedisError(groupsReply[0], 'reading XINFO GROUPS');
+    if (!(isRedisError(groupsReply![0], 'ERR') && length === 0))
+      throw asRedisError(groupsReply![0], 'reading XINFO GROUPS');
   } else {
-    const info = parseGroupInfo(groupsReply[1]).find((g) => g.name === group);
+    const info = parseGroupInfo(groupsReply![1]).find((g) => g.name === group);
     if (info) {
       groupExists = true;
       pending = info.pending;
@@ -66,6 +78,7 @@ export async function readBacklog(redis: Redis, keys: StreamKeys, group: string)
     lag: groupExists ? lag : length,
     length,
     memoryBytes,
+    otherBytes,
     groupExists,
     at: Date.now(),
   };
@@ -113,13 +126,22 @@ export class BacklogMonitor {
     this.bytesSince += bytes;
   }
 
-  /** Backlog and memory estimate: the last reading plus what this process admitted since. */
-  estimate(r: BacklogReading): { backlog: number; memoryBytes: number } {
-    return { backlog: r.backlog + this.admittedSince, memoryBytes: r.memoryBytes + this.bytesSince };
+  /**
+   * Backlog and memory estimate: the last reading plus what this process admitted since. `memoryBytes` is
+   * the frames stream; `totalBytes` adds the DLQ, results and events (what the memory budget limits).
+   */
+  estimate(r: BacklogReading): { backlog: number; memoryBytes: number; totalBytes: number } {
+    const memoryBytes = r.memoryBytes + this.bytesSince;
+    return { backlog: r.backlog + this.admittedSince, memoryBytes, totalBytes: memoryBytes + otherBytesOf(r) };
   }
 
   /** Forgets the cached reading (after a reconnect or in tests). */
   invalidate(): void {
     this.last = undefined;
   }
+}
+
+/** Bytes of the DLQ, results and events streams in a reading. */
+export function otherBytesOf(r: BacklogReading): number {
+  return r.otherBytes.dlq + r.otherBytes.results + r.otherBytes.events;
 }

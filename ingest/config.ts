@@ -1,6 +1,7 @@
 import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+import { MAX_IMAGE_PIXELS } from '../shared/image-limits.ts';
 
 export const BACKPRESSURE_POLICIES = ['reject', 'drop-oldest'] as const;
 export type BackpressurePolicy = (typeof BACKPRESSURE_POLICIES)[number];
@@ -13,7 +14,10 @@ export interface BackpressureOptions {
   policy: BackpressurePolicy;
   /** Backlog (group lag + pending of group `workers`) above which the policy applies. */
   maxBacklog: number;
-  /** Memory budget of the frames stream in bytes (MEMORY USAGE, sampled). */
+  /**
+   * Memory budget in bytes (MEMORY USAGE, sampled) of the pipeline's streams together: frames, DLQ, results
+   * and events. Keep it below Redis's maxmemory, with room for the results' retention.
+   */
   memoryBudgetBytes: number;
   /** Seconds sent in Retry-After with 503 answers (backpressure, Redis down, shutting down). */
   retryAfterSeconds: number;
@@ -21,6 +25,11 @@ export interface BackpressureOptions {
   checkIntervalMs: number;
   /** Most frames one drop-oldest admission deletes (the next admissions continue). */
   maxDropPerAdmit: number;
+  /**
+   * How long (ms) an admitted request's idempotency key is remembered: a retry with the same key within
+   * this window writes nothing and gets the first id back. 0 = no de-duplication.
+   */
+  idempotencyWindowMs: number;
 }
 
 export interface AuthOptions {
@@ -39,6 +48,13 @@ export interface IngestConfig {
   bodyLimitBytes: number;
   /** Largest width × height accepted; read from the image header (decompression-bomb guard). */
   maxPixels: number;
+  /**
+   * Whole request (headers and body) must arrive within this (ms), else 408 and the connection is closed:
+   * a client trickling bytes cannot hold a connection. Headers alone get min(this, 10 s).
+   */
+  requestTimeoutMs: number;
+  /** A capture `ts` further than this from the server clock (either way) is refused with 400 TS_OUT_OF_RANGE. */
+  maxTsSkewMs: number;
   auth: AuthOptions;
   backpressure: BackpressureOptions;
   /** Hard limit for the whole graceful shutdown (ms). */
@@ -55,15 +71,18 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
   host: '0.0.0.0',
   port: 8080,
   bodyLimitBytes: 10 * 1024 * 1024,
-  maxPixels: 50_000_000,
+  maxPixels: MAX_IMAGE_PIXELS,
+  requestTimeoutMs: 30_000,
+  maxTsSkewMs: 24 * 3600_000,
   auth: { mode: 'tokens', tokens: undefined, tokensFile: undefined },
   backpressure: {
     policy: 'reject',
     maxBacklog: 5000,
-    memoryBudgetBytes: 512 * 1024 * 1024,
+    memoryBudgetBytes: 1024 * 1024 * 1024,
     retryAfterSeconds: 1,
     checkIntervalMs: 100,
     maxDropPerAdmit: 64,
+    idempotencyWindowMs: 10 * 60_000,
   },
   shutdownTimeoutMs: 10_000,
   logRequests: false,
@@ -72,7 +91,8 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
 
 /**
  * Reads the ingest options from the environment (every problem reported together, result frozen).
- * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS, LPR_AUTH,
+ * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS,
+ * LPR_INGEST_REQUEST_TIMEOUT_MS, LPR_TS_MAX_SKEW_MS, LPR_IDEMPOTENCY_WINDOW_MS, LPR_AUTH,
  * LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE, LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
  * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
  * LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis (readRedisConfig) and log (readLogConfig) variables.
@@ -94,7 +114,10 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
     host: r.string('LPR_INGEST_HOST', d.host),
     port: r.int('LPR_INGEST_PORT', d.port, { min: 0, max: 65_535 }),
     bodyLimitBytes: r.bytes('LPR_INGEST_BODY_LIMIT', d.bodyLimitBytes, { min: 1024, max: 1024 ** 3 }),
-    maxPixels: r.int('LPR_INGEST_MAX_PIXELS', d.maxPixels, { min: 1, max: 1_000_000_000 }),
+    // Above the decoder's limit a frame would be admitted (202) only to be dead-lettered.
+    maxPixels: r.int('LPR_INGEST_MAX_PIXELS', d.maxPixels, { min: 1, max: MAX_IMAGE_PIXELS }),
+    requestTimeoutMs: r.int('LPR_INGEST_REQUEST_TIMEOUT_MS', d.requestTimeoutMs, { min: 500, max: 3600_000 }),
+    maxTsSkewMs: r.int('LPR_TS_MAX_SKEW_MS', d.maxTsSkewMs, { min: 1000, max: 10 * 365 * 24 * 3600_000 }),
     auth,
     backpressure: {
       policy: r.oneOf('LPR_BACKPRESSURE_POLICY', d.backpressure.policy, BACKPRESSURE_POLICIES),
@@ -109,6 +132,10 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
         max: 60_000,
       }),
       maxDropPerAdmit: d.backpressure.maxDropPerAdmit,
+      idempotencyWindowMs: r.int('LPR_IDEMPOTENCY_WINDOW_MS', d.backpressure.idempotencyWindowMs, {
+        min: 0,
+        max: 7 * 24 * 3600_000,
+      }),
     },
     shutdownTimeoutMs: r.int('LPR_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 600_000 }),
     logRequests: r.bool('LPR_LOG_REQUESTS', d.logRequests),

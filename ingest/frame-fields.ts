@@ -27,13 +27,22 @@ export function checkCameraId(camera: string): void {
   }
 }
 
-/** Validates ts/seq/meta; `now` is used when no capture time is given. Throws BAD_REQUEST naming the field. */
-export function parseFrameFields(f: FrameFields, now: number): ParsedFields {
+/**
+ * Validates ts/seq/meta; `now` is used when no capture time is given. Throws BAD_REQUEST naming the field,
+ * or TS_OUT_OF_RANGE when `ts` lies more than `maxSkewMs` from `now` (a clock that is off, or ms vs s).
+ */
+export function parseFrameFields(f: FrameFields, now: number, maxSkewMs = Number.POSITIVE_INFINITY): ParsedFields {
   const out: ParsedFields = { ts: now };
   if (f.ts !== undefined) {
     if (!/^\d{1,16}$/.test(f.ts)) throw badField('ts', f.ts, 'is not a non-negative integer');
     const ts = Number(f.ts);
     if (!Number.isSafeInteger(ts)) throw badField('ts', f.ts, 'is too large');
+    if (Math.abs(ts - now) > maxSkewMs) {
+      throw new PlatestreamError(
+        'TS_OUT_OF_RANGE',
+        `"ts" ${ts} is ${Math.round((ts - now) / 1000)} s from this server's clock (${now}); capture times must lie within ${maxSkewMs} ms of it (LPR_TS_MAX_SKEW_MS): send milliseconds since the epoch from a synchronised clock (NTP), or leave ts out to use the arrival time`,
+      );
+    }
     out.ts = ts;
   }
   if (f.seq !== undefined) {

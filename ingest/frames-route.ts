@@ -58,7 +58,14 @@ const schema = {
       description: 'Frame accepted and written to the frames stream.',
       type: 'object',
       required: ['id'],
-      properties: { id: { type: 'string', description: 'Entry id in the frames stream.' } },
+      properties: {
+        id: { type: 'string', description: 'Entry id in the frames stream.' },
+        duplicate: {
+          type: 'boolean',
+          description:
+            'Present (true) when this request repeated an Idempotency-Key (or camera + seq + ts) admitted within LPR_IDEMPOTENCY_WINDOW_MS: nothing was written, id is the first request\'s.',
+        },
+      },
     },
     default: {
       description:
@@ -129,13 +136,44 @@ export function registerFramesRoute(app: FastifyInstance, deps: FramesRouteDeps)
         img = body;
         mime = contentTypeOf(request);
       }
-      const parsed = parseFrameFields(fields, now);
+      const parsed = parseFrameFields(fields, now, config.maxTsSkewMs);
       inspectImage(img, mime, config.maxPixels, `camera "${camera}"`);
-      const { id } = await producer.add({ camera, mime, img, ...parsed });
+      const idempotencyKey = idempotencyKeyOf(request.headers['idempotency-key'], fields, camera);
+      const { id, duplicate } = await producer.add({ camera, mime, img, ...parsed }, { idempotencyKey });
+      if (duplicate) {
+        metrics.framesDuplicate.inc();
+        return reply.code(202).send({ id, duplicate: true });
+      }
       metrics.framesAccepted.inc({ format });
       return reply.code(202).send({ id });
     },
   );
+}
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The request's idempotency key: the Idempotency-Key header, else one derived from the camera's `seq` and
+ * `ts` when both are given (a retry repeats both; a camera that restarts its sequence, or a client that
+ * numbers frames per run, does not repeat the time). Undefined otherwise (no de-duplication).
+ */
+function idempotencyKeyOf(
+  header: string | string[] | undefined,
+  fields: FrameFields,
+  camera: string,
+): string | undefined {
+  if (header !== undefined) {
+    const key = Array.isArray(header) ? header[0]! : header;
+    if (!IDEMPOTENCY_KEY.test(key)) {
+      throw new PlatestreamError(
+        'BAD_REQUEST',
+        `camera "${camera}": header Idempotency-Key "${key.slice(0, 40)}" is invalid; use 1 to 128 characters of A-Z, a-z, 0-9, ".", "_", ":", "-" (e.g. a UUID)`,
+      );
+    }
+    return `k:${key}`;
+  }
+  if (fields.seq !== undefined && fields.ts !== undefined) return `s:${fields.seq}:${fields.ts}`;
+  return undefined;
 }
 
 function contentTypeOf(request: FastifyRequest): ImageMime {
@@ -156,48 +194,16 @@ async function readMultipart(
   let img: Buffer | undefined;
   let mime: ImageMime | undefined;
   const fields: FrameFields = {};
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      const file = part as MultipartFile;
-      if (file.fieldname !== 'image') {
-        await file.toBuffer().catch(() => undefined);
-        throw new PlatestreamError(
-          'BAD_REQUEST',
-          `camera "${camera}": unexpected file field "${file.fieldname.slice(0, 40)}"; send the image in the file field "image"`,
-        );
-      }
-      if (img !== undefined) {
-        throw new PlatestreamError(
-          'BAD_REQUEST',
-          `camera "${camera}": more than one "image" file; send one image per request`,
-        );
-      }
-      const declared = file.mimetype.split(';')[0]!.trim().toLowerCase();
-      const buf = await file.toBuffer();
-      if ((IMAGE_MIME_TYPES as readonly string[]).includes(declared)) {
-        mime = declared as ImageMime;
-      } else if (declared === 'application/octet-stream' || declared === '') {
-        mime = detectImageType(buf);
-        if (!mime) {
-          throw new PlatestreamError(
-            'UNSUPPORTED_MEDIA_TYPE',
-            `camera "${camera}": the "image" part is application/octet-stream and its bytes are not JPEG, PNG or WebP`,
-          );
-        }
-      } else {
-        throw new PlatestreamError(
-          'UNSUPPORTED_MEDIA_TYPE',
-          `camera "${camera}": the "image" part has Content-Type "${declared.slice(0, 60)}"; use image/jpeg, image/png or image/webp`,
-        );
-      }
-      img = buf;
-    } else {
-      const field = part as MultipartValue;
-      if (FIELD_NAMES.has(field.fieldname)) {
-        fields[field.fieldname as keyof FrameFields] = String(field.value);
-      }
-      // Other fields (many cameras add their own) are ignored.
+  try {
+    for await (const part of request.parts()) {
+      const got = await readPart(part, camera, img !== undefined);
+      if (got.kind === 'image') {
+        img = got.img;
+        mime = got.mime;
+      } else if (got.kind === 'field') fields[got.name] = got.value;
     }
+  } catch (err) {
+    throw malformedMultipart(err, camera);
   }
   if (img === undefined || mime === undefined) {
     throw new PlatestreamError(
@@ -206,4 +212,75 @@ async function readMultipart(
     );
   }
   return { img, mime, fields };
+}
+
+/**
+ * The multipart parser's own complaints (no boundary, a body that ends inside a part, a broken part header)
+ * are the client's fault: 400 MULTIPART_INVALID with the parser's reason, not a 500 with a stack in the log.
+ * Our errors and Fastify's coded limit errors (FST_*) pass through unchanged.
+ */
+function malformedMultipart(err: unknown, camera: string): unknown {
+  if (err instanceof PlatestreamError) return err;
+  const code = String((err as { code?: unknown })?.code ?? '');
+  if (code.startsWith('FST_') || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') return err;
+  const reason = err instanceof Error ? err.message.slice(0, 120) : 'unreadable';
+  return new PlatestreamError(
+    'MULTIPART_INVALID',
+    `camera "${camera}": the multipart/form-data body is malformed (${reason}); send a Content-Type with a boundary parameter and a complete body with the file field "image"`,
+    { cause: err },
+  );
+}
+
+type PartResult =
+  | { kind: 'image'; img: Buffer; mime: ImageMime }
+  | { kind: 'field'; name: keyof FrameFields; value: string }
+  | { kind: 'ignored' };
+
+async function readPart(
+  part: MultipartFile | MultipartValue,
+  camera: string,
+  haveImage: boolean,
+): Promise<PartResult> {
+  if (part.type === 'file') {
+    const file = part as MultipartFile;
+    if (file.fieldname !== 'image') {
+      await file.toBuffer().catch(() => undefined);
+      throw new PlatestreamError(
+        'BAD_REQUEST',
+        `camera "${camera}": unexpected file field "${file.fieldname.slice(0, 40)}"; send the image in the file field "image"`,
+      );
+    }
+    if (haveImage) {
+      throw new PlatestreamError(
+        'BAD_REQUEST',
+        `camera "${camera}": more than one "image" file; send one image per request`,
+      );
+    }
+    const declared = file.mimetype.split(';')[0]!.trim().toLowerCase();
+    const buf = await file.toBuffer();
+    let mime: ImageMime | undefined;
+    if ((IMAGE_MIME_TYPES as readonly string[]).includes(declared)) {
+      mime = declared as ImageMime;
+    } else if (declared === 'application/octet-stream' || declared === '') {
+      mime = detectImageType(buf);
+      if (!mime) {
+        throw new PlatestreamError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `camera "${camera}": the "image" part is application/octet-stream and its bytes are not JPEG, PNG or WebP`,
+        );
+      }
+    } else {
+      throw new PlatestreamError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `camera "${camera}": the "image" part has Content-Type "${declared.slice(0, 60)}"; use image/jpeg, image/png or image/webp`,
+      );
+    }
+    return { kind: 'image', img: buf, mime };
+  }
+  const field = part as MultipartValue;
+  if (FIELD_NAMES.has(field.fieldname)) {
+    return { kind: 'field', name: field.fieldname as keyof FrameFields, value: String(field.value) };
+  }
+  // Other fields (many cameras add their own) are ignored.
+  return { kind: 'ignored' };
 }

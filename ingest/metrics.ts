@@ -9,10 +9,13 @@ export interface IngestMetrics {
   framesAccepted: Counter<'format'>;
   framesRejected: Counter<'reason'>;
   framesDropped: Counter;
+  framesDuplicate: Counter;
   requestDuration: Histogram<'route' | 'method' | 'status'>;
   requestsInFlight: Gauge;
   backlog: Gauge;
   streamMemory: Gauge;
+  /** platestream_redis_appendonly: 1 appendonly yes, 0 no, -1 unknown (read at start-up). */
+  redisAppendOnly: Gauge;
   /**
    * Where the backlog and stream-memory gauges read Redis when /metrics is scraped (so they show the
    * group's state now, not the reading of the last admitted frame). A failed read keeps the last value.
@@ -40,6 +43,11 @@ export function createIngestMetrics(opts: { defaultMetrics?: boolean } = {}): In
       source = read;
     },
     registry,
+    redisAppendOnly: new Gauge({
+      name: 'platestream_redis_appendonly',
+      help: 'Redis persistence seen at start-up: 1 appendonly yes, 0 no (a crash loses frames answered 202), -1 unknown (CONFIG refused)',
+      registers,
+    }),
     framesAccepted: new Counter({
       name: 'platestream_ingest_frames_accepted_total',
       help: 'Frames written to the frames stream, by request format (raw or multipart).',
@@ -55,6 +63,11 @@ export function createIngestMetrics(opts: { defaultMetrics?: boolean } = {}): In
     framesDropped: new Counter({
       name: 'platestream_ingest_frames_dropped_total',
       help: 'Undelivered frames deleted by this process under the drop-oldest policy (Redis keeps the global count).',
+      registers,
+    }),
+    framesDuplicate: new Counter({
+      name: 'platestream_ingest_frames_duplicate_total',
+      help: 'Retried frame requests (same Idempotency-Key, or camera + seq + ts, within the window) answered with the first id; nothing written.',
       registers,
     }),
     requestDuration: new Histogram({

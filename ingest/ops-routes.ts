@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { PlatestreamError } from '../shared/errors.ts';
 import { WORKER_GROUP } from '../shared/redis/keys.ts';
 import type { IngestContext } from './app.ts';
-import { readBacklog } from './backlog-monitor.ts';
+import { otherBytesOf, readBacklog } from './backlog-monitor.ts';
 
 /** /healthz, /readyz, /metrics, /openapi.json. */
 export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext, redis: Redis): void {
@@ -39,6 +39,10 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext, redi
         backlog: reading.backlog,
         length: reading.length,
         memoryBytes: reading.memoryBytes,
+        // What LPR_STREAM_MEMORY_BUDGET limits: frames + DLQ + results + events.
+        otherBytes: reading.otherBytes,
+        totalBytes: reading.memoryBytes + otherBytesOf(reading),
+        budgetBytes: ctx.config.backpressure.memoryBudgetBytes,
         policy: ctx.config.backpressure.policy,
       };
     },

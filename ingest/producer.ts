@@ -6,7 +6,7 @@ import { asRedisError } from '../shared/redis/connection.ts';
 import { COUNTER, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 import { ensureGroup } from '../shared/redis/stream/index.ts';
-import { BacklogMonitor, type BacklogReading } from './backlog-monitor.ts';
+import { BacklogMonitor, type BacklogReading, otherBytesOf } from './backlog-monitor.ts';
 import type { BackpressureOptions } from './config.ts';
 
 export interface AddResult {
@@ -14,6 +14,17 @@ export interface AddResult {
   id: string;
   /** Frames deleted to make room (drop-oldest only). */
   dropped: number;
+  /** True when this was a retry of a request admitted within the de-duplication window: nothing written. */
+  duplicate: boolean;
+}
+
+export interface AddOptions {
+  /**
+   * The request's idempotency key (the Idempotency-Key header, or one derived from camera + seq). Within
+   * `idempotencyWindowMs` a second request with the same camera and key writes nothing and gets the first
+   * one's id. Checked inside the script that adds the frame.
+   */
+  idempotencyKey?: string;
 }
 
 export interface ProducerHooks {
@@ -59,7 +70,9 @@ export class FrameProducer {
   }
 
   /** Admits one frame; throws BACKPRESSURE or REDIS_UNAVAILABLE. */
-  async add(frame: Frame): Promise<AddResult> {
+  async add(frame: Frame, opts: AddOptions = {}): Promise<AddResult> {
+    const window = opts.idempotencyKey === undefined ? 0 : this.options.idempotencyWindowMs;
+    const idemKey = this.keys.idempotency(frame.camera, opts.idempotencyKey ?? '-');
     const what = `adding a frame of camera "${frame.camera}" to ${this.keys.frames}`;
     const reading = await this.monitor.current();
     if (this.options.policy === 'reject') {
@@ -71,43 +84,65 @@ export class FrameProducer {
           { details: { retryAfterSeconds: this.options.retryAfterSeconds } },
         );
       }
-      if (est.memoryBytes + frame.img.length > this.options.memoryBudgetBytes) {
+      if (est.totalBytes + frame.img.length > this.options.memoryBudgetBytes) {
+        const o = reading.otherBytes;
         throw new PlatestreamError(
           'BACKPRESSURE',
-          `camera "${frame.camera}": the frames stream uses ${est.memoryBytes} bytes, its budget is ${this.options.memoryBudgetBytes}; retry after ${this.options.retryAfterSeconds} s`,
+          `camera "${frame.camera}": the pipeline's streams use ${est.totalBytes} bytes (frames ${est.memoryBytes}, dlq ${o.dlq}, results ${o.results}, events ${o.events}), the budget is ${this.options.memoryBudgetBytes} (LPR_STREAM_MEMORY_BUDGET); retry after ${this.options.retryAfterSeconds} s`,
           { details: { retryAfterSeconds: this.options.retryAfterSeconds } },
         );
       }
       let id: string | null;
+      let duplicate = false;
       try {
-        id = await this.redis.xadd(this.keys.frames, '*', ...encodeFrame(frame));
+        if (window > 0) {
+          const reply = await runScript<[string, number]>(
+            this.redis,
+            'addFrame',
+            [this.keys.frames, idemKey],
+            [window, ...encodeFrame(frame)],
+          );
+          id = Array.isArray(reply) ? String(reply[0]) : null;
+          duplicate = Array.isArray(reply) && Number(reply[1]) === 1;
+        } else {
+          id = await this.redis.xadd(this.keys.frames, '*', ...encodeFrame(frame));
+        }
       } catch (err) {
         throw asRedisError(err, what);
       }
       if (id === null) throw new PlatestreamError('INTERNAL', `${what}: XADD returned no id`);
-      this.monitor.noteAdmitted(frame.img.length);
-      return { id, dropped: 0 };
+      if (!duplicate) this.monitor.noteAdmitted(frame.img.length);
+      return { id, dropped: 0, duplicate };
     }
-    return this.admitDropOldest(frame, reading, what);
+    return this.admitDropOldest(frame, reading, what, window, idemKey);
   }
 
-  private async admitDropOldest(frame: Frame, reading: BacklogReading, what: string): Promise<AddResult> {
+  private async admitDropOldest(
+    frame: Frame,
+    reading: BacklogReading,
+    what: string,
+    window: number,
+    idemKey: string,
+  ): Promise<AddResult> {
     // Longest stream the memory budget allows, from the average entry size of the last reading.
     const avg =
       reading.length > 0 && reading.memoryBytes > 0 ? reading.memoryBytes / reading.length : frame.img.length;
-    const maxLen = Math.max(1, Math.floor(this.options.memoryBudgetBytes / Math.max(avg, frame.img.length)));
-    let reply: [string, number, number];
+    // The DLQ, results and events share the budget: the frames get what they leave.
+    const framesBudget = Math.max(0, this.options.memoryBudgetBytes - otherBytesOf(reading));
+    const maxLen = Math.max(1, Math.floor(framesBudget / Math.max(avg, frame.img.length)));
+    let reply: [string, number, number, number];
     try {
-      reply = await runScript<[string, number, number]>(
+      reply = await runScript<[string, number, number, number]>(
         this.redis,
         'admitDropOldest',
-        [this.keys.frames, this.keys.counters],
+        [this.keys.frames, this.keys.counters, idemKey],
         [
           WORKER_GROUP,
           this.options.maxBacklog,
           maxLen,
           COUNTER.droppedOldest,
           this.options.maxDropPerAdmit,
+          window,
           ...encodeFrame(frame),
         ],
       );
@@ -128,7 +163,8 @@ export class FrameProducer {
         'dropped oldest frames',
       );
     }
-    this.monitor.noteAdmitted(frame.img.length);
-    return { id: reply[0], dropped };
+    const duplicate = Number(reply[3]) === 1;
+    if (!duplicate) this.monitor.noteAdmitted(frame.img.length);
+    return { id: reply[0], dropped, duplicate };
   }
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
+import { appendOnlyGaugeValue, checkAppendOnly } from '../shared/redis/persistence.ts';
 import { buildIngestApp } from './app.ts';
 import type { IngestConfig } from './config.ts';
 import { createIngestMetrics } from './metrics.ts';
@@ -50,7 +51,10 @@ export async function startIngest(
   } catch (err) {
     logger.warn({ err }, 'Redis is not reachable yet; frame requests get 503 until it is');
   }
-  if (redis.status === 'ready') await producer.ensureGroup().catch(() => undefined);
+  if (redis.status === 'ready') {
+    await producer.ensureGroup().catch(() => undefined);
+    app.ingest.metrics.redisAppendOnly.set(appendOnlyGaugeValue(await checkAppendOnly(redis, logger)));
+  }
 
   if (config.auth.mode === 'open') {
     logger.warn('LPR_AUTH=open: frame requests are NOT authenticated; use this only for local demos');

@@ -1,6 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { type CliIO, processIO } from '../shared/cli/index.ts';
+import { type CliIO, parseCommandArgs, processIO, usageError } from '../shared/cli/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { readRecognizerConfig } from './config.ts';
@@ -16,10 +15,12 @@ const HELP = `usage: platestream models list [--verify] [--json]
 
 list   shows every model of the manifest, whether its file is present (and, with --verify, whether its
        sha256 matches), and what it is for. Optional files live in LPR_MODEL_DIR.
-pull   downloads an optional model from its upstream URL into LPR_MODEL_DIR and verifies its sha256.`;
+pull   downloads an optional model from its upstream URL (or --url, a mirror) into LPR_MODEL_DIR and
+       verifies its sha256. Offline: copy the file (name and sha256 in "models list") into LPR_MODEL_DIR
+       by hand, then run "models list --verify".`;
 
 async function list(argv: string[], modelDir: string, io: CliIO): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandArgs({
     args: argv,
     options: { verify: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
@@ -28,12 +29,17 @@ async function list(argv: string[], modelDir: string, io: CliIO): Promise<number
     const path = modelPath(m, modelDir);
     const present = existsSync(path);
     let status = present ? 'present' : m.optional ? 'absent (optional)' : 'MISSING';
-    if (present && values.verify)
-      status = (await sha256File(path)) === m.sha256 ? 'ok (sha256 verified)' : 'CORRUPT (sha256 mismatch)';
+    let actual: string | undefined;
+    if (present && values.verify) {
+      actual = await sha256File(path);
+      status = actual === m.sha256 ? 'ok (sha256 verified)' : 'CORRUPT (sha256 mismatch)';
+    }
     rows.push({
       id: m.id,
       role: m.role,
       status,
+      sha256: m.sha256,
+      ...(actual !== undefined && actual !== m.sha256 ? { actualSha256: actual } : {}),
       path,
       bytes: present ? statSync(path).size : 0,
       purpose: m.purpose,
@@ -46,8 +52,9 @@ async function list(argv: string[], modelDir: string, io: CliIO): Promise<number
     io.stdout.write(`model folder (LPR_MODEL_DIR): ${modelDir}\n\n`);
     for (const r of rows) {
       io.stdout.write(
-        `${r.id.padEnd(18)} ${r.role.padEnd(10)} ${r.status}\n    ${r.purpose}\n    ${r.path}\n`,
+        `${r.id.padEnd(18)} ${r.role.padEnd(10)} ${r.status}\n    ${r.purpose}\n    ${r.path}\n    sha256 ${r.sha256}\n`,
       );
+      if (r.actualSha256) io.stdout.write(`    the file's sha256 is ${r.actualSha256}\n`);
       if (!r.status.startsWith('present') && !r.status.startsWith('ok'))
         io.stdout.write(`    to get it: ${r.get}\n`);
     }
@@ -56,7 +63,7 @@ async function list(argv: string[], modelDir: string, io: CliIO): Promise<number
 }
 
 async function pull(argv: string[], modelDir: string, io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandArgs({
     args: argv,
     allowPositionals: true,
     options: { url: { type: 'string' }, force: { type: 'boolean', default: false } },
@@ -92,10 +99,14 @@ async function pull(argv: string[], modelDir: string, io: CliIO): Promise<number
 
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || (sub !== 'list' && sub !== 'pull')) {
+  if (sub === '--help' || sub === '-h') {
     io.stdout.write(`${HELP}\n`);
-    return sub === '--help' || sub === '-h' ? 0 : 2;
+    return 0;
   }
+  if (sub !== 'list' && sub !== 'pull')
+    throw usageError(
+      sub ? `unknown subcommand "${sub}"; use list or pull` : 'a subcommand is needed: list or pull',
+    );
   const r = new EnvReader(io.env);
   const { modelDir } = readRecognizerConfig(r, io.env);
   r.finish();

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
+import { parseCameraRois, type Roi } from '../shared/config/camera-roi.ts';
 import { deepFreeze, type Env, EnvReader } from '../shared/config/env-reader.ts';
-import { expandFormats } from './plate/formats.ts';
 import { defaultModelDir } from './paths.ts';
+import { expandFormats } from './plate/formats.ts';
 
 export type ReaderChoice = 'auto' | 'cct' | 'ppocr';
 
@@ -15,6 +16,13 @@ export interface RecognizerOptions {
   spin: boolean;
   /** Longest side of the text-detector input (LPR_DET_SIZE). */
   detSize: number;
+  /**
+   * Coarse-to-fine detection (LPR_DET_COARSE_SIZE): frames larger than 1024 px are first detected at this
+   * side; tall text lines are kept, small ones are detected again in a full-resolution window. 0 (the
+   * default) = one pass at detSize for every frame: coarse-to-fine halves HD detection cost but lost 2 of
+   * 24 synthetic HD plates that one pass at 960 read (see MODEL_CARD.md), so it is opt-in.
+   */
+  detCoarseSize: number;
   /** Enlarge frames smaller than detSize before detection (LPR_DET_UPSCALE). */
   detUpscale: boolean;
   /** Plate reader: cct (needs the file), ppocr (registry default), auto = cct when present (LPR_READER). */
@@ -34,6 +42,11 @@ export interface RecognizerOptions {
   plateCrops: readonly (readonly [number, number])[];
   /** Per-camera formats (LPR_CAMERA_FORMATS="cam-a=gb;cam-b=LLL9999,LLL9L99"); override `formats`. */
   cameraFormats: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Per-camera regions of interest in frame pixels (LPR_CAMERA_ROI="cam-a=0,400 1920,400 1920,1080 0,1080",
+   * or CAMERA=x,y,w,h): detection runs on the region's bounding crop only and plates outside it are dropped.
+   */
+  cameraRoi: Readonly<Record<string, Roi>>;
 }
 
 export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
@@ -41,6 +54,7 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   threads: Math.min(4, availableParallelism()),
   spin: false,
   detSize: 960,
+  detCoarseSize: 0,
   detUpscale: false,
   reader: 'auto',
   maxRegions: 16,
@@ -48,6 +62,7 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   minConfidence: 0.2,
   formats: [],
   cameraFormats: {},
+  cameraRoi: {},
   plateCrops: [
     [0.3, 1.5],
     [0.6, 1.9],
@@ -124,6 +139,7 @@ export function readRecognizerConfig(r: EnvReader, env: Env = process.env): Read
     threads: r.int('LPR_THREADS', d.threads, { min: 0, max: 64 }),
     spin: r.bool('LPR_SPIN', d.spin),
     detSize: r.int('LPR_DET_SIZE', d.detSize, { min: 320, max: 2560 }),
+    detCoarseSize: r.int('LPR_DET_COARSE_SIZE', d.detCoarseSize, { min: 0, max: 2560 }),
     detUpscale: r.bool('LPR_DET_UPSCALE', d.detUpscale),
     reader: r.oneOf<ReaderChoice>('LPR_READER', d.reader, ['auto', 'cct', 'ppocr']),
     maxRegions: r.int('LPR_MAX_REGIONS', d.maxRegions, { min: 1, max: 100 }),
@@ -132,6 +148,7 @@ export function readRecognizerConfig(r: EnvReader, env: Env = process.env): Read
     formats,
     plateCrops: parsePlateCrops(r, 'LPR_PLATE_CROPS', r.optionalString('LPR_PLATE_CROPS'), d.plateCrops),
     cameraFormats: parseCameraFormats(r, 'LPR_CAMERA_FORMATS', r.optionalString('LPR_CAMERA_FORMATS')),
+    cameraRoi: parseCameraRois(r, 'LPR_CAMERA_ROI', r.optionalString('LPR_CAMERA_ROI')),
   };
   return deepFreeze(opts);
 }

@@ -83,6 +83,16 @@ function checkTensor(
   });
 }
 
+/**
+ * onnxruntime-node 1.29+ starts Microsoft's 1DS telemetry on Linux and macOS when its environment is created
+ * (at the first session): it uploads usage events, keeps a device id under ~/.cache/Microsoft, and leaves an
+ * empty /tmp/mat-debug-<pid>.log behind every process. Recognition is local, so it is off unless the operator
+ * set ORT_DISABLE_TELEMETRY themselves (ORT_DISABLE_TELEMETRY=0 leaves onnxruntime's default).
+ */
+function disableOnnxruntimeTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+}
+
 /** A verified model with its one session for the process. */
 export interface LoadedModel {
   entry: ModelEntry;
@@ -97,6 +107,7 @@ export async function loadModel(
   opts: SessionOptions,
 ): Promise<LoadedModel> {
   const path = await verifyModelFile(entry, modelDir);
+  disableOnnxruntimeTelemetry();
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(path, {

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { type Roi, roiBounds } from '../shared/config/camera-roi.ts';
 import { PlatestreamError, toPlatestreamError } from '../shared/errors.ts';
+import { insidePolygon } from '../shared/image/static-scene.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import type {
   PlateCandidate,
@@ -10,9 +12,10 @@ import type {
 } from '../shared/recognizer.ts';
 import type { RecognizerOptions } from './config.ts';
 import type { DetectedBox, TextDetector } from './detect/detector.ts';
-import { PpocrTextDetector, PPOCR_DET_DEFAULTS } from './detect/ppocr-det.ts';
-import { rectCorners, type Quad, type RotatedRect } from './geometry/quad.ts';
-import { decodeRgb, type RgbImage } from './image/decode.ts';
+import { COARSE_TO_FINE_DEFAULTS, CoarseToFineDetector } from './detect/coarse-to-fine.ts';
+import { PPOCR_DET_DEFAULTS, PpocrTextDetector } from './detect/ppocr-det.ts';
+import { type Quad, type RotatedRect, rectCorners } from './geometry/quad.ts';
+import { cropRgb, decodeRgb, type RgbImage } from './image/decode.ts';
 import { type LoadedModel, loadModel, verifyModelFile } from './loader.ts';
 import { findModel, type ModelEntry } from './manifest.ts';
 import { modelPath } from './paths.ts';
@@ -24,7 +27,7 @@ import {
   withoutWeakest,
 } from './plate/choose.ts';
 import { expandFormats } from './plate/formats.ts';
-import { growToPlate, LINE_DEFAULTS, lineRegions, type LineRegion } from './plate/lines.ts';
+import { growToPlate, LINE_DEFAULTS, type LineRegion, lineRegions } from './plate/lines.ts';
 import { CctPlateReader } from './read/cct-reader.ts';
 import { PpocrTextReader, parsePpocrKeys } from './read/ppocr-rec.ts';
 import type { TextReader } from './read/reader.ts';
@@ -77,7 +80,9 @@ export class OnnxRecognizer implements Recognizer {
     logger?: Logger,
     private readonly plugins: RecognizerPlugins = {},
   ) {
-    const det = plugins.detector?.id ?? `ppocr-v4-det@${opts.detSize}`;
+    const det =
+      plugins.detector?.id ??
+      `ppocr-v4-det@${opts.detCoarseSize > 0 ? `${opts.detCoarseSize}>` : ''}${opts.detSize}`;
     this.id = `${det}+${plugins.reader?.id ?? readerId}`;
     this.log = logger ?? moduleLogger('models');
     this.defaultPatterns = expandFormats(opts.formats).patterns;
@@ -95,11 +100,19 @@ export class OnnxRecognizer implements Recognizer {
       } else {
         const det = await loadModel(entry('ppocr-v4-det'), this.opts.modelDir, session);
         this.models.push(det);
-        detector = new PpocrTextDetector(det, {
-          ...PPOCR_DET_DEFAULTS,
-          size: this.opts.detSize,
-          upscale: this.opts.detUpscale,
-        });
+        detector =
+          this.opts.detCoarseSize > 0
+            ? new CoarseToFineDetector(det, {
+                ...COARSE_TO_FINE_DEFAULTS,
+                coarseSize: this.opts.detCoarseSize,
+                fineSize: this.opts.detSize,
+                upscale: this.opts.detUpscale,
+              })
+            : new PpocrTextDetector(det, {
+                ...PPOCR_DET_DEFAULTS,
+                size: this.opts.detSize,
+                upscale: this.opts.detUpscale,
+              });
       }
       let reader: TextReader;
       if (this.plugins.reader) {
@@ -154,7 +167,8 @@ export class OnnxRecognizer implements Recognizer {
     const t1 = performance.now();
     signal?.throwIfAborted();
     try {
-      const jobs = this.readJobs(await detector.detect(img), reader.input);
+      const roi = this.opts.cameraRoi[input.camera];
+      const jobs = this.readJobs(await this.detect(detector, img, roi), reader.input);
       const t2 = performance.now();
       signal?.throwIfAborted();
       const reads = jobs.length
@@ -164,7 +178,11 @@ export class OnnxRecognizer implements Recognizer {
           )
         : [];
       const t3 = performance.now();
-      const candidates = this.choose(img, jobs, reads, reader.input, this.patternsFor(input.camera));
+      const chosen = this.choose(img, jobs, reads, reader.input, this.patternsFor(input.camera));
+      // Plates whose centre lies outside the camera's region of interest are not this camera's business.
+      const candidates = roi
+        ? chosen.filter((c) => insidePolygon(c.box.x + c.box.w / 2, c.box.y + c.box.h / 2, roi))
+        : chosen;
       const t4 = performance.now();
       const round = (v: number) => Math.round(v * 10) / 10;
       const timings = {
@@ -186,6 +204,15 @@ export class OnnxRecognizer implements Recognizer {
         },
       );
     }
+  }
+
+  /** Text (or plate) boxes in frame pixels; with a region of interest, found in its bounding crop only. */
+  private async detect(detector: TextDetector, img: RgbImage, roi: Roi | undefined): Promise<DetectedBox[]> {
+    if (!roi) return detector.detect(img);
+    const r = roiBounds(roi, img.width, img.height);
+    if (r.w < 8 || r.h < 8) return [];
+    const boxes = await detector.detect(cropRgb(img, r));
+    return boxes.map((b) => ({ ...b, rect: { ...b.rect, cx: b.rect.cx + r.x, cy: b.rect.cy + r.y } }));
   }
 
   /**

@@ -16,6 +16,27 @@ export interface PullOptions {
 }
 
 /**
+ * Why fetch() failed, from undici's cause ("fetch failed" alone says nothing): the system error code and
+ * its message (ECONNREFUSED, ENOTFOUND / EAI_AGAIN for DNS, ETIMEDOUT, certificate errors), or the timeout.
+ */
+function fetchFailure(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: unknown };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'no answer before the download timeout';
+  let cause = e?.cause as { code?: string; message?: string; errors?: unknown[] } | undefined;
+  if (cause && !cause.code && Array.isArray(cause.errors) && cause.errors.length > 0)
+    cause = cause.errors[0] as typeof cause;
+  if (!cause) return e?.message ?? String(err);
+  const code = cause.code ? `${cause.code}: ` : '';
+  const hint =
+    cause.code === 'ENOTFOUND' || cause.code === 'EAI_AGAIN'
+      ? ' (the host name does not resolve: no network or no DNS)'
+      : cause.code === 'ECONNREFUSED' || cause.code === 'ENETUNREACH' || cause.code === 'EHOSTUNREACH'
+        ? ' (nothing reachable there: no network, a firewall, or a proxy is needed)'
+        : '';
+  return `${code}${cause.message ?? e.message}${hint}`;
+}
+
+/**
  * Downloads an optional model into `modelDir`, verifying its sha256 before it becomes visible: the bytes go
  * to a temporary file that is renamed into place only when the checksum matches, and removed otherwise.
  */
@@ -42,10 +63,8 @@ export async function pullModel(
     } catch (err) {
       throw new PlatestreamError(
         'MODEL_INVALID',
-        `model ${entry.id}: cannot download ${url}: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
+        `model ${entry.id}: cannot download ${url}: ${fetchFailure(err)}. Offline or behind a proxy: copy ${entry.file} (sha256 ${entry.sha256}) from a machine that has it into ${modelDir} and run "platestream models list --verify", or pull from a mirror with --url URL`,
+        { cause: err, details: { model: entry.id, url } },
       );
     }
     if (!res.ok || !res.body) {

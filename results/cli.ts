@@ -1,32 +1,41 @@
 import {
   type CliIO,
   glueNegativeValues,
+  intOption,
   numberOption,
   openRedis,
   parseCommandArgs,
   processIO,
   usageError,
 } from '../shared/cli/index.ts';
+import type { Redis } from 'ioredis';
+import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
-import { readSightings } from '../shared/redis/plate-index.ts';
-import { BlockingReader, previousId } from '../shared/redis/stream/index.ts';
-import { compileFilter, parseFrom } from './filters.ts';
-import { formatResultLine, resultJson } from './format.ts';
+import { readSightings, readSightingsMatching } from '../shared/redis/plate-index.ts';
+import { BlockingReader, compareIds, previousId } from '../shared/redis/stream/index.ts';
+import { isoTime } from '../shared/util/iso-time.ts';
+import { compileFilter, isPlateGlob, parseFrom, parseTo } from './filters.ts';
+import { formatResultHeader, formatResultLine, resultJson } from './format.ts';
 import { readResults } from './result-reader.ts';
 
 export const summary = 'follow results live or look up recent sightings of a plate';
 
 const HELP = `usage:
   platestream results tail [--camera C]... [--plate PATTERN] [--min-confidence 0.8] [--from -10m|ISO|ms|id]
-                           [--no-follow] [--limit N] [--all] [--json]
-      Prints results as they are written (follows by default). --plate takes * and ? wildcards.
+                           [--to -1m|ISO|ms|id] [--no-follow] [--limit N] [--all] [--json]
+      Prints results as they are written (follows by default), under a header; the watch column marks
+      watchlist hits (HIT, HIT~ fuzzy, ? database unavailable). --plate takes * and ? wildcards.
       --all also prints frames where no plate was found. --from defaults to new results only.
-  platestream results plate <TEXT> [--limit 50] [--json]
-      Recent sightings of one plate from the per-plate index (kept for LPR_PLATE_INDEX_RETENTION_MS).
+      --to ends the range (inclusive) and stops following. --limit N first prints the newest N matching
+      results already written (from the start, or --from, to --to), oldest first, like tail -n N.
+      --json prints one object per result with every field (seq and watchlist too, when present).
+  platestream results plate <TEXT|PATTERN> [--limit 50] [--json]
+      Recent sightings from the per-plate index (kept for LPR_PLATE_INDEX_RETENTION_MS), newest first.
+      A pattern ('AB1*', 'AB?23') searches every indexed plate that matches (found with SCAN).
 Uses REDIS_URL and LPR_PREFIX.
 `;
 
@@ -52,12 +61,13 @@ function readConfig(io: CliIO) {
 
 async function tail(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseCommandArgs({
-    args: glueNegativeValues(argv, ['--from']),
+    args: glueNegativeValues(argv, ['--from', '--to']),
     options: {
       camera: { type: 'string', multiple: true },
       plate: { type: 'string' },
       'min-confidence': { type: 'string' },
       from: { type: 'string' },
+      to: { type: 'string' },
       'no-follow': { type: 'boolean' },
       limit: { type: 'string' },
       all: { type: 'boolean' },
@@ -70,14 +80,19 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const minConfidence = numberOption('min-confidence', values['min-confidence'], { min: 0, max: 1 }) ?? 0;
-  const limit = numberOption('limit', values.limit, { min: 1 }) ?? Number.POSITIVE_INFINITY;
-  const follow = !values['no-follow'];
-  let after: string;
+  const limit = intOption('limit', values.limit, { min: 1 });
+  let from: string | undefined;
+  let to: string | undefined;
   try {
-    after = values.from ? previousId(parseFrom(values.from)) : follow ? '$' : '0-0';
+    from = values.from ? parseFrom(values.from) : undefined;
+    to = values.to ? parseTo(values.to) : undefined;
   } catch (err) {
     throw usageError((err as Error).message);
   }
+  if (from !== undefined && to !== undefined && compareIds(from, to) > 0)
+    throw usageError(`--from ${values.from} is after --to ${values.to}`);
+  // A range that ends is read once; otherwise new results are followed.
+  const follow = !values['no-follow'] && to === undefined;
   const keep = compileFilter({
     cameras: values.camera ?? [],
     plate: values.plate,
@@ -85,18 +100,36 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     includeEmpty: values.all ?? false,
   });
   const { config, keys } = readConfig(io);
+  const print = (r: ResultRecord) =>
+    io.stdout.write(`${values.json ? JSON.stringify(resultJson(r)) : formatResultLine(r)}\n`);
+  if (!values.json) io.stdout.write(`${formatResultHeader()}\n`);
+
+  // --limit N: like `tail -n N`, the newest N matching results already written (oldest first), read
+  // backwards from the end of the range; then new ones when following.
+  let after = from ? previousId(from) : follow ? '$' : '0-0';
+  if (limit !== undefined) {
+    const redis = await openRedis(config, { name: 'results-tail' });
+    try {
+      const end = to ?? (await latestResultId(redis, keys.results));
+      const newest = await newestMatching(redis, keys.results, { from: from ?? '-', to: end, limit, keep });
+      for (const r of newest) print(r);
+      after = end === '+' ? '0-0' : end;
+    } finally {
+      await closeRedis(redis);
+    }
+    if (!follow) return 0;
+  }
+
   const reader = new BlockingReader(config, { name: 'results-tail', blockMs: 2000, marginMs: 5000 });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let printed = 0;
   try {
     await reader.waitReady(config.connectTimeoutMs + 1000);
     for await (const r of readResults(reader, { stream: keys.results, after, follow, signal: stop.signal })) {
-      if (!keep(r)) continue;
-      io.stdout.write(`${values.json ? JSON.stringify(resultJson(r)) : formatResultLine(r)}\n`);
-      if (++printed >= limit) break;
+      if (to !== undefined && r.id !== undefined && compareIds(r.id, to) > 0) break;
+      if (keep(r)) print(r);
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -104,6 +137,35 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     await reader.close();
   }
   return 0;
+}
+
+/** Id of the newest result ('+' when the stream is empty). */
+async function latestResultId(redis: Redis, stream: string): Promise<string> {
+  const last = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+  return last[0]?.[0] ?? '+';
+}
+
+/** The newest `limit` results in [from, to] that pass `keep`, oldest first (XREVRANGE in pages). */
+async function newestMatching(
+  redis: Redis,
+  stream: string,
+  o: { from: string; to: string; limit: number; keep: (r: ResultRecord) => boolean },
+): Promise<ResultRecord[]> {
+  const out: ResultRecord[] = [];
+  let end = o.to;
+  while (out.length < o.limit) {
+    const rows = (await redis.xrevrange(stream, end, o.from, 'COUNT', 500)) as [string, string[]][];
+    for (const [id, fields] of rows) {
+      const r = decodeResult(id, fields);
+      if (o.keep(r)) out.push(r);
+      if (out.length >= o.limit) break;
+    }
+    if (rows.length < 500) break;
+    const oldest = rows[rows.length - 1]![0];
+    if (oldest === '0-0') break;
+    end = previousId(oldest);
+  }
+  return out.reverse();
 }
 
 async function plate(argv: string[], io: CliIO): Promise<number> {
@@ -116,22 +178,46 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  const text = normalisePlate(positionals[0] ?? '');
-  if (!text) throw usageError('plate needs the plate text, e.g. "results plate AB123CD"');
-  const limit = numberOption('limit', values.limit, { min: 1 }) ?? 50;
+  const raw = positionals[0] ?? '';
+  const glob = isPlateGlob(raw);
+  // A pattern keeps its wildcards; the text between them follows the plate rule.
+  const text = glob
+    ? raw
+        .split(/([*?])/)
+        .map((part) => (part === '*' || part === '?' ? part : normalisePlate(part)))
+        .join('')
+    : normalisePlate(raw);
+  if (!text)
+    throw usageError(
+      'plate needs the plate text or a pattern, e.g. "results plate AB123CD" or "results plate \'AB1*\'"',
+    );
+  if (glob && text.replace(/[*?]/g, '').length === 0)
+    throw usageError(`"${raw}" matches every plate; give at least one character, e.g. "AB*"`);
+  const limit = intOption('limit', values.limit, { min: 1 }) ?? 50;
   const { config, keys } = readConfig(io);
   const redis = await openRedis(config, { name: 'results-plate' });
   try {
-    const sightings = await readSightings(redis, keys, text, limit);
+    const found = glob
+      ? await readSightingsMatching(redis, keys, text, { limit })
+      : {
+          sightings: (await readSightings(redis, keys, text, limit)).map((s) => ({ ...s, plate: text })),
+          plates: 1,
+          truncated: false,
+        };
+    const { sightings } = found;
     if (values.json) {
-      io.stdout.write(`${JSON.stringify({ plate: text, sightings })}\n`);
+      io.stdout.write(`${JSON.stringify(glob ? { pattern: text, ...found } : { plate: text, sightings })}\n`);
     } else if (sightings.length === 0) {
       io.stdout.write(`no recent sightings of ${text}\n`);
     } else {
+      if (found.truncated)
+        io.stderr.write(
+          `results plate: more than ${found.plates} plates match ${text}; showing the first ${found.plates} (narrow the pattern)\n`,
+        );
       for (const s of sightings) {
-        const when = new Date(s.ts).toISOString().replace('T', ' ').replace('Z', '');
+        const when = (isoTime(s.ts) ?? `(bad ts ${s.ts})`).replace('T', ' ').replace('Z', '');
         io.stdout.write(
-          `${when}  ${s.camera.padEnd(12)} ${text.padEnd(10)} ${(s.confidence * 100).toFixed(1).padStart(5)}%  ${s.resultId}\n`,
+          `${when}  ${s.camera.padEnd(12)} ${s.plate.padEnd(10)} ${(s.confidence * 100).toFixed(1).padStart(5)}%  ${s.resultId}\n`,
         );
       }
     }

@@ -37,15 +37,32 @@ export function compileFilter(f: ResultFilter): (r: ResultRecord) => boolean {
  * ("-10m", "-2h", "-30s", "-1d"). Returns a stream id suitable for XRANGE/XREAD.
  */
 export function parseFrom(from: string, now = Date.now()): string {
-  const s = from.trim();
+  return parsePosition('--from', from, now, '0');
+}
+
+/**
+ * Parses an end position (inclusive), same forms as parseFrom: a stream id stays itself, a time covers
+ * every entry of its millisecond ("<ms>-<max seq>").
+ */
+export function parseTo(to: string, now = Date.now()): string {
+  return parsePosition('--to', to, now, '18446744073709551615');
+}
+
+function parsePosition(option: string, value: string, now: number, seq: string): string {
+  const s = value.trim();
   if (/^\d+-\d+$/.test(s)) return s;
-  if (/^\d{10,16}$/.test(s)) return `${s}-0`;
+  if (/^\d{10,16}$/.test(s)) return `${s}-${seq}`;
   const rel = /^-(\d+)(s|m|h|d)$/.exec(s);
   if (rel) {
     const mult = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's' | 'm' | 'h' | 'd'];
-    return `${now - Number(rel[1]) * mult}-0`;
+    return `${now - Number(rel[1]) * mult}-${seq}`;
   }
   const t = Date.parse(s);
-  if (Number.isFinite(t)) return `${t}-0`;
-  throw new Error(`--from "${from}" is not a stream id, ms epoch, ISO date or relative time like -10m`);
+  if (Number.isFinite(t)) return `${t}-${seq}`;
+  throw new Error(`${option} "${value}" is not a stream id, ms epoch, ISO date or relative time like -10m`);
+}
+
+/** True when a plate argument is a pattern (`*` any run of characters, `?` one character). */
+export function isPlateGlob(s: string): boolean {
+  return /[*?]/.test(s);
 }

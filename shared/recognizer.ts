@@ -51,6 +51,11 @@ export interface RecognitionResult {
   model: string;
   /** Milliseconds per stage, e.g. { decode, detect, read, choose }. */
   timings: Record<string, number>;
+  /**
+   * Set when the frame was not read: 'static' = same scene as its camera's last frame read in full (the
+   * worker's static gate); plate is then '' and candidates empty.
+   */
+  skipped?: 'static';
   /** Decoded frame size in pixels. */
   width?: number;
   height?: number;

@@ -75,6 +75,8 @@ export interface DeadLetterRequest {
   worker: string;
   /** Approximate cap of the DLQ stream (DLQ_MAXLEN). */
   dlqMaxLen: number;
+  /** Byte cap of the DLQ stream (DLQ_MAX_BYTES, MEMORY USAGE); 0 = none. */
+  dlqMaxBytes?: number;
 }
 
 /** XACK + (only if acknowledged) XADD to the DLQ with the frame's fields + error, stage, deliveries. */
@@ -96,6 +98,7 @@ export async function deadLetter(
       String(req.deliveries),
       req.worker,
       String(req.dlqMaxLen),
+      String(req.dlqMaxBytes ?? 0),
     ],
   );
   if (!Array.isArray(reply)) {

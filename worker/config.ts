@@ -4,13 +4,15 @@ import { readRecognizerConfig, type RecognizerOptions } from '../models/config.t
 import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+import { DEFAULT_STATIC_THRESHOLD } from '../shared/image/static-scene.ts';
 import { PLATE_INDEX_DEFAULTS } from '../shared/redis/plate-index.ts';
 import { readWatchlistConfig, type WatchlistConfig } from '../watchlist/index.ts';
 import { RECOGNIZER_NAMES, type RecognizerName } from './recognizers.ts';
+import { parseCameraStatic, type StaticFrameOptions } from './static-gate.ts';
 
 export type ResultRetention = 'maxlen' | 'minid';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends StaticFrameOptions {
   /** Which recogniser to run: onnx (default) or noop (benchmarks); tests inject their own. */
   recognizer: RecognizerName;
   /** Consumer name in the `workers` group; unique per process. Default `<hostname>-<pid>`. */
@@ -37,6 +39,8 @@ export interface WorkerOptions {
   resultsRetentionMs: number;
   /** Approximate cap of the DLQ stream (0 = unbounded). */
   dlqMaxLen: number;
+  /** Byte cap of the DLQ (MEMORY USAGE, sampled); past it the oldest entries go. 0 = no byte cap. */
+  dlqMaxBytes: number;
   /** Keep acknowledged frames this long (ms) so `platestream annotate` can draw on them; 0 = trim at once. */
   frameRetentionMs: number;
   /** How long the per-plate sighting index keeps a sighting (ms); 0 = no index. */
@@ -73,6 +77,7 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   resultsMaxLen: 1_000_000,
   resultsRetentionMs: 24 * 3600_000,
   dlqMaxLen: 100_000,
+  dlqMaxBytes: 256 * 1024 * 1024,
   frameRetentionMs: 0,
   plateIndexRetentionMs: PLATE_INDEX_DEFAULTS.retentionMs,
   housekeepingIntervalMs: 5000,
@@ -82,6 +87,10 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   httpPort: 9464,
   httpHost: '0.0.0.0',
   shutdownTimeoutMs: 30_000,
+  skipStatic: false,
+  staticThreshold: DEFAULT_STATIC_THRESHOLD,
+  staticMaxAgeMs: 30_000,
+  cameraStatic: {},
 };
 
 /** Smallest ratio claimIdleMs / processingTimeoutMs accepted: a live worker's frame must never be reclaimed. */
@@ -131,6 +140,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     resultsMaxLen: r.int('RESULTS_MAXLEN', d.resultsMaxLen, { min: 1 }),
     resultsRetentionMs: r.int('RESULTS_RETENTION_MS', d.resultsRetentionMs, { min: 1000 }),
     dlqMaxLen: r.int('DLQ_MAXLEN', d.dlqMaxLen, { min: 0 }),
+    dlqMaxBytes: r.bytes('DLQ_MAX_BYTES', d.dlqMaxBytes, { min: 0, max: 1024 ** 4 }),
     frameRetentionMs: r.int('LPR_FRAME_RETENTION_MS', d.frameRetentionMs, { min: 0, max: 7 * 24 * 3600_000 }),
     plateIndexRetentionMs: r.int('LPR_PLATE_INDEX_RETENTION_MS', d.plateIndexRetentionMs, {
       min: 0,
@@ -149,6 +159,10 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
         : r.int('WORKER_HTTP_PORT', d.httpPort === 'auto' ? 0 : d.httpPort, { min: 0, max: 65_535 }),
     httpHost: r.string('WORKER_HTTP_HOST', d.httpHost),
     shutdownTimeoutMs: r.int('WORKER_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 3600_000 }),
+    skipStatic: r.bool('LPR_SKIP_STATIC', d.skipStatic),
+    staticThreshold: r.number('LPR_STATIC_THRESHOLD', d.staticThreshold, { min: 0, max: 1 }),
+    staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100, max: 24 * 3600_000 }),
+    cameraStatic: parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
   const config: WorkerConfig = {

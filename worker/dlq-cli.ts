@@ -9,6 +9,7 @@ import {
   usageError,
 } from '../shared/cli/index.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
+import { isEntryId } from '../shared/redis/stream/index.ts';
 import { getDlqEntry, listDlq, purgeDlq, requeueAll, requeueDlqEntry } from './dlq.ts';
 
 export const summary = 'list, show, requeue or purge dead-lettered frames';
@@ -47,6 +48,11 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     throw usageError(`${sub} needs entry ids or --all`);
   }
   if (sub === 'show' && ids.length !== 1) throw usageError('show needs exactly one entry id');
+  const bad = ids.find((id) => !isEntryId(id));
+  if (bad !== undefined)
+    throw usageError(
+      `"${bad}" is not a DLQ entry id; ids look like 1700000000000-0 (the first column of "platestream dlq list")`,
+    );
   const count = intOption('count', values.count, { min: 1 })!;
 
   const { redis, keys } = await openOperatorRedis(io.env, { name: 'dlq' });

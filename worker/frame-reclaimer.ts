@@ -46,6 +46,7 @@ export function createFrameReclaimer(deps: {
           deliveries: n,
           worker: o.consumer,
           dlqMaxLen: o.dlqMaxLen,
+          dlqMaxBytes: o.dlqMaxBytes,
         });
         if (r.acked) {
           metrics.deadLettered.inc({ stage: 'reclaim' });

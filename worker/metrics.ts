@@ -29,6 +29,8 @@ export class WorkerMetrics {
   readonly endToEndSeconds: Histogram;
   readonly inFlight: Gauge;
   readonly leader: Gauge;
+  /** 1 when Redis runs with appendonly yes, 0 when not, -1 when it cannot be read (checked at start-up). */
+  readonly redisAppendOnly: Gauge;
   readonly modelInfo: Gauge<'model' | 'consumer'>;
   private groupStats: (() => Promise<GroupGauges | undefined>) | undefined;
 
@@ -36,7 +38,7 @@ export class WorkerMetrics {
     const registers = [this.registry];
     this.processed = new Counter({
       name: 'platestream_worker_frames_processed_total',
-      help: 'Frames completed with a result written (outcome: plate or noplate)',
+      help: 'Frames completed with a result written (outcome: plate, noplate, or static = skipped as unchanged)',
       labelNames: ['outcome'],
       registers,
     });
@@ -109,6 +111,11 @@ export class WorkerMetrics {
     this.leader = new Gauge({
       name: 'platestream_worker_housekeeping_leader',
       help: '1 while this worker holds the housekeeping lease',
+      registers,
+    });
+    this.redisAppendOnly = new Gauge({
+      name: 'platestream_redis_appendonly',
+      help: 'Redis persistence seen at start-up: 1 appendonly yes, 0 no (a crash loses acknowledged frames), -1 unknown (CONFIG refused)',
       registers,
     });
     this.modelInfo = new Gauge({

@@ -3,11 +3,14 @@ import { PlatestreamError } from '../shared/errors.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import type { Recognizer } from '../shared/recognizer.ts';
+import { createRedis } from '../shared/redis/connection.ts';
+import { StreamKeys } from '../shared/redis/keys.ts';
 import { createEnricher } from '../watchlist/index.ts';
 import type { WorkerConfig } from './config.ts';
 import { closeServer, createWorkerHttpServer, listen } from './http-server.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { createRecognizer } from './recognizers.ts';
+import { StaticGate, skipsAnyCamera, staticSettingsLookup } from './static-gate.ts';
 import { watchlistEnrichHook } from './watchlist-hook.ts';
 import { Worker } from './worker.ts';
 
@@ -54,6 +57,15 @@ export async function startWorker(
   } catch (err) {
     await lookup?.close();
     throw err;
+  }
+  if (skipsAnyCamera(o)) {
+    recognizer = new StaticGate(recognizer, {
+      redis: createRedis(config.redis, 'consumer', { name: `${o.consumer}:static`, logger: log }),
+      ownsRedis: true,
+      keys: new StreamKeys(config.redis.prefix),
+      settingsFor: staticSettingsLookup(o, config.recognizer?.cameraRoi),
+      logger: moduleLogger('static-gate'),
+    });
   }
   const worker = new Worker({
     redis: config.redis,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { type AppendOnly, readAppendOnly } from '../shared/redis/persistence.ts';
 import { fieldPairs, type GroupInfo, nullableNumber, parseGroupInfo } from '../shared/redis/stream/index.ts';
 
 /** One consumer group on the frames stream, as `stats` shows it. */
@@ -39,7 +40,12 @@ export async function readConsumers(redis: Redis, keys: StreamKeys, group: strin
   return ((await redis.xinfo('CONSUMERS', keys.frames, group)) as unknown[]).map((c) => {
     const p = fieldPairs(c);
     const name = String(p.name);
-    return { name, pending: Number(p.pending), idleMs: Number(p.idle), alive: (deadlines.get(name) ?? 0) > now };
+    return {
+      name,
+      pending: Number(p.pending),
+      idleMs: Number(p.idle),
+      alive: (deadlines.get(name) ?? 0) > now,
+    };
   });
 }
 
@@ -53,6 +59,8 @@ export interface PipelineStats {
   results: { length: number; memoryBytes: number | null; lastMinute: number; framesPerSecond: number };
   dlq: { length: number };
   counters: Record<string, number>;
+  /** Redis persistence: exactly-once needs appendonly yes (`unknown` when CONFIG is refused). */
+  redis: { appendonly: AppendOnly };
 }
 
 /** How many result ids the frames/s estimate reads at most (a cap for very busy pipelines). */
@@ -112,6 +120,7 @@ export async function collectStats(redis: Redis, keys: StreamKeys): Promise<Pipe
     },
     dlq: { length: await redis.xlen(keys.dlq) },
     counters,
+    redis: { appendonly: await readAppendOnly(redis) },
   };
 }
 
@@ -130,6 +139,12 @@ function duration(ms: number): string {
   return `${(ms / 3600_000).toFixed(1)} h`;
 }
 
+const APPENDONLY_NOTE: Record<AppendOnly, string> = {
+  yes: '',
+  no: '  WARNING: a Redis crash loses acknowledged frames; set appendonly yes',
+  unknown: ' (CONFIG GET refused or renamed; check that the server runs with appendonly yes)',
+};
+
 export function formatStats(s: PipelineStats): string {
   const lines = [
     `platestream stats  prefix=${s.prefix}  at ${s.at}`,
@@ -137,6 +152,7 @@ export function formatStats(s: PipelineStats): string {
     `frames    ${s.frames.length} entries, ${bytes(s.frames.memoryBytes)}`,
     `results   ${s.results.length} entries, ${bytes(s.results.memoryBytes)}; last minute ${s.results.lastMinute} (${s.results.framesPerSecond} frames/s)`,
     `dlq       ${s.dlq.length} entries`,
+    `redis     appendonly ${s.redis.appendonly}${APPENDONLY_NOTE[s.redis.appendonly]}`,
     '',
     'groups',
   ];

@@ -9,6 +9,7 @@ import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
 import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
+import { appendOnlyGaugeValue, checkAppendOnly } from '../shared/redis/persistence.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
 import { queueSighting } from '../shared/redis/plate-index.ts';
@@ -160,6 +161,7 @@ export class Worker extends EventEmitter {
     if (this.started) return;
     this.started = true;
     await ensureGroup(this.redis, this.keys.frames, this.group);
+    this.metrics.redisAppendOnly.set(appendOnlyGaugeValue(await checkAppendOnly(this.redis, this.log)));
     await this.deps.recognizer.warmup();
     // close() during start-up (e.g. SIGTERM while models load): do not start loops nobody will wait for.
     if (this.stop.signal.aborted) return;
@@ -487,6 +489,7 @@ export class Worker extends EventEmitter {
       box: result.box,
       plates: result.candidates,
       model: result.model,
+      skipped: result.skipped,
       worker: this.options.consumer,
       timings: {
         queueMs: timings.queueMs,
@@ -510,7 +513,7 @@ export class Worker extends EventEmitter {
     end: number,
   ): void {
     if (outcome.alert !== 'none') this.metrics.alerts.inc({ outcome: outcome.alert });
-    this.metrics.processed.inc({ outcome: result.plate ? 'plate' : 'noplate' });
+    this.metrics.processed.inc({ outcome: result.skipped ?? (result.plate ? 'plate' : 'noplate') });
     this.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decodeMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'inference' }, timings.inferMs / 1000);
     this.metrics.stageSeconds.observe({ stage: 'complete' }, timings.completeMs / 1000);
@@ -575,6 +578,7 @@ export class Worker extends EventEmitter {
         deliveries,
         worker: this.options.consumer,
         dlqMaxLen: this.options.dlqMaxLen,
+        dlqMaxBytes: this.options.dlqMaxBytes,
       });
       if (!r.acked) {
         this.metrics.staleCompletions.inc();

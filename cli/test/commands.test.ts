@@ -59,6 +59,8 @@ function commandPath(name: string): string {
     watchlist: 'watchlist/cli.ts',
     notifier: 'alerts/notifier-cli.ts',
     alerts: 'alerts/cli.ts',
+    events: 'events/cli.ts',
+    web: 'web/cli.ts',
   };
   return paths[name]!;
 }

@@ -9,7 +9,7 @@ import {
   type PassRead,
   stepCamera,
 } from '../pass-builder.ts';
-import { direction, passToEvent } from '../pass-event.ts';
+import { direction, passToEvent, travel } from '../pass-event.ts';
 import { readsOfResult } from '../result-reads.ts';
 
 const T0 = 1_700_000_000_000;
@@ -120,6 +120,12 @@ describe('stepCamera', () => {
     expect(out.state.passes).toEqual([]);
   });
 
+  it('closes a pass that reached maxPassReads (text that stays in view keeps state bounded)', () => {
+    const reads = car('AB123CD', T0, 10);
+    const { passes } = run([reads], { ...PASS_DEFAULTS, maxPassReads: 4 });
+    expect(passes.map((p) => p.reads.length)).toEqual([4, 4, 2]);
+  });
+
   it('counts and still assigns a read later than the lateness', () => {
     const reads = car('AB123CD', T0, 6);
     const lateOne = reads.splice(1, 1)[0]!;
@@ -149,6 +155,15 @@ describe('passToEvent', () => {
       direction: 'approaching',
     });
     expect(e.results.map((r) => r.id)).toEqual(reads.map((r) => r.result));
+  });
+
+  it('measures how far the plate travelled, in plate widths', () => {
+    expect(travel(car('AB123CD', T0, 5))).toBeCloseTo(128 / 88, 5); // centre moves 4 x 32 px; median width 88
+    const still = Array.from({ length: 5 }, (_, i) =>
+      read(T0 + i, 'LEVEL1', { x: 400 + (i % 2), y: 40, w: 170, h: 30 }),
+    );
+    expect(travel(still)).toBeLessThan(0.01);
+    expect(travel([read(T0, 'X')])).toBeUndefined();
   });
 
   it('tells leaving from approaching by box size', () => {

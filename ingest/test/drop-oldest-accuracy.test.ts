@@ -21,11 +21,11 @@ describe('drop-oldest accuracy', () => {
     const keys = new StreamKeys(prefix);
     const limit = 10;
     const admit = (n: number) =>
-      runScript<[string, number, number]>(
+      runScript<[string, number, number, number]>(
         t.client,
         'admitDropOldest',
-        [keys.frames, keys.counters],
-        [WORKER_GROUP, limit, 0, 'dropped', 5, 'camera', 'c', 'seq', String(n)],
+        [keys.frames, keys.counters, keys.idempotency('c', '-')],
+        [WORKER_GROUP, limit, 0, 'dropped', 5, 0, 'camera', 'c', 'seq', String(n)],
       );
     await t.client.xgroup('CREATE', keys.frames, WORKER_GROUP, '0', 'MKSTREAM');
     // 100 frames processed and acknowledged, not trimmed.

@@ -31,13 +31,15 @@ describe('ingest over real HTTP', () => {
   }
 
   it('stores raw JPEG, PNG and WebP bodies byte for byte (sha256) with ts, seq and meta', async () => {
+    // Capture times within LPR_TS_MAX_SKEW_MS of the server clock.
+    const recent = Date.now() - 60_000;
     for (const [i, format] of (['jpeg', 'png', 'webp'] as const).entries()) {
       const img = await makeImage(format, { seed: 10 + i });
       const meta = encodeURIComponent(JSON.stringify({ lane: i, site: 'north' }));
       const res = await postFrame(svc.url, 'cam-a', img, {
         type: `image/${format}`,
         token: TOKEN_A,
-        query: `ts=1700000000${i}&seq=${i}&meta=${meta}`,
+        query: `ts=${recent + i}&seq=${i}&meta=${meta}`,
       });
       expect(res.status).toBe(202);
       const f = await entry(res.body.id!);
@@ -45,7 +47,7 @@ describe('ingest over real HTTP', () => {
       expect(f).toMatchObject({
         camera: 'cam-a',
         mime: `image/${format}`,
-        ts: Number(`1700000000${i}`),
+        ts: recent + i,
         seq: i,
       });
       expect(f.meta).toEqual({ lane: i, site: 'north' });
@@ -55,7 +57,8 @@ describe('ingest over real HTTP', () => {
   it('stores multipart/form-data uploads byte for byte, form fields winning over the query', async () => {
     const img = await makeImage('png', { seed: 99 });
     const form = new FormData();
-    form.set('ts', '1700000000999');
+    const ts = Date.now() - 1000;
+    form.set('ts', String(ts));
     form.set('seq', '7');
     form.set('meta', '{"camera_model":"x"}');
     form.set('vendor-field', 'ignored');
@@ -69,7 +72,7 @@ describe('ingest over real HTTP', () => {
     const { id } = (await res.json()) as { id: string };
     const f = await entry(id);
     expect(sha256(f.img)).toBe(sha256(img));
-    expect(f).toMatchObject({ camera: 'gate-3', mime: 'image/png', ts: 1700000000999, seq: 7 });
+    expect(f).toMatchObject({ camera: 'gate-3', mime: 'image/png', ts, seq: 7 });
     expect(f.meta).toEqual({ camera_model: 'x' });
 
     // application/octet-stream parts are typed by their magic bytes.

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { PlatestreamError } from '../../shared/errors.ts';
+import { MAX_IMAGE_PIXELS } from '../../shared/image-limits.ts';
 
 /** A decoded frame: packed RGB, 3 bytes per pixel, row-major. */
 export interface RgbImage {
@@ -7,8 +8,6 @@ export interface RgbImage {
   width: number;
   height: number;
 }
-
-export const MAX_INPUT_PIXELS = 40_000_000;
 
 /**
  * Decodes image bytes (JPEG/PNG/WebP...) into packed RGB, honouring EXIF orientation.
@@ -19,7 +18,7 @@ export async function decodeRgb(img: Buffer, frameId: string): Promise<RgbImage>
     throw new PlatestreamError('IMAGE_INVALID', `frame ${frameId}: the image is empty`);
   }
   try {
-    const { data, info } = await sharp(img, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
+    const { data, info } = await sharp(img, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')
@@ -46,4 +45,16 @@ export async function resizeRgb(src: RgbImage, width: number, height: number): P
     .raw()
     .toBuffer();
   return { data, width, height };
+}
+
+/** A copy of the `rect` part of packed RGB (integer pixel rectangle inside the image). */
+export function cropRgb(src: RgbImage, rect: { x: number; y: number; w: number; h: number }): RgbImage {
+  if (rect.x === 0 && rect.y === 0 && rect.w === src.width && rect.h === src.height) return src;
+  const data = Buffer.allocUnsafe(rect.w * rect.h * 3);
+  const rowBytes = rect.w * 3;
+  for (let y = 0; y < rect.h; y++) {
+    const from = ((rect.y + y) * src.width + rect.x) * 3;
+    src.data.copy(data, y * rowBytes, from, from + rowBytes);
+  }
+  return { data, width: rect.w, height: rect.h };
 }

@@ -33,6 +33,16 @@ export interface SceneOptions {
   withoutPlate?: boolean;
   /** Output encoding; default 'jpeg' (with the drawn JPEG quality). 'png' is lossless. */
   format?: 'jpeg' | 'png';
+  /**
+   * Where the plate sits instead of a random place (sequences: a vehicle moving through the view): centre as
+   * fractions of the image width and height, and the capital-letter height in pixels. The other pose draws
+   * (rotation, shear) still come from the seed, so frames of one vehicle share them.
+   */
+  placement?: { cx: number; cy: number; charHeight: number };
+  /** Seed of the camera effects alone (noise, blur, exposure), so frames of one vehicle differ; default `seed`. */
+  cameraSeed?: Seed;
+  /** Extra blur in pixels (a vehicle moving fast between two exposures). */
+  motionBlur?: number;
 }
 
 export interface SceneResult {
@@ -127,7 +137,7 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   const rngPlate = new Rng(deriveSeed(opts.seed, 'plate'));
   const rngPose = new Rng(deriveSeed(opts.seed, 'pose'));
   const rngScene = new Rng(deriveSeed(opts.seed, 'scene'));
-  const rngCamera = new Rng(deriveSeed(opts.seed, 'camera'));
+  const rngCamera = new Rng(deriveSeed(opts.cameraSeed ?? opts.seed, 'camera'));
 
   const styles: readonly PlateStyle[] =
     opts.style === undefined ? PLATE_STYLES : typeof opts.style === 'string' ? [opts.style] : opts.style;
@@ -140,7 +150,8 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   // Pose: size from the capital-letter height, then rotation and shear (a camera a little off-axis).
   const scaleRef = Math.min(W, H) / 480;
   const [chMin, chMax] = opts.charHeight ?? defaultCharHeight(scaleRef);
-  const charHeight = rngPose.float(chMin, chMax);
+  const drawnHeight = rngPose.float(chMin, chMax);
+  const charHeight = opts.placement?.charHeight ?? drawnHeight;
   const s = charHeight / plate.charHeight;
   const angle = rngPose.normal(0, 2.2) * D;
   const shearX = rngPose.float(-0.12, 0.12) * D;
@@ -169,8 +180,11 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   const cxMax = Math.min(W - (local.x + local.w) - margin, W * 0.85);
   const cyMin = Math.max(-local.y + margin, H * 0.3);
   const cyMax = Math.min(H - (local.y + local.h) - margin, H * 0.85);
-  const cx = cxMin <= cxMax ? rngPose.float(cxMin, cxMax) : W / 2;
-  const cy = cyMin <= cyMax ? rngPose.float(cyMin, cyMax) : H / 2;
+  const drawnCx = cxMin <= cxMax ? rngPose.float(cxMin, cxMax) : W / 2;
+  const drawnCy = cyMin <= cyMax ? rngPose.float(cyMin, cyMax) : H / 2;
+  const place = opts.placement;
+  const cx = place ? clamp(place.cx * W, -local.x + margin, W - (local.x + local.w) - margin) : drawnCx;
+  const cy = place ? clamp(place.cy * H, -local.y + margin, H - (local.y + local.h) - margin) : drawnCy;
   const m: Matrix = [linear[0], linear[1], linear[2], linear[3], linear[4] + cx, linear[5] + cy];
   const exact = transformBox(m, { x: 0, y: 0, w: plate.w, h: plate.h });
   const box = toPixelBox(exact, W, H);
@@ -197,7 +211,8 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
 
   // Camera: blur, exposure and colour cast, sensor noise, JPEG.
-  const cam = drawCamera(rngCamera, D, charHeight);
+  const drawn = drawCamera(rngCamera, D, charHeight);
+  const cam = opts.motionBlur ? { ...drawn, blur: drawn.blur + opts.motionBlur } : drawn;
   const image = await rasterise(svg, opts.format ?? 'jpeg', cam, rngCamera);
   return {
     image,
@@ -232,6 +247,10 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
 
 function defaultCharHeight(scaleRef: number): [number, number] {
   return [Math.max(14, 16 * scaleRef), Math.max(20, 32 * scaleRef)];
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return lo <= hi ? Math.min(hi, Math.max(lo, v)) : (lo + hi) / 2;
 }
 
 function round2(n: number): number {

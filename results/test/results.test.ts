@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeResult, type ResultRecord } from '../../shared/codec/result-codec.ts';
@@ -5,6 +6,7 @@ import { StreamKeys } from '../../shared/redis/keys.ts';
 import { BlockingReader } from '../../shared/redis/stream/index.ts';
 import {
   PLATESTREAM_BIN,
+  ROOT,
   runNode,
   type TestRedis,
   uniquePrefix,
@@ -14,6 +16,7 @@ import { annotateImage } from '../annotate.ts';
 import { compileFilter, parseFrom } from '../filters.ts';
 import { queueSighting, readSightings } from '../../shared/redis/plate-index.ts';
 import { readResults } from '../result-reader.ts';
+import { waitFor } from '../../shared/util/wait.ts';
 
 function result(over: Partial<ResultRecord>): ResultRecord {
   return {
@@ -128,7 +131,123 @@ describe('results on a real Redis', () => {
     expect(lines[0]).toMatchObject({ camera: 'a', plate: 'KEEP1', confidence: 0.9, model: 'test' });
     expect(typeof lines[0].latencyMs).toBe('number');
     await t.cleanup(prefix);
-  });
+  }, 120_000);
+
+  /** 20 results R0..R19; every 5th a watchlist hit with a seq. Returns their ids in order. */
+  async function twentyResults(keys: StreamKeys): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const fields = encodeResult(result({ camera: 'gate', plate: `R${i}` }));
+      if (i % 5 === 0) fields.push('seq', String(100 + i), 'watchlist', 'hit');
+      ids.push((await t.client.xadd(keys.results, '*', ...fields))!);
+    }
+    return ids;
+  }
+  const tail = (prefix: string, args: string[]) =>
+    runNode([PLATESTREAM_BIN, 'results', 'tail', ...args], {
+      env: { REDIS_URL: t.url, LPR_PREFIX: prefix },
+      timeoutMs: 20_000,
+    });
+  const jsonLines = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('results tail --limit N prints the newest N (oldest first); --json keeps seq and watchlist; --to ends the range', async () => {
+    const prefix = uniquePrefix();
+    const ids = await twentyResults(new StreamKeys(prefix));
+    const newest = await tail(prefix, ['--from', '-10m', '--limit', '8', '--no-follow', '--json']);
+    expect(newest.code, newest.stderr).toBe(0);
+    const rows = jsonLines(newest.stdout);
+    expect(rows.map((r) => r.plate)).toEqual(['R12', 'R13', 'R14', 'R15', 'R16', 'R17', 'R18', 'R19']);
+    expect(rows.find((r) => r.plate === 'R15')).toMatchObject({ seq: 115, watchlist: 'hit' });
+    expect(rows.find((r) => r.plate === 'R16')!.watchlist).toBeUndefined();
+
+    // --to: inclusive end, no following (the command returns).
+    const upTo = await tail(prefix, ['--from', ids[3]!, '--to', ids[9]!, '--json']);
+    expect(upTo.code, upTo.stderr).toBe(0);
+    expect(jsonLines(upTo.stdout).map((r) => r.plate)).toEqual(['R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'R9']);
+    const lastOfRange = await tail(prefix, ['--to', ids[9]!, '--limit', '2', '--json']);
+    expect(jsonLines(lastOfRange.stdout).map((r) => r.plate)).toEqual(['R8', 'R9']);
+    const reversed = await tail(prefix, ['--from', ids[9]!, '--to', ids[3]!]);
+    expect(reversed.code).toBe(2);
+    await t.cleanup(prefix);
+  }, 120_000);
+
+  it('results tail text mode prints a header and marks watchlist hits', async () => {
+    const prefix = uniquePrefix();
+    await twentyResults(new StreamKeys(prefix));
+    const { code, stdout, stderr } = await tail(prefix, ['--from', '-10m', '--limit', '6', '--no-follow']);
+    expect(code, stderr).toBe(0);
+    const [header, ...lines] = stdout.trimEnd().split('\n');
+    expect(header).toMatch(/camera\s+plate\s+conf\s+watch\s+latency\s+result id/);
+    expect(lines).toHaveLength(6);
+    const watchCol = header!.indexOf('watch');
+    for (const line of lines) {
+      const hit = / R15 /.test(line);
+      expect(line.slice(watchCol, watchCol + 5).trim(), line).toBe(hit ? 'HIT' : '');
+    }
+    await t.cleanup(prefix);
+  }, 120_000);
+
+  it('results tail --limit N then follows new results', async () => {
+    const prefix = uniquePrefix();
+    const keys = new StreamKeys(prefix);
+    await twentyResults(keys);
+    const proc = spawn(process.execPath, [PLATESTREAM_BIN, 'results', 'tail', '--limit', '2', '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, REDIS_URL: t.url, LPR_PREFIX: prefix },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    try {
+      await waitFor(() => jsonLines(out).length === 2, { timeoutMs: 20_000, what: 'the newest 2' });
+      await t.client.xadd(keys.results, '*', ...encodeResult(result({ plate: 'LIVE1' })));
+      await waitFor(() => jsonLines(out).length === 3, { timeoutMs: 20_000, what: 'the new result' });
+      expect(jsonLines(out).map((r) => r.plate)).toEqual(['R18', 'R19', 'LIVE1']);
+    } finally {
+      proc.kill('SIGTERM');
+    }
+    expect(await new Promise((r) => proc.once('exit', r))).toBe(0);
+    await t.cleanup(prefix);
+  }, 120_000);
+
+  it('results plate takes a pattern (prefix or ?), and refuses one that matches everything', async () => {
+    const prefix = uniquePrefix();
+    const keys = new StreamKeys(prefix);
+    const tx = t.client.multi();
+    const now = Date.now();
+    ['CAP1', 'CAP22', 'XCAP1', 'CA1'].forEach((p, i) => {
+      queueSighting(
+        tx,
+        keys,
+        p,
+        { resultId: `${i + 1}-0`, camera: 'gate', ts: now - i * 1000, confidence: 0.9 },
+        { retentionMs: 60_000 },
+      );
+    });
+    await tx.exec();
+    const env = { REDIS_URL: t.url, LPR_PREFIX: prefix };
+    const glob = await runNode([PLATESTREAM_BIN, 'results', 'plate', 'cap*', '--json'], {
+      env,
+      timeoutMs: 20_000,
+    });
+    expect(glob.code, glob.stderr).toBe(0);
+    const found = JSON.parse(glob.stdout) as { sightings: { plate: string }[] };
+    expect(found.sightings.map((s) => s.plate)).toEqual(['CAP1', 'CAP22']);
+    const one = await runNode([PLATESTREAM_BIN, 'results', 'plate', 'CA?'], { env, timeoutMs: 20_000 });
+    expect(one.stdout).toMatch(/ CA1 /);
+    expect(one.stdout).not.toMatch(/CAP/);
+    const all = await runNode([PLATESTREAM_BIN, 'results', 'plate', '*'], { env, timeoutMs: 20_000 });
+    expect(all.code).toBe(2);
+    expect(all.stderr).toMatch(/\[USAGE\].*matches every plate/);
+    await t.cleanup(prefix);
+  }, 120_000);
 });
 
 describe('annotate', () => {

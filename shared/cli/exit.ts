@@ -1,4 +1,5 @@
 import { isPlatestreamError, PlatestreamError } from '../errors.ts';
+import { redisErrorCode } from '../redis/reply-error.ts';
 import type { CliIO } from './io.ts';
 
 /** Exit codes of every command. */
@@ -24,18 +25,41 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.failure;
 }
 
-/** Prints an error thrown out of `platestream <command>` and returns its exit code. */
+/**
+ * Prints an error thrown out of `platestream <command>` as one line `platestream <command>: [CODE] what
+ * happened; what to do` and returns its exit code. CONFIG_INVALID keeps its list (one line per bad
+ * variable). A stack trace is printed only with LOG_LEVEL=debug or trace.
+ */
 export function reportCommandError(io: CliIO, command: string, err: unknown): number {
+  const line = (code: string, message: string) =>
+    io.stderr.write(`platestream ${command}: [${code}] ${oneLine(message)}\n`);
   if (isPlatestreamError(err, 'USAGE') || isParseArgsError(err)) {
-    io.stderr.write(`platestream ${command}: ${err.message}\n(see "platestream ${command} --help")\n`);
-  } else if (isPlatestreamError(err)) {
+    line('USAGE', `${err.message} (see "platestream ${command} --help")`);
+  } else if (isPlatestreamError(err, 'CONFIG_INVALID')) {
     io.stderr.write(`platestream ${command}: [${err.code}] ${err.message}\n`);
+  } else if (isPlatestreamError(err)) {
+    line(err.code, err.message);
+  } else if (redisErrorCode(err) !== undefined) {
+    const cmd = (err as { command?: { name?: string } }).command?.name;
+    line(
+      'REDIS_REPLY',
+      `Redis refused ${cmd ? cmd.toUpperCase() : 'a command'}: ${(err as Error).message}; check the arguments (ids, names) and that REDIS_URL names the right server`,
+    );
   } else {
-    io.stderr.write(
-      `platestream ${command}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    const message = err instanceof Error ? err.message : String(err);
+    line(
+      'INTERNAL',
+      `${message} (an unexpected error; run again with LOG_LEVEL=debug for the stack trace and report it)`,
     );
   }
+  if (['debug', 'trace'].includes(String(io.env.LOG_LEVEL)) && err instanceof Error && err.stack)
+    io.stderr.write(`${err.stack}\n`);
   return exitCodeFor(err);
+}
+
+/** Line breaks and runs of spaces folded: an error is one line. */
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /** util.parseArgs complaints (unknown option, missing value) from commands that call it directly. */

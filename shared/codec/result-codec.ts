@@ -20,6 +20,12 @@ export interface ResultRecord {
   worker: string;
   /** Milliseconds per stage (queueMs, decodeMs, inferMs, totalMs, ...). */
   timings: Record<string, number>;
+  /** The frame's sequence number, when the camera sent one (written by the worker beside these fields). */
+  seq?: number;
+  /** Watchlist outcome, when enrichment is on: hit, hit-fuzzy, miss or unknown. */
+  watchlist?: string;
+  /** Why the frame was not read, when it was not: 'static' (same scene as the camera's last full read). */
+  skipped?: string;
 }
 
 /** Flat field/value list for XADD of a result. */
@@ -45,6 +51,7 @@ export function encodeResult(r: ResultRecord): string[] {
     JSON.stringify(r.timings),
   ];
   if (r.box) out.push('box', JSON.stringify(r.box));
+  if (r.skipped) out.push('skipped', r.skipped);
   return out;
 }
 
@@ -64,6 +71,9 @@ export function decodeResult(id: string, fields: readonly string[]): ResultRecor
     model: m.get('model') ?? '',
     worker: m.get('worker') ?? '',
     timings: parseJson<Record<string, number>>(m.get('timings')) ?? {},
+    ...(m.has('seq') && Number.isFinite(Number(m.get('seq'))) ? { seq: Number(m.get('seq')) } : {}),
+    ...(m.has('watchlist') ? { watchlist: m.get('watchlist') } : {}),
+    ...(m.get('skipped') ? { skipped: m.get('skipped') } : {}),
   };
 }
 

@@ -8,7 +8,7 @@
  *   - id: gate-1
  *     url: rtsp://192.168.1.20:554/Streaming/Channels/101
  *     credentials: { username: admin, password_env: GATE1_PASSWORD }
- *     roi: { x: 0.1, y: 0.4, w: 0.8, h: 0.6 }
+ *     roi: 0,400 1920,400 1920,1080 0,1080   # frame pixels, like LPR_CAMERA_ROI
  *     skip_static: true
  *   - id: yard
  *     url: http://192.168.1.30/cgi-bin/snapshot.jpg
@@ -24,6 +24,8 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { CAMERA_ID_HINT, isCameraId } from '../camera-id.ts';
 import { PlatestreamError } from '../errors.ts';
+import { DEFAULT_STATIC_THRESHOLD } from '../image/static-scene.ts';
+import { parseRoi, type Roi } from './camera-roi.ts';
 import { deepFreeze, type Env } from './env-reader.ts';
 
 export const SOURCE_TYPES = ['auto', 'rtsp', 'mjpeg', 'snapshot', 'file', 'ffmpeg'] as const;
@@ -33,14 +35,6 @@ export type SourceType = (typeof SOURCE_TYPES)[number];
 export const RTSP_TRANSPORTS = ['tcp', 'udp', 'udp_multicast', 'http', 'auto'] as const;
 /** `auto` lets ffmpeg choose (UDP first, then TCP). */
 export type RtspTransport = (typeof RTSP_TRANSPORTS)[number];
-
-/** Region of interest as fractions of the frame (0..1), resolution independent. */
-export interface Roi {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
 
 export interface CameraCredentials {
   username: string;
@@ -56,15 +50,20 @@ export interface CameraConfig {
   fps: number;
   rtspTransport: RtspTransport;
   credentials: CameraCredentials | undefined;
+  /** Region of interest in frame pixels (a polygon; `x,y,w,h` becomes 4 corners), the form of LPR_CAMERA_ROI. */
   roi: Roi | undefined;
   /** Skip frames that barely differ from the last one sent (inside the roi when set). */
   skipStatic: boolean;
   /** Mean absolute difference (0..1 of full scale) below which a frame counts as static. */
   staticThreshold: number;
+  /** A reference frame older than this is not trusted: the next frame is sent and becomes the reference (ms). */
+  staticMaxAgeMs: number;
   /** Redis Cluster partition of the camera's frames (`lpr:{p}:frames`); undefined = the plain `lpr:frames`. */
   partition: string | undefined;
   /** No frame for this long → the source counts as stalled and is restarted (s). */
   stallTimeoutS: number;
+  /** Deadline for the first frame of a connection attempt (s); ffmpeg probes a stream for seconds first. */
+  connectTimeoutS: number;
   /** Restart delay: starts at backoffMinMs, doubles per failed attempt up to backoffMaxMs, ±20 % jitter. */
   backoffMinMs: number;
   backoffMaxMs: number;
@@ -85,8 +84,10 @@ export const CAMERA_DEFAULTS = {
   fps: 5,
   rtspTransport: 'tcp' as RtspTransport,
   skipStatic: false,
-  staticThreshold: 0.02,
+  staticThreshold: DEFAULT_STATIC_THRESHOLD,
+  staticMaxAgeMs: 30_000,
   stallTimeoutS: 10,
+  connectTimeoutS: 20,
   backoffMinMs: 500,
   backoffMaxMs: 30_000,
   authRetryMs: 60_000,
@@ -103,8 +104,10 @@ const CAMERA_KEYS = new Set([
   'roi',
   'skip_static',
   'static_threshold',
+  'static_max_age_ms',
   'partition',
   'stall_timeout_s',
+  'connect_timeout_s',
   'backoff_min_ms',
   'backoff_max_ms',
   'auth_retry_ms',
@@ -301,9 +304,21 @@ function readCamera(
     staticThreshold: num(get('static_threshold'), CAMERA_DEFAULTS.staticThreshold, { min: 0, max: 1 }, (m) =>
       p('static_threshold', m),
     ),
+    staticMaxAgeMs: num(
+      get('static_max_age_ms'),
+      CAMERA_DEFAULTS.staticMaxAgeMs,
+      { min: 100, max: 86_400_000 },
+      (m) => p('static_max_age_ms', m),
+    ),
     partition,
     stallTimeoutS: num(get('stall_timeout_s'), CAMERA_DEFAULTS.stallTimeoutS, { min: 0.5, max: 3600 }, (m) =>
       p('stall_timeout_s', m),
+    ),
+    connectTimeoutS: num(
+      get('connect_timeout_s'),
+      CAMERA_DEFAULTS.connectTimeoutS,
+      { min: 0.5, max: 3600 },
+      (m) => p('connect_timeout_s', m),
     ),
     backoffMinMs,
     backoffMaxMs,
@@ -386,27 +401,21 @@ function readCredentials(v: unknown, p: (m: string) => void, env: Env): CameraCr
 }
 
 function readRoi(v: unknown, p: (m: string) => void): Roi | undefined {
-  if (!isObj(v)) {
-    p('must be a mapping { x, y, w, h } of fractions of the frame (0..1)');
-    return undefined;
-  }
-  const vals: number[] = [];
-  for (const k of ['x', 'y', 'w', 'h'] as const) {
-    const n = v[k];
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > 1) {
-      p(`${k} must be a number 0..1 (a fraction of the frame), got ${JSON.stringify(n)}`);
-      return undefined;
-    }
-    vals.push(n);
-  }
-  const [x, y, w, h] = vals as [number, number, number, number];
-  if (w === 0 || h === 0 || x + w > 1.000001 || y + h > 1.000001) {
+  // The same forms as LPR_CAMERA_ROI: "x,y x,y x,y ..." (polygon) or "x,y,w,h" (rectangle), in frame
+  // pixels; or a YAML/JSON list of [x, y] corners.
+  const text =
+    typeof v === 'string'
+      ? v
+      : Array.isArray(v) && v.every((c) => Array.isArray(c) && c.length === 2)
+        ? v.map((c) => (c as unknown[]).join(',')).join(' ')
+        : undefined;
+  const roi = text === undefined ? undefined : parseRoi(text);
+  if (!roi) {
     p(
-      `{x:${x}, y:${y}, w:${w}, h:${h}} is empty or reaches outside the frame (x + w and y + h must be <= 1)`,
+      `${JSON.stringify(v)} is not a region: use "x,y x,y x,y ..." (polygon corners in frame pixels), "x,y,w,h" (a rectangle) or a list of [x, y] corners`,
     );
-    return undefined;
   }
-  return { x, y, w, h };
+  return roi;
 }
 
 function num(v: unknown, def: number, range: { min: number; max: number }, p: (m: string) => void): number {

@@ -14,6 +14,9 @@
   ARGV[5] delivery count
   ARGV[6] worker (consumer name)
   ARGV[7] dlq MAXLEN (approximate); "0" = unbounded
+  ARGV[8] dlq byte cap (MEMORY USAGE, sampled); optional, "0" = none. Dead-lettered frames keep their
+          whole image, so a few large bodies can weigh more than thousands of small ones: past the cap the
+          oldest entries are trimmed (the new one is always kept).
 
   Returns { acked, dlqId }
     acked  1 = dead-lettered; 0 = already acknowledged elsewhere (nothing written)
@@ -51,4 +54,16 @@ for _, kv in ipairs({ { 'error', ARGV[3] }, { 'stage', ARGV[4] }, { 'deliveries'
 end
 local id = redis.call(unpack(add))
 redis.call('HINCRBY', KEYS[3], 'dead-lettered', 1)
+local maxBytes = tonumber(ARGV[8] or '0') or 0
+if maxBytes > 0 then
+  local used = redis.call('MEMORY', 'USAGE', KEYS[2], 'SAMPLES', 5)
+  if used and used > maxBytes then
+    local len = redis.call('XLEN', KEYS[2])
+    local keep = math.max(1, math.floor(len * maxBytes / used))
+    if keep < len then
+      local trimmed = redis.call('XTRIM', KEYS[2], 'MAXLEN', keep)
+      redis.call('HINCRBY', KEYS[3], 'dlq-trimmed-bytes-cap', trimmed)
+    end
+  end
+end
 return { 1, id }

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   heartbeat: record that a consumer is alive until now + ttl, on the server's clock (so workers on hosts
   with skewed clocks agree), and forget entries that expired more than a day ago.
@@ -8,6 +9,9 @@
   ARGV[2] ttl in ms
 
   Returns the new deadline (ms epoch).
+
+  flags=allow-oom: a worker must be able to start and stay listed as alive while Redis is full
+  (maxmemory + noeviction); its work (acknowledging and trimming) is what frees memory.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   lockAcquire: take a lease lock if free and hand out a new fencing token.
 
@@ -8,6 +9,10 @@
   ARGV[2] lease in ms
 
   Returns the fencing token (integer > 0) when acquired, 0 when another owner holds the lock.
+
+  flags=allow-oom: the housekeeping lease is what lets a worker trim acknowledged frames, the one thing
+  that frees memory when Redis is full (maxmemory + noeviction). Without the flag the INCR/SET are refused
+  with OOM and nobody trims, so a full Redis would stay full for ever. The lock writes a few bytes.
 ]]
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0

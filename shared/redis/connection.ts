@@ -2,7 +2,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/redis-config.ts';
 import { PlatestreamError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { isServerRefusal, redisErrorCode } from './reply-error.ts';
+import { isRedisError, isServerRefusal, REDIS_ERROR, redisErrorCode } from './reply-error.ts';
 
 export type ConnectionRole = 'producer' | 'consumer' | 'blocking';
 
@@ -87,7 +87,9 @@ export function asRedisError(err: unknown, what: string): Error {
   ) {
     return new PlatestreamError(
       'REDIS_UNAVAILABLE',
-      `Redis is unavailable while ${what}: ${msg}. Retry later.`,
+      isRedisError(err, REDIS_ERROR.OOM)
+        ? `Redis is full (used memory above maxmemory) while ${what}. Workers' housekeeping trims acknowledged frames and this recovers by itself; if it lasts, add workers, raise maxmemory or lower LPR_STREAM_MEMORY_BUDGET. Retry later.`
+        : `Redis is unavailable while ${what}: ${msg}. Retry later.`,
       {
         cause: err,
       },

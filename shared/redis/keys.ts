@@ -55,6 +55,13 @@ export class StreamKeys {
   get fencingCounter(): string {
     return `${this.base}:lock:fence`;
   }
+  /**
+   * De-duplication marker of one admitted frame request (its Idempotency-Key, or one derived from camera +
+   * seq), value = the entry id; expires after LPR_IDEMPOTENCY_WINDOW_MS. Same slot as the frames stream.
+   */
+  idempotency(camera: string, key: string): string {
+    return `${this.base}:idem:${camera}:${key}`;
+  }
   /** Sorted set of recent sightings of one plate (score = capture ms). */
   plateIndex(plate: string): string {
     return `${this.base}:plate:${plate}`;
@@ -83,6 +90,10 @@ export class StreamKeys {
   alertWindow(camera: string, plate: string): string {
     return `${this.base}:alert-window:${camera}:${plate}`;
   }
+  /** A camera's static-scene reference: the thumbnail of its last frame read in full (binary, with a TTL). */
+  staticReference(camera: string): string {
+    return `${this.base}:static:${camera}`;
+  }
   /** Stream of vehicle events, one per pass (written by the events stage; see shared/codec/event-codec.ts). */
   get events(): string {
     return `${this.base}:events`;
@@ -97,6 +108,18 @@ export class StreamKeys {
   /** Lease lock of the events stage on this partition (one events process at a time). */
   get eventsLock(): string {
     return `${this.base}:lock:events`;
+  }
+  /** Open state of events partition `p` of `n` (EVENTS_PARTITIONS; with one partition: eventsState). */
+  eventsPartitionState(p: number, n: number): string {
+    return n === 1 ? this.eventsState : `${this.eventsState}:${p}`;
+  }
+  /** Lease of events partition `p` of `n` (with one partition: eventsLock). */
+  eventsPartitionLock(p: number, n: number): string {
+    return n === 1 ? this.eventsLock : `${this.eventsLock}:${p}`;
+  }
+  /** Running events processes: sorted set of consumer names, score = ms until which each counts as alive. */
+  get eventsAlive(): string {
+    return `${this.base}:events:alive`;
   }
   /**
    * Per-plate index of events: sorted set with every score 0 and members `<plate>:<first ms, 13 digits>:<event
@@ -121,6 +144,11 @@ export const WORKER_GROUP = 'workers';
 /** Consumer group the events stage joins on the results stream. */
 export const EVENTS_GROUP = 'events';
 
+/** The events group of partition `p` of `n` (each partition reads every result and keeps its cameras'). */
+export function eventsGroup(p: number, n: number): string {
+  return n === 1 ? EVENTS_GROUP : `${EVENTS_GROUP}-${p}`;
+}
+
 /** Consumer group the alert notifier joins on the alerts stream. */
 export const NOTIFIER_GROUP = 'notifier';
 
@@ -130,6 +158,8 @@ export const WEBHOOK_QUEUE = 'webhooks';
 /** Counter fields in the counters hash. */
 export const COUNTER = {
   droppedOldest: 'dropped:drop-oldest',
+  /** Frames whose scene had not changed since their camera's last full read (LPR_SKIP_STATIC). */
+  skippedStatic: 'skipped:static',
   staleCompletions: 'stale-completions',
   deadLettered: 'dead-lettered',
   /** Entries taken over from idle consumers by the workers' XAUTOCLAIM. */

@@ -33,6 +33,40 @@ export function queueSighting(
   tx.pexpire(key, opts.retentionMs);
 }
 
+/** A sighting with the plate it was indexed under (pattern searches cover several plates). */
+export interface PlateSighting extends Sighting {
+  plate: string;
+}
+
+/**
+ * Most recent sightings of every plate matching a Redis glob (`*`, `?`; plate text already normalised),
+ * newest first, found with SCAN (never KEYS). At most `maxPlates` plates are read; `truncated` says when
+ * more matched.
+ */
+export async function readSightingsMatching(
+  redis: Redis,
+  keys: StreamKeys,
+  glob: string,
+  opts: { limit?: number; maxPlates?: number } = {},
+): Promise<{ sightings: PlateSighting[]; plates: number; truncated: boolean }> {
+  const limit = opts.limit ?? 50;
+  const maxPlates = opts.maxPlates ?? 1000;
+  const base = keys.plateIndex('');
+  const found = new Set<string>();
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.plateIndex(glob), 'COUNT', 1000);
+    cursor = next;
+    for (const key of batch) found.add(key.slice(base.length));
+  } while (cursor !== '0' && found.size <= maxPlates);
+  const plates = [...found].sort().slice(0, maxPlates);
+  const all: PlateSighting[] = [];
+  for (const plate of plates)
+    for (const s of await readSightings(redis, keys, plate, limit)) all.push({ ...s, plate });
+  all.sort((a, b) => b.ts - a.ts);
+  return { sightings: all.slice(0, limit), plates: plates.length, truncated: found.size > maxPlates };
+}
+
 /** Most recent sightings of a plate, newest first. */
 export async function readSightings(
   redis: Redis,
@@ -48,5 +82,3 @@ export async function readSightings(
   }
   return out;
 }
-
-

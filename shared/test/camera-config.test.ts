@@ -28,7 +28,7 @@ cameras:
   - id: gate-1
     url: rtsp://192.168.1.20:554/Streaming/Channels/101
     credentials: { username: admin, password_env: GATE1_PASSWORD }
-    roi: { x: 0.1, y: 0.4, w: 0.8, h: 0.6 }
+    roi: 100,400,1720,680
     skip_static: true
   - id: yard
     url: http://cam:p%40ss@192.168.1.30/snapshot.jpg
@@ -46,7 +46,12 @@ cameras:
       rtspTransport: 'udp',
       partition: '2',
       credentials: { username: 'admin', password: 's3cret' },
-      roi: { x: 0.1, y: 0.4, w: 0.8, h: 0.6 },
+      roi: [
+        [100, 400],
+        [1820, 400],
+        [1820, 1080],
+        [100, 1080],
+      ],
       skipStatic: true,
       type: 'auto',
     });
@@ -62,12 +67,34 @@ cameras:
 
   it('reads JSON by extension', () => {
     const { cameras } = parseCameraConfig(
-      JSON.stringify({ cameras: [{ id: 'c1', url: '/videos/loop.mp4', fps: 2 }] }),
+      JSON.stringify({
+        cameras: [
+          {
+            id: 'c1',
+            url: '/videos/loop.mp4',
+            fps: 2,
+            roi: [
+              [0, 0],
+              [100, 0],
+              [50, 80],
+            ],
+          },
+        ],
+      }),
       {
         source: 'cams.json',
       },
     );
-    expect(cameras[0]).toMatchObject({ id: 'c1', url: '/videos/loop.mp4', fps: 2 });
+    expect(cameras[0]).toMatchObject({
+      id: 'c1',
+      url: '/videos/loop.mp4',
+      fps: 2,
+      roi: [
+        [0, 0],
+        [100, 0],
+        [50, 80],
+      ],
+    });
   });
 
   it('lists every problem of the file at once, each with its path', () => {
@@ -79,7 +106,7 @@ cameras:
   - id: ok-1
     url: rtsp://h/s
     rtsp_transport: carrier-pigeon
-    roi: { x: 0.5, y: 0, w: 0.7, h: 1 }
+    roi: { x: 0.5, y: 0 }
     credentials: { username: u, password_env: NOT_SET_ANYWHERE }
     type: snapshot
     partition: "{1}"

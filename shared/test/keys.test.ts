@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EVENTS_GROUP, StreamKeys } from '../redis/keys.ts';
+import { EVENTS_GROUP, eventsGroup, StreamKeys } from '../redis/keys.ts';
 
 describe('StreamKeys', () => {
   it('builds the contract names', () => {
@@ -21,6 +21,16 @@ describe('StreamKeys', () => {
       'lpr:{2}:events:by-time',
     ]);
     expect(EVENTS_GROUP).toBe('events');
+    expect([k.eventsPartitionState(0, 1), k.eventsPartitionLock(0, 1), eventsGroup(0, 1)]).toEqual([
+      k.eventsState,
+      k.eventsLock,
+      'events',
+    ]);
+    expect([k.eventsPartitionState(3, 4), k.eventsPartitionLock(3, 4), eventsGroup(3, 4)]).toEqual([
+      'lpr:{2}:events:state:3',
+      'lpr:{2}:lock:events:3',
+      'events-3',
+    ]);
   });
   it('hash-tags partitions so a frame and its result share a slot', () => {
     const k = new StreamKeys('lpr', '3');

@@ -105,6 +105,73 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     await t.cleanup(config.prefix);
   }, 120_000);
 
+  it('1000 frames while workers are paused past the claim time (SIGSTOP/SIGCONT): late completions write nothing', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    // A paused worker keeps its frames past WORKER_CLAIM_IDLE_MS (800 ms): live workers reclaim and finish
+    // them, and when it resumes it completes them late. Those completions must write nothing (their XACK
+    // acknowledges nothing); a completion script that wrote the result anyway would double them.
+    const env = { TEST_RECOGNIZER_DELAY_MS: '30', WORKER_CONCURRENCY: '8', WORKER_MAX_DELIVERIES: '50' };
+    const workers = ['slow-a', 'slow-b', 'slow-c'].map((name) => spawnWorker(cmd, config, name, env));
+    children.push(...workers);
+    await Promise.all(workers.map((c) => c.started));
+    const staleBefore = Number((await t.client.hget(keys.counters, COUNTER.staleCompletions)) ?? 0);
+
+    const paused = new Set<WorkerChild>();
+    let pauses = 0;
+    const pauser = setInterval(() => {
+      if (paused.size > 0) return;
+      const victim = workers[pauses % workers.length]!;
+      victim.proc.kill('SIGSTOP');
+      paused.add(victim);
+      pauses++;
+      // Paused for well over the claim time (800 ms + 200 ms claim interval), then resumed.
+      setTimeout(() => {
+        victim.proc.kill('SIGCONT');
+        paused.delete(victim);
+      }, 1800);
+    }, 2000);
+
+    const expected = new Map<string, string>();
+    const total = 1000;
+    try {
+      for (let i = 0; i < total; i += 25) {
+        const ids = await pushFrames(
+          t.client,
+          config.prefix,
+          Array.from({ length: 25 }, (_, j) => frame({ plate: `S${i + j}` })),
+        );
+        ids.forEach((id, j) => {
+          expected.set(id, `S${i + j}`);
+        });
+        await waitFor(async () => (await t.client.xlen(keys.results)) >= i - 200, { timeoutMs: 20_000 });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // Keep pausing until late completions have really happened.
+      await waitFor(
+        async () => Number((await t.client.hget(keys.counters, COUNTER.staleCompletions)) ?? 0) > staleBefore,
+        { what: 'a late (stale) completion', timeoutMs: 30_000 },
+      );
+    } finally {
+      clearInterval(pauser);
+    }
+    await waitFor(() => paused.size === 0, { what: 'the last pause to end', timeoutMs: 10_000 });
+    await waitFor(
+      async () =>
+        (await t.client.xlen(keys.results)) >= total && (await groupPending(t.client, config.prefix)) === 0,
+      { what: 'all frames completed after the pauses', timeoutMs: 30_000 },
+    );
+    expect(pauses).toBeGreaterThanOrEqual(2);
+    await assertExactlyOnce(config.prefix, expected);
+    // Each result was written by the completion that acknowledged its frame: the paused workers'
+    // completions that came late wrote nothing.
+    expect(Number(await t.client.hget(keys.counters, COUNTER.staleCompletions))).toBeGreaterThan(staleBefore);
+    expect(workers.map((w) => w.alive())).toEqual([true, true, true]);
+    for (const c of workers) c.proc.kill('SIGTERM');
+    expect((await Promise.all(workers.map((c) => c.exited))).map((e) => e.code)).toEqual([0, 0, 0]);
+    await t.cleanup(config.prefix);
+  }, 120_000);
+
   it('Redis killed and restarted mid-run (AOF): workers carry on without a restart, one result per frame', async () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);

@@ -96,7 +96,7 @@ describe('operator commands and HTTP listener', () => {
     expect(purge.out()).toMatch(/purged 2 entries/);
     const usage = captureIO(env);
     expect(await main(['dlq', 'purge'], usage)).toBe(2);
-    expect(usage.err()).toMatch(/platestream dlq: purge needs entry ids or --all/);
+    expect(usage.err()).toMatch(/platestream dlq: \[USAGE\] purge needs entry ids or --all/);
     await t.cleanup(config.prefix);
   });
 

@@ -23,7 +23,8 @@ describe('worker consumers and heartbeats (real processes)', () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);
     const cmd = await workerCommand();
-    const env = { WORKER_HEARTBEAT_MS: '200' };
+    // Alive for 3 x 500 ms after each heartbeat: long enough for a loaded machine's event-loop stalls.
+    const env = { WORKER_HEARTBEAT_MS: '500' };
     const port = await freePort();
     const killed = spawnWorker(cmd, config, 'hb-killed', env);
     const stopped = spawnWorker(cmd, config, 'hb-stopped', env);
@@ -35,29 +36,36 @@ describe('worker consumers and heartbeats (real processes)', () => {
       config.prefix,
       Array.from({ length: 30 }, (_, i) => frame({ plate: `HB${i}` })),
     );
-    await waitFor(async () => (await t.client.xlen(keys.results)) === 30, { what: 'results', timeoutMs: 20_000 });
+    await waitFor(async () => (await t.client.xlen(keys.results)) === 30, {
+      what: 'results',
+      timeoutMs: 20_000,
+    });
     const names = async () =>
-      ((await t.client.xinfo('CONSUMERS', keys.frames, WORKER_GROUP)) as unknown[][]).map((c) => String(c[1]));
+      ((await t.client.xinfo('CONSUMERS', keys.frames, WORKER_GROUP)) as unknown[][]).map((c) =>
+        String(c[1]),
+      );
     await waitFor(async () => (await names()).length === 3, { what: 'three consumers', timeoutMs: 20_000 });
     const before = await collectStats(t.client, keys);
-    expect(before.consumers.filter((c) => c.alive).map((c) => c.name).sort()).toEqual([
-      'hb-killed',
-      'hb-stopped',
-      'hb-survivor',
-    ]);
+    expect(
+      before.consumers
+        .filter((c) => c.alive)
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['hb-killed', 'hb-stopped', 'hb-survivor']);
 
     killed.proc.kill('SIGKILL');
     stopped.proc.kill('SIGTERM');
     expect((await stopped.exited).code).toBe(0);
     expect(await names()).not.toContain('hb-stopped');
 
-    // The killed worker's heartbeat runs out (3 x 200 ms); it stays listed, as dead.
+    // The killed worker's heartbeat runs out (3 x 500 ms); it stays listed, as dead.
     const after = await waitFor(
       async () => {
         const s = await collectStats(t.client, keys);
-        return s.consumers.some((c) => c.name === 'hb-killed' && !c.alive) ? s : undefined;
+        const alive = (name: string) => s.consumers.find((c) => c.name === name)?.alive;
+        return alive('hb-killed') === false && alive('hb-survivor') === true ? s : undefined;
       },
-      { what: 'the killed worker listed as dead', timeoutMs: 20_000 },
+      { what: 'the killed worker listed as dead beside the live survivor', timeoutMs: 20_000 },
     );
     expect(after.consumers.map((c) => [c.name, c.alive]).sort()).toEqual([
       ['hb-killed', false],
@@ -68,8 +76,13 @@ describe('worker consumers and heartbeats (real processes)', () => {
     expect(text).toMatch(/dead consumers: 1[^\n]*\n\s+hb-killed/);
 
     // The survivor's /metrics counts one live consumer and one dead one.
-    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toMatch(/^platestream_group_consumers 1$/m);
+    const metrics = await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^platestream_group_consumers 1$/m.test(text) ? text : undefined;
+      },
+      { what: 'one live consumer on /metrics', timeoutMs: 20_000 },
+    );
     expect(metrics).toMatch(/^platestream_group_consumers_dead 1$/m);
 
     survivor.proc.kill('SIGTERM');

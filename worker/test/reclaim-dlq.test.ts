@@ -30,8 +30,10 @@ describe('reclaim dead-letter (real worker processes killed mid-frame)', () => {
     // survived, its deadline would end the frame as an `inference` failure, which this test refuses.)
     const env = {
       WORKER_MAX_DELIVERIES: '2',
-      WORKER_PROCESSING_TIMEOUT_MS: '3000',
-      WORKER_CLAIM_IDLE_MS: '6000',
+      // The test must kill each worker within the processing timeout of its delivery: generous for a
+      // loaded machine, and the claim time (at least twice that) sets the pace of the test.
+      WORKER_PROCESSING_TIMEOUT_MS: '5000',
+      WORKER_CLAIM_IDLE_MS: '10000',
       WORKER_CLAIM_INTERVAL_MS: '200',
       WORKER_SHUTDOWN_TIMEOUT_MS: '10000',
     };
@@ -69,7 +71,10 @@ describe('reclaim dead-letter (real worker processes killed mid-frame)', () => {
       worker = start();
     }
     // The next worker reclaims it a third time (> WORKER_MAX_DELIVERIES = 2): straight to the DLQ.
-    await waitFor(async () => (await t.client.xlen(keys.dlq)) === 1, { what: 'the DLQ entry', timeoutMs: 30_000 });
+    await waitFor(async () => (await t.client.xlen(keys.dlq)) === 1, {
+      what: 'the DLQ entry',
+      timeoutMs: 30_000,
+    });
     const [dead] = await readStream(t.client, keys.dlq);
     expect(dead!.fields).toMatchObject({ frame: id, stage: 'reclaim', deliveries: '3', camera: 'cam-1' });
     expect(dead!.fields.error).toMatch(/WORKER_MAX_DELIVERIES=2/);

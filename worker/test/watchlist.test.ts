@@ -25,7 +25,7 @@ describe('worker + watchlist (real PostgreSQL and Redis)', () => {
     await Promise.all([pgt?.close(), t?.close()]);
   });
 
-  it('tags every result and writes one alert per camera and watched plate, atomically with the result', async () => {
+  it('tags every result and (LPR_ALERT_SOURCE=frames) writes one alert per camera and watched plate, atomically with the result', async () => {
     const w = await freshWatchlist(pgt, t);
     await w.admin.add(entry('AB123CD', { label: 'stolen' }));
     const worker = new Worker({
@@ -33,7 +33,10 @@ describe('worker + watchlist (real PostgreSQL and Redis)', () => {
       options: testOptions(),
       recognizer: new TestRecognizer(),
       logger: silentLogger,
-      enrichHook: watchlistEnrichHook((await w.lookup({ fuzzyDistance: 1 })).lookup, ALERT_DEFAULTS),
+      enrichHook: watchlistEnrichHook((await w.lookup({ fuzzyDistance: 1 })).lookup, {
+        ...ALERT_DEFAULTS,
+        source: 'frames',
+      }),
     });
     try {
       await worker.start();

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { exitCodeFor } from '../../../shared/cli/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../cli.ts';
 import { generateSet, writeDataset } from '../dataset.ts';
@@ -103,22 +104,13 @@ describe('platestream synth', () => {
     expect(await sharp(join(out, 'synth-0001.jpg')).metadata()).toMatchObject({ width: 400, height: 300 });
   });
 
-  it('rejects bad options with exit code 2 and names them', async () => {
-    const chunks: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((s: string) => {
-      chunks.push(String(s));
-      return true;
-    }) as typeof process.stderr.write;
-    let code: number;
-    try {
-      code = await run([join(dir, 'bad'), '--count', 'many', '--style', 'round', '--pattern', 'LLX']);
-    } finally {
-      process.stderr.write = write;
-    }
-    expect(code).toBe(2);
-    const text = chunks.join('');
-    expect(text).toContain('--count');
-    expect(text).toContain('--style round');
+  it('rejects bad options as one usage error (exit 2) naming each', async () => {
+    const err = await run([join(dir, 'bad'), '--count', 'many', '--style', 'round', '--pattern', 'LLX']).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(exitCodeFor(err)).toBe(2);
+    expect((err as Error).message).toContain('--count');
+    expect((err as Error).message).toContain('--style round');
   });
 });

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { isBusyGroup } from '../reply-error.ts';
+import { isBusyGroup, isRedisError, REDIS_ERROR } from '../reply-error.ts';
+import { parseGroupInfo } from './group-info.ts';
 
 /**
  * Consumer-group creation, written once for every stage.
@@ -7,6 +8,10 @@ import { isBusyGroup } from '../reply-error.ts';
  * API: `ensureGroup(redis, stream, group, { startId })` → true when it created the group, false when the
  * group existed (BUSYGROUP); `ensureGroups(redis, streams, group, opts)` for the partitions of one stage.
  * Both create the stream when missing (MKSTREAM) and rethrow any other error as it came.
+ *
+ * At maxmemory with noeviction Redis refuses XGROUP CREATE with OOM before it looks for the group, even when
+ * the group exists; that answer is then checked with XINFO GROUPS (a read) so that a worker starting while
+ * Redis is full (the moment more workers are needed) finds its existing group instead of exiting.
  */
 
 export interface EnsureGroupOptions {
@@ -26,7 +31,16 @@ export async function ensureGroup(
     return true;
   } catch (err) {
     if (isBusyGroup(err)) return false;
+    if (isRedisError(err, REDIS_ERROR.OOM) && (await groupExists(redis, stream, group))) return false;
     throw err;
+  }
+}
+
+async function groupExists(redis: Redis, stream: string, group: string): Promise<boolean> {
+  try {
+    return parseGroupInfo(await redis.xinfo('GROUPS', stream)).some((g) => g.name === group);
+  } catch {
+    return false;
   }
 }
 

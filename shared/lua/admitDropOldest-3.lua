@@ -16,14 +16,17 @@
 
   KEYS[1] frames stream
   KEYS[2] counters hash
+  KEYS[3] idempotency key of this request (see addFrame-2.lua); not touched when ARGV[6] is 0
   ARGV[1] consumer group name
   ARGV[2] max backlog (lag + pending)
   ARGV[3] max stream length derived from the memory budget (0 = no length limit)
   ARGV[4] counters-hash field incremented by the number of dropped frames
   ARGV[5] most frames dropped by this call (later admissions continue)
-  ARGV[6..] the frame's field/value pairs for XADD
+  ARGV[6] de-duplication window in ms; 0 = no de-duplication
+  ARGV[7..] the frame's field/value pairs for XADD
 
-  Returns { id of the new entry, backlog before dropping, number of frames dropped }
+  Returns { id of the new entry, backlog before dropping, number of frames dropped, duplicate }
+    A retry of a request admitted within the window writes nothing: { earlier id, -1, 0, 1 }.
 ]]
 local stream = KEYS[1]
 local group = ARGV[1]
@@ -31,7 +34,17 @@ local maxBacklog = tonumber(ARGV[2])
 local maxLen = tonumber(ARGV[3])
 local maxDrop = tonumber(ARGV[5])
 
-local id = redis.call('XADD', stream, '*', unpack(ARGV, 6, #ARGV))
+local window = tonumber(ARGV[6])
+if window > 0 then
+  local previous = redis.call('GET', KEYS[3])
+  if previous then
+    return { previous, -1, 0, 1 }
+  end
+end
+local id = redis.call('XADD', stream, '*', unpack(ARGV, 7, #ARGV))
+if window > 0 then
+  redis.call('SET', KEYS[3], id, 'PX', window)
+end
 
 local found = false
 local pending = 0
@@ -113,4 +126,4 @@ elseif excess > 0 then
   end
 end
 
-return { id, backlog, dropped }
+return { id, backlog, dropped, 0 }

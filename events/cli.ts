@@ -1,0 +1,266 @@
+import {
+  type CliIO,
+  glueNegativeValues,
+  numberOption,
+  openRedis,
+  parseCommandArgs,
+  processIO,
+  usageError,
+} from '../shared/cli/index.ts';
+import { decodeEvent, type EventRecord } from '../shared/codec/event-codec.ts';
+import { decodeResult } from '../shared/codec/result-codec.ts';
+import { EnvReader } from '../shared/config/env-reader.ts';
+import { readRedisConfig } from '../shared/config/redis-config.ts';
+import { configureRootLogger } from '../shared/logger.ts';
+import { normalisePlate } from '../shared/plate-text.ts';
+import { closeRedis } from '../shared/redis/connection.ts';
+import { StreamKeys } from '../shared/redis/keys.ts';
+import {
+  BlockingReader,
+  compareIds,
+  entryFields,
+  isEntryId,
+  previousId,
+  tailStreams,
+} from '../shared/redis/stream/index.ts';
+import { parseFrom, plateGlobToRegExp } from '../results/filters.ts';
+import { readEventsConfig } from './config.ts';
+import { startEvents } from './service.ts';
+
+export const summary = 'vehicle events: run the events stage, follow events, show one, look up a plate';
+
+const HELP = `usage:
+  platestream events
+      Runs the events stage until SIGTERM/SIGINT: consumer group "events" on <LPR_PREFIX>:results, one event
+      per vehicle pass on <LPR_PREFIX>:events (one process per partition at a time; others wait as standby).
+  platestream events tail [--camera C]... [--plate GLOB] [--from -10m|ISO|ms|id] [--to ...] [--no-follow]
+                          [--limit N] [--json]
+      Prints events as they are written (follows unless --no-follow or --to). --plate takes * and ?.
+  platestream events show ID [--json]
+      One event (events stream id or event id) with its frames and their reads.
+  platestream events plate TEXT [--limit 50] [--json]
+      Events of one plate from the per-plate index, newest first.
+
+Configuration of the stage (environment; defaults in parentheses):
+  REDIS_URL, LPR_PREFIX                EVENTS_CONSUMER (<hostname>-<pid>)
+  EVENTS_LATENESS_MS (2000)            EVENTS_MAX_GAP_MS (3000)        EVENTS_IDLE_FLUSH_MS (5000)
+  EVENTS_MAX_EDIT_DISTANCE (2)         EVENTS_MAX_SPEED (12 box widths/s)
+  EVENTS_MIN_READS (2)                 EVENTS_MIN_READ_CONFIDENCE (0)  LPR_PLATE_FORMATS (voting format rules)
+  EVENTS_READ_COUNT (200)              EVENTS_BLOCK_MS (1000)          EVENTS_WATCHDOG_MARGIN_MS (3000)
+  EVENTS_LOCK_TTL_MS (5000)            EVENTS_CLAIM_IDLE_MS (10000)
+  EVENTS_MAXLEN (1000000)              EVENTS_INDEX_MAXLEN (1000000, 0 = no per-plate index)
+  EVENTS_HTTP_PORT (9465, 0 = off)     EVENTS_HTTP_HOST (0.0.0.0)      EVENTS_SHUTDOWN_TIMEOUT_MS (10000)
+  DATABASE_URL (unset = no watchlist)  ALERTS_MAXLEN (100000)          LOG_LEVEL, LOG_PLATES
+See docs/events.md.
+`;
+
+export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'tail') return tail(rest, io);
+  if (sub === 'show') return show(rest, io);
+  if (sub === 'plate') return plate(rest, io);
+  if (sub === '--help' || sub === '-h') {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (sub !== undefined)
+    throw usageError(`unknown subcommand "${sub}"; use tail, show or plate (or none to run the stage)`);
+  const config = readEventsConfig(new EnvReader(io.env));
+  configureRootLogger(config.log);
+  const service = await startEvents(config, { signals: true });
+  await service.closed;
+  return 0;
+}
+
+function readConfig(io: CliIO) {
+  const r = new EnvReader(io.env);
+  const config = readRedisConfig(r);
+  r.finish();
+  return { config, keys: new StreamKeys(config.prefix) };
+}
+
+function position(name: string, value: string): string {
+  try {
+    return parseFrom(value);
+  } catch (err) {
+    throw usageError((err as Error).message.replace('--from', `--${name}`));
+  }
+}
+
+async function tail(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseCommandArgs({
+    args: glueNegativeValues(argv, ['--from', '--to']),
+    options: {
+      camera: { type: 'string', multiple: true },
+      plate: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'no-follow': { type: 'boolean' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const limit = numberOption('limit', values.limit, { min: 1 }) ?? Number.POSITIVE_INFINITY;
+  const to = values.to ? position('to', values.to) : undefined;
+  const follow = !values['no-follow'] && to === undefined;
+  const after = values.from ? previousId(position('from', values.from)) : follow ? '$' : '0-0';
+  const cameras = new Set(values.camera ?? []);
+  const re = values.plate ? plateGlobToRegExp(values.plate) : undefined;
+  const { config, keys } = readConfig(io);
+  const reader = new BlockingReader(config, { name: 'events-tail', blockMs: 2000, marginMs: 5000 });
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let printed = 0;
+  try {
+    await reader.waitReady(config.connectTimeoutMs + 1000);
+    for await (const entry of tailStreams(reader, {
+      from: [{ stream: keys.events, after }],
+      follow,
+      signal: stop.signal,
+    })) {
+      if (to !== undefined && compareIds(entry.id, to) > 0) break;
+      const e = decodeEvent(entry.id, entryFields(entry));
+      if (cameras.size > 0 && !cameras.has(e.camera)) continue;
+      if (re && !re.test(e.plate)) continue;
+      io.stdout.write(`${values.json ? JSON.stringify(eventJson(e)) : eventLine(e)}\n`);
+      if (++printed >= limit) break;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await reader.close();
+  }
+  return 0;
+}
+
+async function show(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const id = positionals[0];
+  if (!id) throw usageError('show needs an event id, e.g. "events show 1700000000000-0"');
+  const { config, keys } = readConfig(io);
+  const redis = await openRedis(config, { name: 'events-show' });
+  try {
+    let event: EventRecord | undefined;
+    if (isEntryId(id)) {
+      const rows = (await redis.xrange(keys.events, id, id)) as [string, string[]][];
+      if (rows[0]) event = decodeEvent(rows[0][0], rows[0][1]);
+    } else {
+      // An event id (<camera>:<first ms>:<n>): scan back from the first capture time it names.
+      const firstMs = Number(id.split(':').at(-2));
+      const start = Number.isFinite(firstMs) ? `${firstMs}-0` : '-';
+      for (const [sid, fields] of (await redis.xrange(keys.events, start, '+', 'COUNT', 10_000)) as [
+        string,
+        string[],
+      ][]) {
+        const e = decodeEvent(sid, fields);
+        if (e.event === id) {
+          event = e;
+          break;
+        }
+      }
+    }
+    if (!event) {
+      io.stderr.write(`events: no event ${id} in ${keys.events} (trimmed, or a wrong id)\n`);
+      return 1;
+    }
+    const reads = [];
+    for (const r of event.results) {
+      const rows = (await redis.xrange(keys.results, r.id, r.id)) as [string, string[]][];
+      const full = rows[0] ? decodeResult(rows[0][0], rows[0][1]) : undefined;
+      reads.push({ ...r, candidates: full?.plates, worker: full?.worker, kept: full !== undefined });
+    }
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify({ ...eventJson(event), reads })}\n`);
+      return 0;
+    }
+    io.stdout.write(`${eventLine(event)}\n`);
+    io.stdout.write(
+      `  event ${event.event}  best frame ${event.bestFrame}  box ${JSON.stringify(event.bestBox ?? null)}  watchlist ${event.watchlist || '-'}\n`,
+    );
+    if (event.alternatives.length > 0) {
+      io.stdout.write(
+        `  alternatives: ${event.alternatives.map((a) => `${a.plate} (${a.votes.toFixed(2)})`).join(', ')}\n`,
+      );
+    }
+    for (const r of reads) {
+      const others = (r.candidates ?? [])
+        .filter((c) => c.text !== r.plate)
+        .map((c) => c.text)
+        .join(' ');
+      io.stdout.write(
+        `  ${iso(r.ts)}  frame ${r.frame}  result ${r.id}  ${r.plate.padEnd(10)} ${(r.confidence * 100).toFixed(1).padStart(5)}%${others ? `  also in view: ${others}` : ''}${r.kept ? '' : '  (result trimmed)'}\n`,
+      );
+    }
+  } finally {
+    await closeRedis(redis);
+  }
+  return 0;
+}
+
+async function plate(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseCommandArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { limit: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const text = normalisePlate(positionals[0] ?? '');
+  if (!text) throw usageError('plate needs the plate text, e.g. "events plate AB123CD"');
+  const limit = numberOption('limit', values.limit, { min: 1 }) ?? 50;
+  const { config, keys } = readConfig(io);
+  const redis = await openRedis(config, { name: 'events-plate' });
+  try {
+    const members = await redis.zrevrangebylex(
+      keys.eventsByPlate,
+      `[${text};`,
+      `[${text}:`,
+      'LIMIT',
+      0,
+      limit,
+    );
+    const events: EventRecord[] = [];
+    for (const m of members) {
+      const id = m.split(':').at(-1)!;
+      const rows = (await redis.xrange(keys.events, id, id)) as [string, string[]][];
+      if (rows[0]) events.push(decodeEvent(rows[0][0], rows[0][1]));
+    }
+    if (values.json) io.stdout.write(`${JSON.stringify({ plate: text, events: events.map(eventJson) })}\n`);
+    else if (events.length === 0) io.stdout.write(`no events of ${text}\n`);
+    else for (const e of events) io.stdout.write(`${eventLine(e)}\n`);
+  } finally {
+    await closeRedis(redis);
+  }
+  return 0;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+/** One line per event: time, camera, plate, confidence, frames, duration, direction, id. */
+function eventLine(e: EventRecord): string {
+  const secs = ((e.lastTs - e.firstTs) / 1000).toFixed(1);
+  return `${iso(e.firstTs)}  ${e.camera.padEnd(12)} ${e.plate.padEnd(10)} ${(e.confidence * 100).toFixed(1).padStart(5)}%  ${String(e.frames).padStart(3)} frames  ${secs.padStart(5)} s  ${(e.direction || '-').padEnd(11)} ${e.id ?? ''}`;
+}
+
+function eventJson(e: EventRecord): Record<string, unknown> {
+  return { ...e };
+}

@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { ALERT_DEFAULTS } from '../alerts/index.ts';
+import type { SequenceTruth } from '../models/synthetic/sequences.ts';
+import { encodeFrame } from '../shared/codec/frame-codec.ts';
+import type { RedisConfig } from '../shared/config/redis-config.ts';
+import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Recognizer } from '../shared/recognizer.ts';
+import { closeRedis, createRedis } from '../shared/redis/connection.ts';
+import { deleteKeysOfPrefix } from '../shared/redis/delete-prefix.ts';
+import { EVENTS_GROUP, StreamKeys } from '../shared/redis/keys.ts';
+import { entryIdMs } from '../shared/redis/stream/index.ts';
+import { median } from '../shared/util/percentile.ts';
+import { delay, waitFor } from '../shared/util/wait.ts';
+import { WORKER_DEFAULTS } from '../worker/config.ts';
+import { Worker } from '../worker/worker.ts';
+import { EVENTS_DEFAULTS, type EventsOptions } from './config.ts';
+import { type EmittedEvent, EventStage } from './stage.ts';
+
+/**
+ * The event eval: a sequence set (`platestream synth DIR --sequences N`) through Redis as in production —
+ * frames XADDed per camera at the set's frame rate, a real worker with the given recogniser, the events
+ * stage — then every event is matched to the vehicle pass its reads came from.
+ *
+ * Report: `vehicles` (passes in the truth), `events`, `eventExact` (share of passes with exactly one event
+ * and that event's plate is the true plate), `frameExact` (share of frames with a visible plate whose
+ * result's best plate is exact), `duplicateEvents` (events beyond the first for one pass), `missedVehicles`
+ * (passes with no event), `falseEvents` (events whose reads belong to no pass), `medianEventLatencyMs` (the
+ * pass's last frame capture time to its event being written).
+ */
+export interface EventEvalReport {
+  vehicles: number;
+  events: number;
+  eventExact: number;
+  frameExact: number;
+  duplicateEvents: number;
+  missedVehicles: number;
+  falseEvents: number;
+  medianEventLatencyMs: number;
+  frames: number;
+  /** Per pass: truth plate and the plates of the events matched to it. */
+  passes: { camera: string; plate: string; events: string[] }[];
+}
+
+export interface EventEvalOptions {
+  dir: string;
+  redis: RedisConfig;
+  recognizer: Recognizer;
+  /** Push frames at the set's frame rate (default true); false: as fast as possible. */
+  pace?: boolean;
+  /** Frames recognised at once (default: available cores). */
+  concurrency?: number;
+  events?: Partial<EventsOptions>;
+  logger?: Logger;
+  /** Give up after this long (default 1 h). */
+  timeoutMs?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function loadTruth(dir: string): Promise<SequenceTruth> {
+  return JSON.parse(await readFile(join(dir, 'truth.json'), 'utf8')) as SequenceTruth;
+}
+
+export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalReport> {
+  const truth = await loadTruth(opts.dir);
+  const keys = new StreamKeys(opts.redis.prefix);
+  // A consumer connection: no per-command deadline (a loaded machine must not end the run).
+  const redis = createRedis(opts.redis, 'consumer', { name: 'eval-events' });
+  const worker = new Worker({
+    redis: opts.redis,
+    options: {
+      ...WORKER_DEFAULTS,
+      consumer: 'eval-worker',
+      concurrency: opts.concurrency ?? Math.max(1, availableParallelism()),
+      httpPort: 0,
+      plateIndexRetentionMs: 0,
+    },
+    recognizer: opts.recognizer,
+    logger: opts.logger,
+  });
+  const stage = new EventStage({
+    redis: opts.redis,
+    options: { ...EVENTS_DEFAULTS, consumer: 'eval-events', httpPort: 0, ...opts.events },
+    alerts: ALERT_DEFAULTS,
+    logger: opts.logger,
+  });
+  const results = new Map<string, string>();
+  const emitted: (EmittedEvent & { writtenAt: number })[] = [];
+  worker.on('frame', (o: { kind: string; id: string; plate?: string }) => {
+    if (o.kind === 'completed') results.set(o.id, o.plate ?? '');
+    else if (o.kind === 'dead-lettered') results.set(o.id, '');
+    opts.onProgress?.(results.size, truth.frames.length);
+  });
+  stage.on('event', (e: EmittedEvent) => emitted.push({ ...e, writtenAt: entryIdMs(e.id) }));
+  const frameIndex = new Map<string, number>(); // frames stream id → index into truth.frames
+  const captureTs: number[] = new Array(truth.frames.length);
+  try {
+    await stage.start();
+    await worker.start();
+    const t0 = Date.now() + 500;
+    const step = 1000 / truth.fps;
+    const order = truth.frames
+      .map((f, i) => ({ i, at: t0 + f.index * step }))
+      .sort((a, b) => a.at - b.at || a.i - b.i);
+    for (const { i, at } of order) {
+      const f = truth.frames[i]!;
+      if (opts.pace !== false && at > Date.now()) await delay(at - Date.now());
+      const img = await readFile(join(opts.dir, f.file));
+      const id = String(
+        await redis.xadd(
+          keys.frames,
+          '*',
+          ...encodeFrame({ camera: f.camera, ts: at, mime: 'image/jpeg', img }),
+        ),
+      );
+      frameIndex.set(id, i);
+      captureTs[i] = at;
+    }
+    await waitFor(
+      async () => {
+        if (results.size < truth.frames.length) return false;
+        const open = await redis.hlen(keys.eventsState);
+        const pending = (await redis.xpending(keys.results, EVENTS_GROUP)) as [number];
+        const lag = await redis.xlen(keys.results);
+        return open === 0 && Number(pending[0]) === 0 && lag >= truth.frames.length;
+      },
+      {
+        timeoutMs: opts.timeoutMs ?? 3600_000,
+        intervalMs: 250,
+        what: 'every frame read and every pass closed',
+      },
+    );
+    // The stage acknowledges and closes in one script; give its last 'event' callbacks a turn.
+    await delay(50);
+  } finally {
+    await Promise.allSettled([worker.close(), stage.close()]);
+    await deleteKeysOfPrefix(redis, keys).catch(() => {});
+    await closeRedis(redis);
+  }
+  return score(truth, frameIndex, results, emitted, captureTs);
+}
+
+function score(
+  truth: SequenceTruth,
+  frameIndex: ReadonlyMap<string, number>,
+  results: ReadonlyMap<string, string>,
+  events: readonly (EmittedEvent & { writtenAt: number })[],
+  captureTs: readonly number[],
+): EventEvalReport {
+  let visible = 0;
+  let frameOk = 0;
+  for (const [id, i] of frameIndex) {
+    const f = truth.frames[i]!;
+    if (!f.plate) continue;
+    visible++;
+    if (results.get(id) === f.plate) frameOk++;
+  }
+  const byPass = truth.passes.map(() => [] as (EmittedEvent & { writtenAt: number })[]);
+  let falseEvents = 0;
+  for (const e of events) {
+    const votes = new Map<number, number>();
+    for (const r of e.results) {
+      const i = frameIndex.get(r.frame);
+      const pass = i === undefined ? -1 : truth.frames[i]!.pass;
+      if (pass >= 0) votes.set(pass, (votes.get(pass) ?? 0) + 1);
+    }
+    const best = [...votes].sort((a, b) => b[1] - a[1])[0];
+    if (!best) falseEvents++;
+    else byPass[best[0]]!.push(e);
+  }
+  const lastCapture = new Map<string, number>();
+  truth.frames.forEach((f, i) => {
+    if (f.pass >= 0)
+      lastCapture.set(String(f.pass), Math.max(lastCapture.get(String(f.pass)) ?? 0, captureTs[i] ?? 0));
+  });
+  const latencies: number[] = [];
+  let exact = 0;
+  let duplicates = 0;
+  let missed = 0;
+  byPass.forEach((list, p) => {
+    if (list.length === 0) missed++;
+    duplicates += Math.max(0, list.length - 1);
+    if (list.length === 1 && list[0]!.plate === truth.passes[p]!.plate) exact++;
+    for (const e of list) latencies.push(e.writtenAt - (lastCapture.get(String(p)) ?? e.lastTs));
+  });
+  const vehicles = truth.passes.length;
+  return {
+    vehicles,
+    events: events.length,
+    eventExact: round4(vehicles ? exact / vehicles : 0),
+    frameExact: round4(visible ? frameOk / visible : 0),
+    duplicateEvents: duplicates,
+    missedVehicles: missed,
+    falseEvents,
+    medianEventLatencyMs: latencies.length ? Math.round(median(latencies)) : 0,
+    frames: truth.frames.length,
+    passes: truth.passes.map((p, i) => ({
+      camera: p.camera,
+      plate: p.plate,
+      events: byPass[i]!.map((e) => e.plate),
+    })),
+  };
+}
+
+function round4(x: number): number {
+  return Math.round(x * 10_000) / 10_000;
+}
+
+/** A Redis config for the eval under its own prefix. */
+export function evalRedisConfig(url: string, prefix: string): RedisConfig {
+  return { ...REDIS_DEFAULTS, url, prefix };
+}

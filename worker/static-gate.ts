@@ -1,0 +1,179 @@
+import type { Redis } from 'ioredis';
+import type { Roi } from '../shared/config/camera-roi.ts';
+import {
+  changedFraction,
+  decodeReference,
+  encodeReference,
+  type FrameThumbnail,
+  regionMask,
+  thumbnail,
+} from '../shared/image/static-scene.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { RecognitionInput, RecognitionResult, Recognizer } from '../shared/recognizer.ts';
+import { closeRedis } from '../shared/redis/connection.ts';
+import { COUNTER, type StreamKeys } from '../shared/redis/keys.ts';
+import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
+
+/** Static-frame skipping of one camera. */
+export interface StaticSettings {
+  /** Share of changed thumbnail pixels (0..1) below which a frame is the same scene as the reference. */
+  threshold: number;
+  /**
+   * A reference older than this is not trusted: the frame is read in full and becomes the new reference
+   * (so a vehicle that stopped in view is read again, and slow light changes never freeze the reference).
+   */
+  maxAgeMs: number;
+  /** Compare only inside this region (the camera's region of interest), when set. */
+  roi?: Roi;
+}
+
+export interface StaticGateOptions {
+  redis: Redis;
+  keys: StreamKeys;
+  /** The settings of a camera, or undefined when its frames are never skipped. */
+  settingsFor: (camera: string) => StaticSettings | undefined;
+  logger?: Logger;
+  /** Close `redis` with the gate (it was opened for it). */
+  ownsRedis?: boolean;
+}
+
+/** True when some camera's frames may be skipped (the gate is worth putting in front of the recogniser). */
+export function skipsAnyCamera(o: Pick<StaticFrameOptions, 'skipStatic' | 'cameraStatic'>): boolean {
+  return o.skipStatic || Object.values(o.cameraStatic).some((v) => v !== 'off');
+}
+
+/** The settings of every camera, from the worker's options: off, the global ones, or a camera's own. */
+export function staticSettingsLookup(
+  o: Pick<StaticFrameOptions, 'skipStatic' | 'staticThreshold' | 'staticMaxAgeMs' | 'cameraStatic'>,
+  rois: Readonly<Record<string, Roi>> = {},
+): (camera: string) => StaticSettings | undefined {
+  return (camera) => {
+    const own = o.cameraStatic[camera];
+    if (own === 'off' || (own === undefined && !o.skipStatic)) return undefined;
+    const threshold = typeof own === 'number' ? own : o.staticThreshold;
+    return { threshold, maxAgeMs: o.staticMaxAgeMs, roi: rois[camera] };
+  };
+}
+
+/** The worker options of static-frame skipping (see worker/config.ts). */
+export interface StaticFrameOptions {
+  /** Skip static frames of every camera (LPR_SKIP_STATIC); cameraStatic overrides per camera. */
+  skipStatic: boolean;
+  /** LPR_STATIC_THRESHOLD: share of changed thumbnail pixels below which a frame is static. */
+  staticThreshold: number;
+  /** LPR_STATIC_MAX_AGE_MS: a reference older than this is replaced by a full read. */
+  staticMaxAgeMs: number;
+  /** LPR_CAMERA_STATIC="cam-a=off;cam-b=on;cam-c=0.01": per camera off, on, or on with its own threshold. */
+  cameraStatic: Readonly<Record<string, 'off' | 'on' | number>>;
+}
+
+/** Parses LPR_CAMERA_STATIC; problems go to the reader. */
+export function parseCameraStatic(
+  r: { problem(name: string, message: string): void },
+  name: string,
+  raw: string | undefined,
+): Record<string, 'off' | 'on' | number> {
+  const out: Record<string, 'off' | 'on' | number> = {};
+  for (const part of (raw ?? '').split(';')) {
+    if (part.trim() === '') continue;
+    const [camera, value] = part.split('=').map((v) => v.trim());
+    const n = Number(value);
+    if (camera && (value === 'off' || value === 'on')) out[camera] = value;
+    else if (camera && value && Number.isFinite(n) && n >= 0 && n <= 1) out[camera] = n;
+    else r.problem(name, `"${part.trim()}" is not CAMERA=off, CAMERA=on or CAMERA=<threshold 0..1>`);
+  }
+  return out;
+}
+
+/**
+ * A recogniser in front of another: a frame whose thumbnail matches its camera's reference (the last frame
+ * read in full, kept in Redis and shared by every worker) gets a result with `skipped: "static"` and no
+ * detection at all; any other frame is recognised by the inner recogniser and becomes the reference.
+ * When Redis or the thumbnail fails, the frame is simply read in full.
+ */
+export class StaticGate implements Recognizer {
+  private readonly masks = new Map<string, Uint8Array | undefined>();
+  private readonly warn: RateLimitedWarning;
+
+  constructor(
+    private readonly inner: Recognizer,
+    private readonly opts: StaticGateOptions,
+  ) {
+    this.warn = new RateLimitedWarning(60_000, (obj, msg) => opts.logger?.warn(obj, msg));
+  }
+
+  get id(): string {
+    return this.inner.id;
+  }
+
+  warmup(): Promise<void> {
+    return this.inner.warmup();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.inner.close();
+    } finally {
+      if (this.opts.ownsRedis) await closeRedis(this.opts.redis);
+    }
+  }
+
+  async recognize(input: RecognitionInput, signal?: AbortSignal): Promise<RecognitionResult> {
+    const settings = this.opts.settingsFor(input.camera);
+    if (!settings) return this.inner.recognize(input, signal);
+    const t0 = performance.now();
+    let thumb: FrameThumbnail;
+    try {
+      thumb = await thumbnail(input.img);
+    } catch {
+      // Bytes the thumbnail cannot decode: the recogniser says why (IMAGE_INVALID → dead letter).
+      return this.inner.recognize(input, signal);
+    }
+    const key = this.opts.keys.staticReference(input.camera);
+    const ref = decodeReference(
+      await this.opts.redis.getBuffer(key).catch((err: unknown) => {
+        this.warn.warn(
+          { err, camera: input.camera },
+          'static gate: cannot read the reference; reading in full',
+        );
+        return null;
+      }),
+    );
+    const now = Date.now();
+    if (ref && now - ref.at < settings.maxAgeMs) {
+      const changed = changedFraction(thumb, ref, this.mask(input.camera, thumb, settings.roi));
+      if (changed < settings.threshold) return this.skip(thumb, t0, changed);
+    }
+    const result = await this.inner.recognize(input, signal);
+    await this.opts.redis
+      .set(key, encodeReference(thumb, now, thumb.frameWidth), 'PX', Math.max(1000, settings.maxAgeMs * 2))
+      .catch((err: unknown) =>
+        this.warn.warn({ err, camera: input.camera }, 'static gate: cannot store the reference'),
+      );
+    return result;
+  }
+
+  private async skip(thumb: FrameThumbnail, t0: number, changed: number): Promise<RecognitionResult> {
+    // A statistic for `stats`: counted when decided (a frame retried after a crash may count twice).
+    await this.opts.redis.hincrby(this.opts.keys.counters, COUNTER.skippedStatic, 1).catch(() => undefined);
+    const ms = Math.round((performance.now() - t0) * 10) / 10;
+    return {
+      plate: '',
+      confidence: 0,
+      candidates: [],
+      model: this.inner.id,
+      timings: { static: ms, changed: Math.round(changed * 10_000) / 10_000 },
+      width: thumb.frameWidth,
+      height: thumb.frameHeight,
+      skipped: 'static',
+    };
+  }
+
+  /** The ROI mask of a camera at this thumbnail size (cached; cameras rarely change resolution). */
+  private mask(camera: string, thumb: FrameThumbnail, roi: StaticSettings['roi']): Uint8Array | undefined {
+    if (!roi) return undefined;
+    const k = `${camera}|${thumb.width}x${thumb.height}|${thumb.frameWidth}`;
+    if (!this.masks.has(k)) this.masks.set(k, regionMask(thumb, thumb.frameWidth, roi));
+    return this.masks.get(k);
+  }
+}

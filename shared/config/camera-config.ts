@@ -373,9 +373,14 @@ export function urlWithCredentials(url: string, credentials: CameraCredentials |
   return `${m[1]}${enc(credentials.username)}:${enc(credentials.password)}@${m[2]}`;
 }
 
-/** Hides credentials in any URL inside a text (ffmpeg messages echo the URL they were given). */
+/**
+ * Hides credentials in any URL inside a text (ffmpeg messages echo the URL they were given): `user:pass@`,
+ * and the values of query parameters that cameras use for them (`snapshot.cgi?user=admin&pwd=...`).
+ */
 export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]*@/gi, '$1***@');
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]*@/gi, '$1***@')
+    .replace(/([?&](?:user|username|usr|login|pwd|pass|passwd|password|token|auth|key|apikey|api_key)=)[^&\s'"#]*/gi, '$1***');
 }
 
 function readCredentials(v: unknown, p: (m: string) => void, env: Env): CameraCredentials | undefined {

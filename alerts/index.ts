@@ -18,3 +18,9 @@ export { ALERT_DEFAULTS, type AlertOptions, readAlertConfig } from './alert-conf
 export { type AlertPayload, alertScriptArgs, alertToWrite, alertWindowKey } from './alert-write.ts';
 export { webhookQueue } from './webhook-queue.ts';
 export { webhookProblem } from './webhook-url.ts';
+export {
+  DEFAULT_WEBHOOK_POLICY,
+  readWebhookPolicy,
+  type WebhookPolicy,
+  webhookPolicyProblem,
+} from './webhook-policy.ts';

@@ -3,6 +3,7 @@ import { type AlertOptions, readAlertConfig } from '../alerts/index.ts';
 import { type RecognizerOptions, readRecognizerConfig } from '../models/config.ts';
 import { type AgeLimits, readAgeLimits } from '../privacy/index.ts';
 import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
+import { readCameraHints } from '../shared/config/camera-hints.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
 import { DEFAULT_STATIC_THRESHOLD } from '../shared/image/static-scene.ts';
@@ -122,6 +123,7 @@ export interface WorkerConfig {
  */
 export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly<WorkerConfig> {
   const d = WORKER_DEFAULTS;
+  const hints = readCameraHints(r, env);
   const worker: WorkerOptions = {
     recognizer: r.oneOf('LPR_RECOGNIZER', d.recognizer, RECOGNIZER_NAMES),
     consumer: r.string('WORKER_CONSUMER', defaultConsumerName(), {
@@ -166,7 +168,10 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     skipStatic: r.bool('LPR_SKIP_STATIC', d.skipStatic),
     staticThreshold: r.number('LPR_STATIC_THRESHOLD', d.staticThreshold, { min: 0, max: 1 }),
     staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100, max: 24 * 3600_000 }),
-    cameraStatic: parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
+    cameraStatic: {
+      ...hints.staticThresholds,
+      ...parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
+    },
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
   const config: WorkerConfig = {
@@ -174,7 +179,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     worker,
     watchlist: readWatchlistConfig(r),
     alerts: readAlertConfig(r),
-    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env) : undefined,
+    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env, hints) : undefined,
     log: readLogConfig(r),
   };
   r.finish();

@@ -16,3 +16,9 @@ export {
 } from './alert-codec.ts';
 export { type AlertPayload, alertScriptArgs, alertToWrite, alertWindowKey } from './alert-write.ts';
 export { webhookProblem } from './webhook-url.ts';
+export {
+  DEFAULT_WEBHOOK_POLICY,
+  readWebhookPolicy,
+  type WebhookPolicy,
+  webhookPolicyProblem,
+} from './webhook-policy.ts';

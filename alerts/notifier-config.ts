@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
+import { readWebhookPolicy, type WebhookPolicy, webhookPolicyProblem } from './webhook-policy.ts';
 import { webhookProblem } from './webhook-url.ts';
 
 /** Options of the alert notifier (stream → BullMQ → webhooks). */
@@ -30,6 +31,8 @@ export interface NotifierConfig {
   lockMs: number;
   /** Completed jobs are kept this long so a re-added alert id stays a no-op (ms). */
   keepCompletedMs: number;
+  /** Where webhooks may point (LPR_WEBHOOK_ALLOW); checked again at every delivery after DNS resolution. */
+  policy?: WebhookPolicy;
 }
 
 export const NOTIFIER_DEFAULTS: Omit<NotifierConfig, 'secret' | 'defaultWebhook' | 'consumer'> = {
@@ -47,8 +50,9 @@ export const NOTIFIER_DEFAULTS: Omit<NotifierConfig, 'secret' | 'defaultWebhook'
 export function readNotifierConfig(r: EnvReader): NotifierConfig {
   const d = NOTIFIER_DEFAULTS;
   const defaultWebhook = r.optionalString('LPR_WEBHOOK_URL');
+  const policy = readWebhookPolicy(r);
   if (defaultWebhook) {
-    const p = webhookProblem(defaultWebhook);
+    const p = webhookProblem(defaultWebhook) ?? webhookPolicyProblem(defaultWebhook, policy);
     if (p) r.problem('LPR_WEBHOOK_URL', p);
   }
   const secret = r.optionalString('NOTIFIER_SECRET') ?? '';
@@ -61,6 +65,7 @@ export function readNotifierConfig(r: EnvReader): NotifierConfig {
   const hours = r.number('NOTIFIER_RETRY_HOURS', d.retryForMs / 3600_000, { min: 0.0001, max: 24 * 30 });
   return deepFreeze({
     defaultWebhook,
+    policy,
     secret,
     retryForMs: Math.round(hours * 3600_000),
     backoffBaseMs: r.int('NOTIFIER_BACKOFF_BASE_MS', d.backoffBaseMs, { min: 1, max: 3600_000 }),

@@ -95,9 +95,20 @@ export class RtspTestServer {
     const sourcePort = await freePort();
     // Even RTP port pairs from a random base, so servers of parallel test files rarely meet.
     const rtpStart = 20_000 + 2 * Math.floor(Math.random() * 15_000);
+    // What /usr/bin/rtsp-server-perl runs, with the package's RTP base port moved too: the server resets
+    // its next RTP port to $RTSP::Server::RTP_START_PORT (20000) whenever a connection closes while no
+    // stream is mounted, so two servers on one machine (parallel test files, the bench) would both bind
+    // 20000 and the second publisher would fail. --rtp_start_port alone does not survive that reset.
+    const script = `use strict; use warnings; use AnyEvent; use RTSP::Server;
+      $RTSP::Server::RTP_START_PORT = ${rtpStart};
+      my $srv = RTSP::Server->new_with_options(); $srv->listen;
+      my $cv = AnyEvent->condvar; $SIG{INT} = sub { $cv->send }; $SIG{TERM} = sub { $cv->send }; $cv->recv;`;
     const proc = spawn(
-      RTSP_SERVER_BIN,
+      'perl',
       [
+        '-e',
+        script,
+        '--',
         '--clientport',
         String(clientPort),
         '--serverport',

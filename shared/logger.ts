@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { type DestinationStream, destination, type Logger as PinoLogger, pino, stdSerializers } from 'pino';
 import { EnvReader } from './config/env-reader.ts';
 import { type LogFormat, readLogConfig } from './config/logger-config.ts';
+import { redactUrl } from './redact-url.ts';
 
 export type Logger = PinoLogger;
 
@@ -65,10 +66,47 @@ export function createLogger(opts: Partial<LoggerOptions> = {}, dest?: Destinati
       name: o.name,
       level: o.level,
       redact: o.logPlates ? [] : { paths: PLATE_PATHS, censor: '[plate]' },
-      serializers: { err: stdSerializers.err },
+      // Credentials written into URLs (redis://user:pw@, webhooks, camera URLs) never reach a log line: in
+      // messages, in error messages and stacks, and in string fields.
+      serializers: { err: (e: Error) => scrubSerializedError(stdSerializers.err(e)) },
+      formatters: { log: (obj: Record<string, unknown>) => scrubUrls(obj) },
+      hooks: {
+        logMethod(args, method) {
+          const clean = args.map((a) => (typeof a === 'string' ? redactUrl(a) : a)) as typeof args;
+          return method.apply(this, clean);
+        },
+      },
     },
     dest ?? (wantsPretty(o.format) ? prettyStream() : destination({ dest: 2, sync: false })),
   );
+}
+
+/** Hides URL credentials in a serialized error (fresh object from the serializer): every string, causes too. */
+function scrubSerializedError<T>(err: T, depth = 0): T {
+  if (err === null || typeof err !== 'object' || depth > 4) return err;
+  const o = err as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v === 'string') o[k] = redactUrl(v);
+    else if (v !== null && typeof v === 'object') o[k] = scrubSerializedError(v, depth + 1);
+  }
+  return err;
+}
+
+/** Copies `value` with credentials hidden in every string that holds a URL (nested objects, 4 levels). */
+function scrubUrls<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return (value.includes('://') ? redactUrl(value) : value) as T;
+  if (depth > 4 || value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((v) => scrubUrls(v, depth + 1)) as T;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const clean = scrubUrls(v, depth + 1);
+    if (clean !== v) {
+      out ??= { ...(value as Record<string, unknown>) };
+      out[k] = clean;
+    }
+  }
+  return (out ?? value) as T;
 }
 
 let root: Logger | undefined;

@@ -9,7 +9,10 @@ import {
   processIO,
   usageError,
 } from '../shared/cli/index.ts';
+import { readWebhookPolicy } from '../alerts/index.ts';
+import { EnvReader } from '../shared/config/env-reader.ts';
 import { PlatestreamError } from '../shared/errors.ts';
+import { redactUrl } from '../shared/redact-url.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { WatchlistAdmin } from './admin.ts';
@@ -65,7 +68,10 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     );
   const out = lines(io.stdout);
 
-  // Validate arguments before connecting anywhere.
+  // Validate arguments before connecting anywhere. Webhooks are checked against LPR_WEBHOOK_ALLOW.
+  const envReader = new EnvReader(io.env);
+  const webhookPolicy = readWebhookPolicy(envReader);
+  envReader.finish();
   let csv: ReturnType<typeof readWatchlistCsv> | undefined;
   if (sub === 'add' && args.length !== 1)
     throw usageError('add takes exactly one plate; see "platestream watchlist --help"');
@@ -78,7 +84,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     } catch (err) {
       throw usageError(`cannot read ${args[0]}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    csv = readWatchlistCsv(text);
+    csv = readWatchlistCsv(text, Date.now(), webhookPolicy);
     if (csv.errors.length) {
       throw new PlatestreamError(
         'WATCHLIST_INVALID',
@@ -93,12 +99,15 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   }
   const input =
     sub === 'add'
-      ? parseEntryOrThrow({
-          plate: args[0]!,
-          label: values.label ?? values.reason,
-          expires: values.expires,
-          webhook: values.webhook,
-        })
+      ? parseEntryOrThrow(
+          {
+            plate: args[0]!,
+            label: values.label ?? values.reason,
+            expires: values.expires,
+            webhook: values.webhook,
+          },
+          webhookPolicy,
+        )
       : undefined;
   const limit = intOption('limit', values.limit, { min: 1 }) ?? 1000;
 
@@ -116,7 +125,14 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
         includeExpired: values.all ?? false,
         plate: values.prefix ? normalisePlate(values.prefix) : undefined,
       });
-      if (values.json) out(JSON.stringify(entries, null, 2));
+      if (values.json)
+        out(
+          JSON.stringify(
+            entries.map((e) => (e.webhook ? { ...e, webhook: redactUrl(e.webhook) } : e)),
+            null,
+            2,
+          ),
+        );
       else printTable(entries, out);
       return 0;
     }

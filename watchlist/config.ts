@@ -1,3 +1,7 @@
+import { redactUrl } from '../shared/redact-url.ts';
+
+/** The URL with its credentials hidden, for messages and logs (the one helper in shared/). */
+export { redactUrl };
 import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
 
 /** Options of the watchlist store and its cache-aside lookup. */
@@ -87,9 +91,4 @@ export function checkDatabaseUrl(url: string): string | undefined {
   }
   if (!u.hostname && !u.searchParams.get('host')) return 'the URL has no host';
   return undefined;
-}
-
-/** The URL with its password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
 }

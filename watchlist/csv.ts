@@ -1,3 +1,4 @@
+import { DEFAULT_WEBHOOK_POLICY, type WebhookPolicy } from '../alerts/index.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { type EntryInput, parseEntry } from './entry.ts';
 
@@ -90,7 +91,11 @@ export interface CsvImport {
  * expires, webhook; `reason` and `expires_at` are accepted aliases). Every bad row is reported, each with
  * its line number; a plate listed twice is an error naming both lines.
  */
-export function readWatchlistCsv(text: string, now = Date.now()): CsvImport {
+export function readWatchlistCsv(
+  text: string,
+  now = Date.now(),
+  policy: WebhookPolicy = DEFAULT_WEBHOOK_POLICY,
+): CsvImport {
   const records = parseCsv(text);
   const errors: string[] = [];
   const header = records.shift();
@@ -125,6 +130,7 @@ export function readWatchlistCsv(text: string, now = Date.now()): CsvImport {
     const { input, problems } = parseEntry(
       { plate: get('plate') ?? '', label: get('label'), expires: get('expires'), webhook: get('webhook') },
       now,
+      policy,
     );
     if (!input) {
       errors.push(`line ${rec.line}: ${problems.join('; ')}`);

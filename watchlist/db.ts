@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { redactUrl } from './config.ts';
+import { redactUrl } from '../shared/redact-url.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;

@@ -1,4 +1,9 @@
-import { webhookProblem } from '../alerts/index.ts';
+import {
+  DEFAULT_WEBHOOK_POLICY,
+  type WebhookPolicy,
+  webhookPolicyProblem,
+  webhookProblem,
+} from '../alerts/index.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { normalisePlate, plateProblem } from '../shared/plate-text.ts';
 
@@ -37,7 +42,15 @@ export interface RawEntry {
 export const MAX_LABEL_LENGTH = 500;
 
 /** Validates raw text; returns the normalised input or every problem found (field named in each). */
-export function parseEntry(raw: RawEntry, now = Date.now()): { input?: EntryInput; problems: string[] } {
+/**
+ * `policy` (LPR_WEBHOOK_ALLOW) decides where a webhook may point; the default refuses loopback, link-local
+ * and private destinations.
+ */
+export function parseEntry(
+  raw: RawEntry,
+  now = Date.now(),
+  policy: WebhookPolicy = DEFAULT_WEBHOOK_POLICY,
+): { input?: EntryInput; problems: string[] } {
   const problems: string[] = [];
   const plate = normalisePlate(raw.plate ?? '');
   const pp = plateProblem(raw.plate ?? '');
@@ -64,7 +77,7 @@ export function parseEntry(raw: RawEntry, now = Date.now()): { input?: EntryInpu
   let webhook: string | null = null;
   const wh = (raw.webhook ?? '').trim();
   if (wh !== '') {
-    const problem = webhookProblem(wh);
+    const problem = webhookProblem(wh) ?? webhookPolicyProblem(wh, policy);
     if (problem) problems.push(problem);
     else webhook = wh;
   }
@@ -73,8 +86,8 @@ export function parseEntry(raw: RawEntry, now = Date.now()): { input?: EntryInpu
 }
 
 /** Like parseEntry but throws WATCHLIST_INVALID listing every problem. */
-export function parseEntryOrThrow(raw: RawEntry): EntryInput {
-  const { input, problems } = parseEntry(raw);
+export function parseEntryOrThrow(raw: RawEntry, policy: WebhookPolicy = DEFAULT_WEBHOOK_POLICY): EntryInput {
+  const { input, problems } = parseEntry(raw, Date.now(), policy);
   if (!input) {
     throw new PlatestreamError('WATCHLIST_INVALID', `Invalid watchlist entry: ${problems.join('; ')}`, {
       details: { problems },

@@ -154,6 +154,7 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       let pendingBytes = 0;
       let overflowed = false;
       let ended = false;
+      let corked = false;
       const abort = new AbortController();
 
       // One stream: the message id is the entry's stream id. Several: the id lists every stream's position
@@ -207,6 +208,16 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
         const prev = last.get(m.kind);
         if (prev !== undefined && compareIds(m.id, prev) <= 0) return;
         if (res.writableLength > config.live.maxBufferBytes) return end('slow-client');
+        // The reader hands over a whole read's entries in one synchronous loop: corked until the loop
+        // ends, they leave in one write per client instead of one per entry.
+        if (!corked) {
+          corked = true;
+          res.cork();
+          queueMicrotask(() => {
+            corked = false;
+            res.uncork();
+          });
+        }
         write(m);
       });
       const heartbeat = setInterval(() => {

@@ -105,6 +105,8 @@ function config(over: Partial<NotifierConfig>): NotifierConfig {
     lockMs: 1000,
     blockMs: 200,
     requestTimeoutMs: 2000,
+    // The receivers listen on loopback, which the webhook policy refuses unless allowed.
+    policy: { allow: ['127.0.0.1/32'] },
     ...over,
   };
 }
@@ -249,6 +251,7 @@ describe('alert notifier', () => {
         LPR_PREFIX: redisConfig.prefix,
         NOTIFIER_SECRET: SECRET,
         LPR_WEBHOOK_URL: rcv.url,
+        LPR_WEBHOOK_ALLOW: '127.0.0.1/32',
         NOTIFIER_CONSUMER: 'doomed',
         NOTIFIER_CONCURRENCY: '4',
         NOTIFIER_LOCK_MS: '1000',

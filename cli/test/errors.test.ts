@@ -60,7 +60,7 @@ describe('command errors (real processes)', () => {
     expect(lines[0]).toMatch(
       /^platestream: \[USAGE\] unknown command "frobnicate"; the commands are .*worker/,
     );
-  });
+  }, 120_000);
 
   it('a Redis error reply is one line naming the command, exit 1', async () => {
     const keys = new StreamKeys(env.LPR_PREFIX);
@@ -69,7 +69,7 @@ describe('command errors (real processes)', () => {
     expect(r.code).toBe(1);
     expect(expectOneLine(r.stderr, 'dlq', 'REDIS_REPLY')).toMatch(/WRONGTYPE/);
     await t.client.del(keys.dlq);
-  });
+  }, 120_000);
 
   it('stats --watch | head: the closed pipe ends the command quietly', async () => {
     const proc = spawn(process.execPath, [PLATESTREAM_BIN, 'stats', '--watch', '--interval', '0.1'], {
@@ -88,7 +88,7 @@ describe('command errors (real processes)', () => {
     const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
     clearTimeout(timer);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-  });
+  }, 120_000);
 
   it('PostgreSQL refusing the role or the database: one line with the SQL that creates them', async () => {
     const dbUrl = await pgt.createDatabase('clierr');
@@ -110,5 +110,5 @@ describe('command errors (real processes)', () => {
     const db = await cli(['db', 'migrate'], { DATABASE_URL: noDb.toString() });
     expect(db.code).toBe(1);
     expect(expectOneLine(db.stderr, 'db', 'DATABASE_ACCESS')).toContain('CREATE DATABASE "nosuchdb" OWNER');
-  });
+  }, 120_000);
 });

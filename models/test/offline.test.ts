@@ -34,7 +34,7 @@ describe('platestream models (real processes)', () => {
     const actual = createHash('sha256').update('not a model').digest('hex');
     expect(verify.stdout).toContain(`the file's sha256 is ${actual}`);
     await rm(join(dir, cct.file));
-  });
+  }, 120_000);
 
   it('pull without a network says why and how to install the file offline', async () => {
     // Nothing listens on this port: the same failure as a machine without a route to the internet.
@@ -50,7 +50,7 @@ describe('platestream models (real processes)', () => {
     );
     expect(lines[0]).toContain('models list --verify');
     expect(lines[0]).toContain('--url');
-  });
+  }, 120_000);
 
   it('usage mistakes exit 2 with one line', async () => {
     const r = await models(['list', '--bogus']);
@@ -59,5 +59,5 @@ describe('platestream models (real processes)', () => {
     const sub = await models(['lst']);
     expect(sub.code).toBe(2);
     expect(sub.stderr).toMatch(/\[USAGE\] unknown subcommand "lst"/);
-  });
+  }, 120_000);
 });

@@ -131,7 +131,7 @@ describe('results on a real Redis', () => {
     expect(lines[0]).toMatchObject({ camera: 'a', plate: 'KEEP1', confidence: 0.9, model: 'test' });
     expect(typeof lines[0].latencyMs).toBe('number');
     await t.cleanup(prefix);
-  });
+  }, 120_000);
 
   /** 20 results R0..R19; every 5th a watchlist hit with a seq. Returns their ids in order. */
   async function twentyResults(keys: StreamKeys): Promise<string[]> {
@@ -174,7 +174,7 @@ describe('results on a real Redis', () => {
     const reversed = await tail(prefix, ['--from', ids[9]!, '--to', ids[3]!]);
     expect(reversed.code).toBe(2);
     await t.cleanup(prefix);
-  });
+  }, 120_000);
 
   it('results tail text mode prints a header and marks watchlist hits', async () => {
     const prefix = uniquePrefix();
@@ -190,7 +190,7 @@ describe('results on a real Redis', () => {
       expect(line.slice(watchCol, watchCol + 5).trim(), line).toBe(hit ? 'HIT' : '');
     }
     await t.cleanup(prefix);
-  });
+  }, 120_000);
 
   it('results tail --limit N then follows new results', async () => {
     const prefix = uniquePrefix();
@@ -215,7 +215,7 @@ describe('results on a real Redis', () => {
     }
     expect(await new Promise((r) => proc.once('exit', r))).toBe(0);
     await t.cleanup(prefix);
-  });
+  }, 120_000);
 
   it('results plate takes a pattern (prefix or ?), and refuses one that matches everything', async () => {
     const prefix = uniquePrefix();
@@ -247,7 +247,7 @@ describe('results on a real Redis', () => {
     expect(all.code).toBe(2);
     expect(all.stderr).toMatch(/\[USAGE\].*matches every plate/);
     await t.cleanup(prefix);
-  });
+  }, 120_000);
 });
 
 describe('annotate', () => {

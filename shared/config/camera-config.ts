@@ -374,9 +374,7 @@ export function urlWithCredentials(url: string, credentials: CameraCredentials |
 }
 
 /** Hides credentials in any URL inside a text (ffmpeg messages echo the URL they were given). */
-export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s'"]*@/gi, '$1***@');
-}
+export { redactUrl } from '../redact-url.ts';
 
 function readCredentials(v: unknown, p: (m: string) => void, env: Env): CameraCredentials | undefined {
   if (!isObj(v)) {

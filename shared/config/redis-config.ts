@@ -1,3 +1,4 @@
+import { redactUrl } from '../redact-url.ts';
 import { deepFreeze, type EnvReader } from './env-reader.ts';
 
 export interface RedisConfig {
@@ -47,7 +48,7 @@ export function checkRedisUrl(url: string): string | undefined {
   try {
     u = new URL(url);
   } catch {
-    return `"${url}" is not a URL; expected redis://[user:password@]host[:port][/db] or rediss://... for TLS`;
+    return `"${redactUrl(url)}" is not a URL; expected redis://[user:password@]host[:port][/db] or rediss://... for TLS`;
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
     return `protocol "${u.protocol}" is not supported; use redis:// or rediss:// (TLS)`;

@@ -126,10 +126,13 @@ async function main(): Promise<void> {
   const gate = new StaticGate(inner, {
     redis,
     keys,
-    settingsFor: (camera) => (camera.startsWith('static') ? { threshold: 0.004, maxAgeMs: 3600_000 } : undefined),
+    settingsFor: (camera) =>
+      camera.startsWith('static') ? { threshold: 0.004, maxAgeMs: 3600_000 } : undefined,
   });
   try {
-    log(`bench:recognize  ${cpus().length} cores, redis ${server ? 'private redis-server' : url}; rendering frames...`);
+    log(
+      `bench:recognize  ${cpus().length} cores, redis ${server ? 'private redis-server' : url}; rendering frames...`,
+    );
     await gate.warmup();
     const hd = await Promise.all(Array.from({ length: HD }, (_, i) => hdFrame(i, 'bench-hd')));
     // Warm-up: the first runs of a session allocate its arenas.
@@ -157,14 +160,17 @@ async function main(): Promise<void> {
 
     // 3. A camera stream: mostly the parked scene, a share of vehicle frames (new scenes).
     const vehicles = Math.round(STREAM * MOVING);
-    const moving = await Promise.all(Array.from({ length: vehicles }, (_, i) => hdFrame(i * 2 + 1, 'bench-pass')));
+    const moving = await Promise.all(
+      Array.from({ length: vehicles }, (_, i) => hdFrame(i * 2 + 1, 'bench-pass')),
+    );
     // Vehicles come in passes of --pass consecutive frames, spread evenly over the stream.
     const passes = Math.ceil(vehicles / PASS);
     const gap = passes > 0 ? (STREAM - vehicles) / passes : 0;
     const stream: Buffer[] = [];
     for (let p = 0, v = 0; stream.length < STREAM; p++) {
       const parkedUntil = Math.round((p + 1) * gap) + v;
-      while (stream.length < Math.min(STREAM, parkedUntil)) stream.push(repeats[stream.length % repeats.length]!);
+      while (stream.length < Math.min(STREAM, parkedUntil))
+        stream.push(repeats[stream.length % repeats.length]!);
       for (let k = 0; k < PASS && v < vehicles && stream.length < STREAM; k++) stream.push(moving[v++]!.img);
       if (p > STREAM) break;
     }

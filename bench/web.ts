@@ -7,7 +7,8 @@
  * connections (streams=results), writes --entries results at --rate per second straight into Redis (`ts` =
  * the write time), and checks that every client received every entry, in order, once. Reports the delivery
  * latency (write → client, same machine clock) and the web process's resident memory (peak, from
- * /proc/<pid>/status). Uses REDIS_URL when set (a key prefix of its own, deleted after), else starts a
+ * /proc/<pid>/status). One more client goes offline after a third of the entries and comes back with its
+ * Last-Event-ID after two thirds: `resumedAll` says it then had every entry, in order, once. Uses REDIS_URL when set (a key prefix of its own, deleted after), else starts a
  * private redis-server.
  */
 import { spawn } from 'node:child_process';
@@ -108,9 +109,25 @@ async function main(): Promise<void> {
     if (refused > 0) throw new Error(`${refused} of ${CLIENTS} live connections were refused`);
     const connected = rss(web.pid!);
 
+    // The client that goes offline and resumes with Last-Event-ID.
+    const resumed: string[] = [];
+    const follow = (lastId?: string) =>
+      openSse(
+        `${base}/v1/live?streams=results`,
+        { authorization: `Bearer ${TOKEN}`, ...(lastId ? { 'last-event-id': lastId } : {}) },
+        { onMessage: (m) => m.event === 'results' && m.id !== undefined && resumed.push(m.id) },
+      );
+    let offline: SseConnection | undefined = follow();
+    await offline.status;
+
     const written: string[] = [];
     const t0 = Date.now();
     for (let i = 0; i < ENTRIES; i++) {
+      if (i === Math.floor(ENTRIES / 3)) {
+        offline?.close();
+        offline = undefined;
+      }
+      if (i === Math.floor((2 * ENTRIES) / 3)) offline = follow(resumed.at(-1));
       const due = t0 + (i * 1000) / RATE;
       if (due > Date.now()) await delay(due - Date.now());
       const id = await redis.xadd(
@@ -131,7 +148,13 @@ async function main(): Promise<void> {
       written.push(id!);
     }
     const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline && clients.some((c) => c.ids.length < ENTRIES)) await delay(50);
+    while (
+      Date.now() < deadline &&
+      (clients.some((c) => c.ids.length < ENTRIES) || resumed.length < ENTRIES)
+    ) {
+      await delay(50);
+    }
+    offline?.close();
     const after = rss(web.pid!);
     const deliveredAll = clients.every(
       (c) => c.outOfOrder === 0 && c.ids.length === ENTRIES && c.ids.every((id, i) => id === written[i]),
@@ -142,6 +165,7 @@ async function main(): Promise<void> {
       entries: ENTRIES,
       ratePerSecond: RATE,
       deliveredAll,
+      resumedAll: resumed.length === ENTRIES && resumed.every((id, i) => id === written[i]),
       incompleteClients: clients.filter((c) => c.ids.length !== ENTRIES).length,
       messages: all.length,
       p50DeliveryMs: Math.round(percentile(all, 50)),
@@ -157,11 +181,12 @@ async function main(): Promise<void> {
       process.stdout.write(
         `bench:web  ${CLIENTS} SSE clients, ${ENTRIES} results at ${RATE}/s\n` +
           `  every client got every entry in order: ${deliveredAll ? 'yes' : 'NO'}\n` +
+          `  a client offline for the middle third got every entry once after resuming: ${summary.resumedAll ? 'yes' : 'NO'}\n` +
           `  delivery latency p50 ${summary.p50DeliveryMs} ms, p95 ${summary.p95DeliveryMs} ms, max ${summary.maxDeliveryMs} ms\n` +
           `  web process RSS: idle ${summary.rssIdleMb} MiB, ${CLIENTS} clients ${summary.rssConnectedMb} MiB, peak ${summary.rssMb} MiB\n`,
       );
     }
-    if (!deliveredAll) process.exitCode = 1;
+    if (!deliveredAll || !summary.resumedAll) process.exitCode = 1;
   } finally {
     for (const c of clients) c.conn.close();
     web.kill('SIGTERM');

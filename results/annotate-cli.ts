@@ -11,6 +11,8 @@ import {
 } from '../shared/cli/index.ts';
 import { decodeFrame } from '../shared/codec/frame-codec.ts';
 import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
+import { parseCameraRois, type Roi } from '../shared/config/camera-roi.ts';
+import { EnvReader } from '../shared/config/env-reader.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { annotateImage } from './annotate.ts';
@@ -51,6 +53,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   await mkdir(values.out, { recursive: true });
   if (values.dir) return annotateFolder(values.dir, values.out, io);
 
+  const rois = cameraRois(io.env);
   const { redis, keys } = await openOperatorRedis(io.env, { name: 'annotate' });
   try {
     let results: ResultRecord[];
@@ -78,7 +81,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       }
       const frame = decodeFrame(res.frame, rows[0][1]);
       const file = join(values.out, `${res.camera}-${res.id}.jpg`);
-      await writeFile(file, await annotateImage(frame.img, res));
+      await writeFile(file, await annotateImage(frame.img, res, { roi: rois[res.camera] }));
       io.stdout.write(`${file}\n`);
       written++;
     }
@@ -86,6 +89,14 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   } finally {
     await closeRedis(redis);
   }
+}
+
+/** The cameras' regions of interest (LPR_CAMERA_ROI, as the workers read it), drawn on their frames. */
+function cameraRois(env: CliIO['env']): Record<string, Roi> {
+  const r = new EnvReader(env);
+  const rois = parseCameraRois(r, 'LPR_CAMERA_ROI', r.optionalString('LPR_CAMERA_ROI'));
+  r.finish();
+  return rois;
 }
 
 async function recentForCamera(

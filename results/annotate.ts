@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { Roi } from '../shared/config/camera-roi.ts';
 import type { PlateBox, PlateCandidate } from '../shared/recognizer.ts';
 
 export interface AnnotateInput {
@@ -17,13 +18,14 @@ function escapeXml(s: string): string {
 }
 
 /**
- * Draws every candidate's box (best in green, others in amber) with its text and confidence on the frame.
- * The output has the frame's own size and is a JPEG.
+ * Draws every candidate's box (best in green, others in amber) with its text and confidence on the frame,
+ * and the camera's region of interest (dashed blue) when given. The output has the frame's own size and is
+ * a JPEG.
  */
 export async function annotateImage(
   img: Buffer,
   r: AnnotateInput,
-  opts: { quality?: number } = {},
+  opts: { quality?: number; roi?: Roi } = {},
 ): Promise<Buffer> {
   const meta = await sharp(img).metadata();
   const width = meta.width ?? 0;
@@ -32,6 +34,14 @@ export async function annotateImage(
   const stroke = Math.max(2, Math.round(Math.min(width, height) / 300));
   const font = Math.max(12, Math.round(Math.min(width, height) / 28));
   const shapes: string[] = [];
+  if (opts.roi && opts.roi.length >= 3) {
+    const points = opts.roi.map(([x, y]) => `${x},${y}`).join(' ');
+    const [lx, ly] = opts.roi[0]!;
+    shapes.push(
+      `<polygon points="${points}" fill="none" stroke="#38bdf8" stroke-width="${stroke}" stroke-dasharray="${stroke * 4},${stroke * 3}"/>`,
+      `<text x="${lx + stroke * 2}" y="${ly + font + stroke}" font-family="DejaVu Sans, sans-serif" font-size="${font}" fill="#38bdf8">ROI</text>`,
+    );
+  }
   const drawn =
     r.plates.length > 0
       ? r.plates

@@ -12,7 +12,13 @@ describe('bench:web', () => {
     );
     expect(code, stderr).toBe(0);
     const out = JSON.parse(stdout.trim());
-    expect(out).toMatchObject({ clients: 8, entries: 40, deliveredAll: true, messages: 320 });
+    expect(out).toMatchObject({
+      clients: 8,
+      entries: 40,
+      deliveredAll: true,
+      resumedAll: true,
+      messages: 320,
+    });
     expect(out.p95DeliveryMs).toBeGreaterThanOrEqual(0);
     expect(out.rssMb).toBeGreaterThan(0);
   });

@@ -267,4 +267,25 @@ describe('annotate', () => {
     // The box edge is drawn in green: the green channel dominates there.
     expect(stats.channels[1]!.mean).toBeGreaterThan(stats.channels[0]!.mean + 40);
   });
+
+  it('draws the camera region of interest when given one (LPR_CAMERA_ROI)', async () => {
+    const img = await sharp({ create: { width: 640, height: 360, channels: 3, background: '#777' } })
+      .jpeg()
+      .toBuffer();
+    const r = { plate: '', confidence: 0, plates: [] };
+    const roi = [
+      [0, 180],
+      [640, 180],
+      [640, 360],
+      [0, 360],
+    ] as const;
+    const blueAt = async (out: Buffer) => {
+      // A strip across the ROI's top edge (y = 180) away from its label: blue dominates where it is drawn.
+      const strip = await sharp(out).extract({ left: 300, top: 178, width: 200, height: 5 }).toBuffer();
+      const { channels } = await sharp(strip).stats();
+      return channels[2]!.mean - channels[0]!.mean;
+    };
+    expect(await blueAt(await annotateImage(img, r, { roi }))).toBeGreaterThan(25);
+    expect(await blueAt(await annotateImage(img, r))).toBeLessThan(10);
+  });
 });

@@ -45,6 +45,13 @@ export function createRedis(
     connectTimeout: config.connectTimeoutMs,
     retryStrategy,
     lazyConnect: opts.lazyConnect ?? false,
+    // Named, not left to ioredis's defaults: RESP3 (HELLO 3; ioredis falls back to RESP2 on servers that
+    // lack it) with the "legacy" reply mapping, which keeps RESP2 reply shapes, so the one parser of each
+    // stream reply in shared/redis/stream/ reads both protocols (shared/test/resp-protocol.test.ts).
+    // RESP3 was kept over `protocol: 2` because bench:ingest and bench:pipeline were no slower with it
+    // (issue 15, figures in the README's benchmark notes); a "resp3" mapping would change every reply shape.
+    protocol: 3,
+    replyMapping: 'legacy',
   };
   const roleOpts: RedisOptions =
     role === 'producer'

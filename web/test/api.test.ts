@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEvent, type EventRecord } from '../../shared/codec/event-codec.ts';
 import { encodeFrame } from '../../shared/codec/frame-codec.ts';
 import { queueSighting } from '../../shared/redis/plate-index.ts';
 import type { PlatestreamError } from '../../shared/errors.ts';
@@ -278,5 +279,57 @@ describe('web API on a real Redis', () => {
     expect(body.plate).toBe('HIST1');
     expect(body.sightings.map((s: { camera: string }) => s.camera)).toEqual(['gate-2', 'gate-1']);
     expect(body.events).toEqual([]);
+  });
+
+  it('searches events and shows them in the plate history through the per-plate index', async () => {
+    const event = (over: Partial<EventRecord>): EventRecord => ({
+      event: 'gate-1:1:0',
+      camera: 'gate-1',
+      plate: 'EV100',
+      confidence: 0.8,
+      frames: 4,
+      firstTs: Date.now() - 2000,
+      lastTs: Date.now() - 1000,
+      bestFrame: '1-0',
+      alternatives: [],
+      direction: 'approaching',
+      watchlist: 'miss',
+      results: [],
+      ...over,
+    });
+    const a = (await t.client.xadd(keys.events, '*', ...encodeEvent(event({}))))!;
+    const b = (await t.client.xadd(
+      keys.events,
+      '*',
+      ...encodeEvent(event({ plate: 'EV200', camera: 'gate-2', watchlist: 'hit' })),
+    ))!;
+    const c = (await t.client.xadd(
+      keys.events,
+      '*',
+      ...encodeEvent(event({ plate: 'EV100', confidence: 0.95, firstTs: Date.now() })),
+    ))!;
+    // The index as the events stage writes it (emitEvents-8.lua): "<plate>:<first ms, 13 digits>:<event id>".
+    const first = (ms: number) => String(ms).padStart(13, '0');
+    await t.client.zadd(
+      keys.eventsByPlate,
+      0,
+      `EV100:${first(1)}:${a}`,
+      0,
+      `EV100:${first(2)}:${c}`,
+      0,
+      `EV200:${first(1)}:${b}`,
+    );
+    expect((await get('/v1/events')).json().items.map((e: { id: string }) => e.id)).toEqual([c, b, a]);
+    expect(
+      (await get('/v1/events?watchlist=true')).json().items.map((e: { plate: string }) => e.plate),
+    ).toEqual(['EV200']);
+    expect(
+      (await get('/v1/events?plate=EV1*&minConfidence=0.9')).json().items.map((e: { id: string }) => e.id),
+    ).toEqual([c]);
+    const csv = (await get('/v1/events.csv?camera=gate-1')).body.trim().split('\r\n');
+    expect(csv[0]).toBe('id,event,camera,first,last,plate,confidence,frames,direction,watchlist,best_frame');
+    expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual([c, a]);
+    const history = (await get('/v1/plates/EV100')).json();
+    expect(history.events.map((e: { id: string }) => e.id)).toEqual([c, a]);
   });
 });

@@ -1,4 +1,4 @@
-import type { CameraConfig } from '../shared/config/camera-config.ts';
+import { type CameraConfig, redactCameraUrl } from '../shared/config/camera-config.ts';
 import { detectImageType } from '../ingest/image-header.ts';
 import type { Logger } from '../shared/logger.ts';
 import { delay } from '../shared/util/wait.ts';
@@ -158,7 +158,7 @@ export class CameraRunner {
         wait = cam.authRetryMs;
         if (reportedKind !== 'auth') {
           this.log.error(
-            { code: 'CAPTURE_AUTH_FAILED', url: cam.url, retryMs: wait },
+            { code: 'CAPTURE_AUTH_FAILED', url: redactCameraUrl(cam.url), retryMs: wait },
             `camera ${this.id}: the camera refused the credentials (401); check username/password in the cameras file. Retrying every ${Math.round(wait / 1000)} s: ${failure.message}`,
           );
         }
@@ -169,7 +169,12 @@ export class CameraRunner {
         const msg = `camera ${this.id}: source ${failure.kind === 'stalled' ? 'stalled' : 'failed'} (${failure.kind}): ${failure.message}; reconnecting with backoff`;
         if (reportedKind !== failure.kind)
           this.log.error(
-            { code: 'CAPTURE_SOURCE_FAILED', url: cam.url, kind: failure.kind, retryMs: wait },
+            {
+              code: 'CAPTURE_SOURCE_FAILED',
+              url: redactCameraUrl(cam.url),
+              kind: failure.kind,
+              retryMs: wait,
+            },
             msg,
           );
         else this.log.debug({ kind: failure.kind, retryMs: wait, attempt }, msg);
@@ -194,7 +199,7 @@ export class CameraRunner {
       );
       this.failedAt = undefined;
     } else {
-      this.log.info({ url: this.opts.camera.url }, `camera ${this.id}: receiving frames`);
+      this.log.info({ url: redactCameraUrl(this.opts.camera.url) }, `camera ${this.id}: receiving frames`);
     }
   }
 

@@ -25,6 +25,7 @@ import { parse as parseYaml } from 'yaml';
 import { CAMERA_ID_HINT, isCameraId } from '../camera-id.ts';
 import { PlatestreamError } from '../errors.ts';
 import { DEFAULT_STATIC_THRESHOLD } from '../image/static-scene.ts';
+import { redactUrl } from '../redact-url.ts';
 import { parseRoi, type Roi } from './camera-roi.ts';
 import { deepFreeze, type Env } from './env-reader.ts';
 
@@ -373,8 +374,16 @@ export function urlWithCredentials(url: string, credentials: CameraCredentials |
   return `${m[1]}${enc(credentials.username)}:${enc(credentials.password)}@${m[2]}`;
 }
 
-/** Hides credentials in any URL inside a text (ffmpeg messages echo the URL they were given). */
-export { redactUrl } from '../redact-url.ts';
+/**
+ * What capture shows of a camera URL or of a source's message: no `user:pass@` (redactUrl), and `***` for
+ * the values of the query parameters cameras take credentials in (`snapshot.cgi?user=admin&pwd=...`).
+ */
+export function redactCameraUrl(text: string): string {
+  return redactUrl(text).replace(
+    /([?&](?:user|username|usr|login|pwd|pass|passwd|password|token|auth|key|apikey|api_key)=)[^&\s'"#]*/gi,
+    '$1***',
+  );
+}
 
 function readCredentials(v: unknown, p: (m: string) => void, env: Env): CameraCredentials | undefined {
   if (!isObj(v)) {

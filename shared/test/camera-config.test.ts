@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cameraFromFields,
   parseCameraConfig,
-  redactUrl,
+  redactCameraUrl,
   splitUrlCredentials,
   urlWithCredentials,
 } from '../config/camera-config.ts';
@@ -160,7 +160,10 @@ cameras:
       credentials: { username: 'admin', password: 'pa:ss' },
     });
     expect(urlWithCredentials(split.url, split.credentials)).toBe('rtsp://admin:pa%3Ass@10.0.0.5:554/live');
-    expect(redactUrl('rtsp://admin:pa%3Ass@10.0.0.5:554/live: 401 Unauthorized')).toBe(
+    expect(redactCameraUrl('http://10.0.0.7/snapshot.cgi?chn=1&user=admin&pwd=s3cret&x=1')).toBe(
+      'http://10.0.0.7/snapshot.cgi?chn=1&user=***&pwd=***&x=1',
+    );
+    expect(redactCameraUrl('rtsp://admin:pa%3Ass@10.0.0.5:554/live: 401 Unauthorized')).toBe(
       'rtsp://***@10.0.0.5:554/live: 401 Unauthorized',
     );
   });

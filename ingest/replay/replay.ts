@@ -114,9 +114,12 @@ export async function replay(options: ReplayOptions, hooks: ReplayHooks = {}): P
   let scheduled = 0;
 
   const sendOne = async (camera: string, name: string, img: Buffer, mime: ImageMime, seq: number) => {
+    // One capture time for every attempt: a retry repeats seq and ts, which ingest takes as the request's
+    // idempotency key, so a retry after a 503 whose write still happened is not stored twice.
+    const ts = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) return;
-      const outcome = await sink.send({ camera, ts: Date.now(), mime, img, seq });
+      const outcome = await sink.send({ camera, ts, mime, img, seq });
       if (outcome.kind === 'accepted') {
         summary.accepted++;
         summary.bytes += img.length;

@@ -39,7 +39,8 @@ describe('static frames (LPR_SKIP_STATIC)', () => {
     const inner = new TestRecognizer();
     const worker = new Worker({
       redis: config,
-      options: testOptions({ concurrency: 1 }),
+      // One frame at a time, in order; deadlines generous so a loaded machine never retries one out of order.
+      options: testOptions({ concurrency: 1, processingTimeoutMs: 20_000, claimIdleMs: 60_000 }),
       recognizer: gated(config.prefix, inner),
       logger: silentLogger,
     });

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { type AlertOptions, readAlertConfig } from '../alerts/index.ts';
 import { readRecognizerConfig, type RecognizerOptions } from '../models/config.ts';
 import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
+import { readCameraHints } from '../shared/config/camera-hints.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
 import { DEFAULT_STATIC_THRESHOLD } from '../shared/image/static-scene.ts';
@@ -119,6 +120,7 @@ export interface WorkerConfig {
  */
 export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly<WorkerConfig> {
   const d = WORKER_DEFAULTS;
+  const hints = readCameraHints(r, env);
   const worker: WorkerOptions = {
     recognizer: r.oneOf('LPR_RECOGNIZER', d.recognizer, RECOGNIZER_NAMES),
     consumer: r.string('WORKER_CONSUMER', defaultConsumerName(), {
@@ -162,7 +164,10 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     skipStatic: r.bool('LPR_SKIP_STATIC', d.skipStatic),
     staticThreshold: r.number('LPR_STATIC_THRESHOLD', d.staticThreshold, { min: 0, max: 1 }),
     staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100, max: 24 * 3600_000 }),
-    cameraStatic: parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
+    cameraStatic: {
+      ...hints.staticThresholds,
+      ...parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
+    },
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
   const config: WorkerConfig = {
@@ -170,7 +175,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     worker,
     watchlist: readWatchlistConfig(r),
     alerts: readAlertConfig(r),
-    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env) : undefined,
+    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env, hints) : undefined,
     log: readLogConfig(r),
   };
   r.finish();

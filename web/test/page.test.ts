@@ -34,7 +34,7 @@ if (!HAVE_CHROMIUM) {
   );
 }
 
-describe.skipIf(!HAVE_CHROMIUM)('the page in Chromium, over the real pipeline', () => {
+describe.skipIf(!HAVE_CHROMIUM)('the page in Chromium, over the real pipeline', { timeout: 120_000 }, () => {
   let t: TestRedis;
   let pgt: TestPostgres;
   let web: WebService;

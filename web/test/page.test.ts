@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertFieldList } from '../../alerts/index.ts';
 import { demoImages } from '../../models/synthetic/index.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
@@ -25,7 +26,14 @@ import { ADMIN, result, startTestWeb, testWebConfig, VIEWER } from './helpers.ts
 /** Debian's Chromium (installed by .ci/run); no browser is downloaded at install time. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+/**
+ * Screenshots of every run go to .tmp/screenshots/ (ignored); UPDATE_SCREENSHOTS=1 writes them into
+ * docs/screenshots/ (what the README shows) instead, so an ordinary `npm test` leaves no binary changes.
+ */
+const SHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(ROOT, 'docs', 'screenshots')
+    : join(ROOT, '.tmp', 'screenshots');
 const CAMERA_TOKEN = 'camera-token-1234';
 
 if (!HAVE_CHROMIUM) {
@@ -267,6 +275,31 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in Chromium, over the real pipeline', 
     await page.locator('#live-list li').first().waitFor();
     await imagesLoaded(page);
     await page.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: false });
+    await page.close();
+  });
+
+  it('shows a banner for a watchlist alert', async () => {
+    const page = await open(VIEWER);
+    await t.client.xadd(
+      keys.alerts,
+      '*',
+      ...alertFieldList({
+        plate: 'CAP246',
+        watchPlate: 'CAP246',
+        camera: 'gate-1',
+        ts: String(Date.now()),
+        frame: '1-0',
+        entry: '1',
+        label: 'stolen van',
+        fuzzy: '0',
+        distance: '0',
+        confidence: '0.99',
+        webhook: '',
+      }),
+    );
+    await page.waitForSelector('#banner:not([hidden])', { timeout: 10_000 });
+    expect(await page.textContent('#banner')).toMatch(/Watchlist hit: CAP246 \(stolen van\) at gate-1/);
+    await page.screenshot({ path: join(SHOTS, 'alert.png') });
     await page.close();
   });
 

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import { auditCommand } from '../privacy/index.ts';
 import {
   type CliIO,
   glueNegativeValues,
@@ -8,13 +10,12 @@ import {
   processIO,
   usageError,
 } from '../shared/cli/index.ts';
-import type { Redis } from 'ioredis';
 import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
+import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
-import { normalisePlate } from '../shared/plate-text.ts';
 import { readSightings, readSightingsMatching } from '../shared/redis/plate-index.ts';
 import { BlockingReader, compareIds, previousId } from '../shared/redis/stream/index.ts';
 import { isoTime } from '../shared/util/iso-time.ts';
@@ -205,6 +206,11 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
           truncated: false,
         };
     const { sightings } = found;
+    await auditCommand(io.env, redis, keys, {
+      action: 'search:results-plate',
+      target: text,
+      rows: sightings.length,
+    });
     if (values.json) {
       io.stdout.write(`${JSON.stringify(glob ? { pattern: text, ...found } : { plate: text, sightings })}\n`);
     } else if (sightings.length === 0) {

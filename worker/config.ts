@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { type AlertOptions, readAlertConfig } from '../alerts/index.ts';
-import { readRecognizerConfig, type RecognizerOptions } from '../models/config.ts';
+import { type RecognizerOptions, readRecognizerConfig } from '../models/config.ts';
+import { type AgeLimits, readAgeLimits } from '../privacy/index.ts';
 import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
 import { readCameraHints } from '../shared/config/camera-hints.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
@@ -46,6 +47,8 @@ export interface WorkerOptions extends StaticFrameOptions {
   frameRetentionMs: number;
   /** How long the per-plate sighting index keeps a sighting (ms); 0 = no index. */
   plateIndexRetentionMs: number;
+  /** Age limits of the DLQ, alerts and events enforced by housekeeping (DLQ_RETENTION_MS, ...; unset = none). */
+  ageLimits?: AgeLimits;
   /** How often housekeeping (trim, idle consumer cleanup) runs on the elected worker. */
   housekeepingIntervalMs: number;
   /** Housekeeping lease length. */
@@ -148,6 +151,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
       min: 0,
       max: 365 * 24 * 3600_000,
     }),
+    ageLimits: readAgeLimits(r),
     housekeepingIntervalMs: r.int('WORKER_HOUSEKEEPING_INTERVAL_MS', d.housekeepingIntervalMs, {
       min: 10,
       max: 3600_000,

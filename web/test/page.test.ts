@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertFieldList } from '../../alerts/index.ts';
 import { demoImages } from '../../models/synthetic/index.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
@@ -267,6 +268,31 @@ describe.skipIf(!HAVE_CHROMIUM)('the page in Chromium, over the real pipeline', 
     await page.locator('#live-list li').first().waitFor();
     await imagesLoaded(page);
     await page.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: false });
+    await page.close();
+  });
+
+  it('shows a banner for a watchlist alert', async () => {
+    const page = await open(VIEWER);
+    await t.client.xadd(
+      keys.alerts,
+      '*',
+      ...alertFieldList({
+        plate: 'CAP246',
+        watchPlate: 'CAP246',
+        camera: 'gate-1',
+        ts: String(Date.now()),
+        frame: '1-0',
+        entry: '1',
+        label: 'stolen van',
+        fuzzy: '0',
+        distance: '0',
+        confidence: '0.99',
+        webhook: '',
+      }),
+    );
+    await page.waitForSelector('#banner:not([hidden])', { timeout: 10_000 });
+    expect(await page.textContent('#banner')).toMatch(/Watchlist hit: CAP246 \(stolen van\) at gate-1/);
+    await page.screenshot({ path: join(SHOTS, 'alert.png') });
     await page.close();
   });
 

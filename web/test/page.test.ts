@@ -26,7 +26,14 @@ import { ADMIN, result, startTestWeb, testWebConfig, VIEWER } from './helpers.ts
 /** Debian's Chromium (installed by .ci/run); no browser is downloaded at install time. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SHOTS = join(ROOT, 'docs', 'screenshots');
+/**
+ * Screenshots of every run go to .tmp/screenshots/ (ignored); UPDATE_SCREENSHOTS=1 writes them into
+ * docs/screenshots/ (what the README shows) instead, so an ordinary `npm test` leaves no binary changes.
+ */
+const SHOTS =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(ROOT, 'docs', 'screenshots')
+    : join(ROOT, '.tmp', 'screenshots');
 const CAMERA_TOKEN = 'camera-token-1234';
 
 if (!HAVE_CHROMIUM) {

@@ -184,7 +184,7 @@ export function summarise(pass: OpenPass): PassSummary {
 }
 
 /**
- * True when another pass seen in the same frames (at least half of this pass's frames) was read with
+ * True when another pass seen in the same frames (at least half of the shorter pass's frames) was read with
  * confidence higher by `margin` and moved like a vehicle: this pass is then text riding along with that
  * vehicle (a badge, a dealer sticker, the state name on the plate) rather than a second vehicle, whose plate
  * would read about as well. `margin` 0 turns the rule off.
@@ -201,7 +201,7 @@ export function dominated(
     if (o.id === mine.id) continue;
     const theirs = new Set(o.frames);
     const shared = mine.frames.filter((f) => theirs.has(f)).length;
-    if (shared * 2 < mine.frames.length) continue;
+    if (shared * 2 < Math.min(mine.frames.length, o.frames.length)) continue;
     if (o.conf < mine.conf + margin) continue;
     if (o.travel !== undefined && o.travel < minTravel) continue;
     return true;

@@ -174,6 +174,12 @@ describe('passToEvent', () => {
     expect(dominated(platePass, [summarise(badge)], 0.2, 0.3)).toBe(false);
     expect(dominated(other, [summarise(platePass)], 0.2, 0.3)).toBe(false); // a second plate reads about as well
     expect(dominated(badge, [summarise(platePass)], 0, 0.3)).toBe(false); // rule off
+    // The same badge text read on other cars after this one left: still riding on this car where they overlap.
+    const longer: OpenPass = {
+      id: 'l',
+      reads: [...badge.reads.slice(0, 3), ...car('HYBRID', T0 + 2000, 4).map((r) => ({ ...r, conf: 0.69 }))],
+    };
+    expect(dominated(longer, [summarise(platePass)], 0.2, 0.3)).toBe(true);
     // A confident sign that does not move cannot make a vehicle's text secondary.
     const sign: OpenPass = {
       id: 's',

@@ -3,6 +3,7 @@ import type { Env } from '../shared/config/env-reader.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { idFromMs, isEntryId } from '../shared/redis/stream/index.ts';
+import { insertAuditRow } from './audit-db.ts';
 import { auditActor, readAuditRetention } from './config.ts';
 
 /**
@@ -61,7 +62,8 @@ export async function appendAudit(
 
 /**
  * Appends an audit entry for an operator command: the actor from LPR_AUDIT_ACTOR or the OS user, the
- * retention from AUDIT_RETENTION_MS (both read from the command's environment).
+ * retention from AUDIT_RETENTION_MS (both read from the command's environment); with DATABASE_URL set the
+ * entry also goes to the PostgreSQL table audit_log (a failure there fails the command).
  */
 export async function auditCommand(
   env: Env,
@@ -72,8 +74,11 @@ export async function auditCommand(
   const r = new EnvReader(env);
   const actor = auditActor(r);
   const retentionMs = readAuditRetention(r);
+  const databaseUrl = r.optionalString('DATABASE_URL');
   r.finish();
-  return appendAudit(redis, keys, { ...rec, actor }, { retentionMs });
+  const entry = await appendAudit(redis, keys, { ...rec, actor }, { retentionMs });
+  if (databaseUrl) await insertAuditRow(databaseUrl, entry, retentionMs);
+  return entry;
 }
 
 /** Audit entries from `sinceMs` on (oldest first), optionally of one actor, at most `limit`. */

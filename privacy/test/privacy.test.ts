@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookQueue } from '../../alerts/index.ts';
 import { run as resultsRun } from '../../results/cli.ts';
@@ -6,7 +7,17 @@ import { encodeEvent } from '../../shared/codec/event-codec.ts';
 import { encodeResult } from '../../shared/codec/result-codec.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { queueSighting } from '../../shared/redis/plate-index.ts';
-import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/index.ts';
+import { waitFor } from '../../shared/util/wait.ts';
+import {
+  type TestPostgres,
+  type TestRedis,
+  uniquePrefix,
+  usePostgres,
+  useRedis,
+} from '../../test/harness/index.ts';
+import { run as watchlistRun } from '../../watchlist/cli.ts';
+import { migrate } from '../../watchlist/index.ts';
+import { frame, pushFrames, testWorker } from '../../worker/test/helpers.ts';
 import { run as auditRun } from '../audit-cli.ts';
 import { run as reportRun } from '../cli.ts';
 import { withinOneEdit } from '../erase.ts';
@@ -106,9 +117,11 @@ async function seedPlate(t: TestRedis, keys: StreamKeys, plate: string, camera: 
     event: eventId,
   };
   const alertId = (await t.client.xadd(keys.alerts, '*', ...Object.entries(alertFields).flat())) as string;
-  const queue = webhookQueue(t.client.duplicate({ maxRetriesPerRequest: null }), keys);
+  const connection = t.client.duplicate({ maxRetriesPerRequest: null });
+  const queue = webhookQueue(connection, keys);
   await queue.add('alert', { id: alertId, alert: alertFields } as never, { jobId: alertId });
   await queue.close();
+  connection.disconnect();
   await t.client.set(keys.watchlistCache(plate), '{"hit":true}', 'PX', 60_000);
   await t.client.set(keys.alertWindow(camera, plate), '1', 'PX', 60_000);
   return { resultIds, frameIds, eventId, alertId };
@@ -295,5 +308,97 @@ describe('privacy on a real Redis', () => {
       ['analyst-1', 'search:results-plate', 'SRCH1', 2],
     ]);
     expect(rows[0].at).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
+
+describe('audit trail in PostgreSQL', () => {
+  let t: TestRedis;
+  let p: TestPostgres;
+  beforeAll(async () => {
+    [t, p] = await Promise.all([useRedis(), usePostgres()]);
+  });
+  afterAll(async () => {
+    await Promise.all([t.close(), p.close()]);
+  });
+
+  it('a watchlist change, a plate search and an erasure each leave a row with actor, action, target and rows', async () => {
+    const url = await p.createDatabase('audit');
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    try {
+      await migrate(pool);
+      const prefix = uniquePrefix('privacy');
+      const keys = new StreamKeys(prefix);
+      await seedPlate(t, keys, 'AUD123', 'gate-2', 2);
+      const env = { REDIS_URL: t.url, LPR_PREFIX: prefix, DATABASE_URL: url, LPR_AUDIT_ACTOR: 'admin-7' };
+      expect(await watchlistRun(['add', 'AUD123', '--label', 'stolen'], io(env))).toBe(0);
+      expect(await resultsRun(['plate', 'AUD123'], io(env))).toBe(0);
+      const erased = io(env);
+      expect(await eraseRun(['AUD123', '--json'], erased)).toBe(0);
+      const total = Object.values(JSON.parse(erased.out()).removed as Record<string, number>).reduce(
+        (a, b) => a + b,
+      );
+      expect(total).toBeGreaterThan(8);
+      expect(await eraseRun(['AUD123', '--dry-run'], io(env))).toBe(0); // a dry run is not an erasure
+      const { rows } = await pool.query(
+        'SELECT actor, action, target, row_count, stream_id FROM audit_log ORDER BY id',
+      );
+      expect(rows.map((r) => [r.actor, r.action, r.target, r.row_count])).toEqual([
+        ['admin-7', 'watchlist:add', 'AUD123', 1],
+        ['admin-7', 'search:results-plate', 'AUD123', 2],
+        ['admin-7', 'erase', 'AUD123', total],
+      ]);
+      // the same entries in the Redis stream, linked by stream id
+      const stream = (await t.client.xrange(keys.auditLog, '-', '+')) as [string, string[]][];
+      expect(rows.map((r) => r.stream_id)).toEqual(stream.map(([id]) => id));
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('an unmigrated database fails the search instead of leaving it unrecorded', async () => {
+    const url = await p.createDatabase('nomigrate');
+    const prefix = uniquePrefix('privacy');
+    const o = io({ REDIS_URL: t.url, LPR_PREFIX: prefix, DATABASE_URL: url });
+    await expect(resultsRun(['plate', 'NOPE1'], o)).rejects.toThrow(/db migrate/);
+  });
+});
+
+describe('erase after the real worker', () => {
+  let t: TestRedis;
+  beforeAll(async () => {
+    t = await useRedis();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('a plate read by a real worker and then erased leaves no trace in any key name, entry, member or value', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    const worker = testWorker(config, { frameRetentionMs: 600_000, plateIndexRetentionMs: 3_600_000 });
+    await worker.start();
+    try {
+      await pushFrames(t.client, config.prefix, [
+        ...Array.from({ length: 3 }, () => frame({ plate: 'GONE77' }, 'cam-1')),
+        ...Array.from({ length: 3 }, () => frame({ plate: 'STAY77' }, 'cam-2')),
+        frame({}, 'cam-1'),
+      ]);
+      await waitFor(async () => (await t.client.xlen(keys.results)) === 7, {
+        timeoutMs: 60_000,
+        what: '7 results',
+      });
+      await worker.housekeepOnce(); // frames are kept (LPR_FRAME_RETENTION_MS), as annotate needs them
+      expect((await traces(t, keys, 'GONE77')).length).toBeGreaterThanOrEqual(9); // 3 frames, 3 results, 3 sightings
+
+      const o = io({ REDIS_URL: t.url, LPR_PREFIX: config.prefix });
+      expect(await eraseRun(['GONE77', '--json'], o)).toBe(0);
+      expect(JSON.parse(o.out()).removed).toMatchObject({ results: 3, frames: 3, 'plate-index': 3 });
+      expect(await traces(t, keys, 'GONE77')).toEqual([]);
+      expect(await t.client.xlen(keys.results)).toBe(4);
+      expect(await t.client.xlen(keys.frames)).toBe(4);
+      expect(await t.client.zcard(keys.plateIndex('STAY77'))).toBe(3);
+    } finally {
+      await worker.close();
+    }
   });
 });

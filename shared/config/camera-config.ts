@@ -119,8 +119,15 @@ const DEFAULT_KEYS = new Set(
   [...CAMERA_KEYS].filter((k) => !['id', 'url', 'credentials', 'roi'].includes(k)),
 );
 
-/** Reads the text of a cameras file (YAML, or JSON by extension or content). */
-export function parseCameraConfig(text: string, opts: { source?: string; env?: Env } = {}): CamerasFile {
+/**
+ * Reads the text of a cameras file (YAML, or JSON by extension or content). `secrets: 'ignore'` is for
+ * readers that need no camera passwords (the workers read roi and skip_static): `password_env` variables
+ * need not be set there, and credentials come back with an empty password.
+ */
+export function parseCameraConfig(
+  text: string,
+  opts: { source?: string; env?: Env; secrets?: 'resolve' | 'ignore' } = {},
+): CamerasFile {
   const source = opts.source ?? 'cameras file';
   let doc: unknown;
   try {
@@ -132,7 +139,11 @@ export function parseCameraConfig(text: string, opts: { source?: string; env?: E
     });
   }
   const problems: string[] = [];
-  const cameras = readFile(doc, problems, opts.env ?? process.env);
+  const env: Env =
+    opts.secrets === 'ignore'
+      ? new Proxy({}, { get: (_, name) => (typeof name === 'string' ? '' : undefined) })
+      : (opts.env ?? process.env);
+  const cameras = readFile(doc, problems, env);
   if (problems.length > 0) {
     const list = problems.map((p) => `  - ${p}`).join('\n');
     throw new PlatestreamError(

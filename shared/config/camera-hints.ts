@@ -28,7 +28,8 @@ export function readCameraHints(r: EnvReader, env: Env): CameraHints {
     return NO_CAMERA_HINTS;
   }
   try {
-    const file = parseCameraConfig(text, { source: path, env });
+    // Workers need no camera passwords: password_env variables need not be set in their environment.
+    const file = parseCameraConfig(text, { source: path, env, secrets: 'ignore' });
     const rois: Record<string, Roi> = {};
     const staticThresholds: Record<string, number> = {};
     for (const cam of file.cameras) {

@@ -65,6 +65,15 @@ cameras:
     expect(Object.isFrozen(gate)).toBe(true);
   });
 
+  it('readers that need no passwords (workers) do not need the password_env variables set', () => {
+    const text =
+      'cameras:\n  - { id: g, url: rtsp://h/s, roi: "0,0,100,50", credentials: { username: u, password_env: UNSET_VAR_X } }\n';
+    expect(() => parseCameraConfig(text, { env: {} })).toThrow(/password_env names UNSET_VAR_X/);
+    const { cameras } = parseCameraConfig(text, { env: {}, secrets: 'ignore' });
+    expect(cameras[0]).toMatchObject({ id: 'g', credentials: { username: 'u', password: '' } });
+    expect(cameras[0]!.roi).toHaveLength(4);
+  });
+
   it('reads JSON by extension', () => {
     const { cameras } = parseCameraConfig(
       JSON.stringify({

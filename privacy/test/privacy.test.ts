@@ -7,6 +7,7 @@ import { encodeEvent } from '../../shared/codec/event-codec.ts';
 import { encodeResult } from '../../shared/codec/result-codec.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { queueSighting } from '../../shared/redis/plate-index.ts';
+import { waitFor } from '../../shared/util/wait.ts';
 import {
   type TestPostgres,
   type TestRedis,
@@ -16,6 +17,7 @@ import {
 } from '../../test/harness/index.ts';
 import { run as watchlistRun } from '../../watchlist/cli.ts';
 import { migrate } from '../../watchlist/index.ts';
+import { frame, pushFrames, testWorker } from '../../worker/test/helpers.ts';
 import { run as auditRun } from '../audit-cli.ts';
 import { run as reportRun } from '../cli.ts';
 import { withinOneEdit } from '../erase.ts';
@@ -115,9 +117,11 @@ async function seedPlate(t: TestRedis, keys: StreamKeys, plate: string, camera: 
     event: eventId,
   };
   const alertId = (await t.client.xadd(keys.alerts, '*', ...Object.entries(alertFields).flat())) as string;
-  const queue = webhookQueue(t.client.duplicate({ maxRetriesPerRequest: null }), keys);
+  const connection = t.client.duplicate({ maxRetriesPerRequest: null });
+  const queue = webhookQueue(connection, keys);
   await queue.add('alert', { id: alertId, alert: alertFields } as never, { jobId: alertId });
   await queue.close();
+  connection.disconnect();
   await t.client.set(keys.watchlistCache(plate), '{"hit":true}', 'PX', 60_000);
   await t.client.set(keys.alertWindow(camera, plate), '1', 'PX', 60_000);
   return { resultIds, frameIds, eventId, alertId };
@@ -356,5 +360,45 @@ describe('audit trail in PostgreSQL', () => {
     const prefix = uniquePrefix('privacy');
     const o = io({ REDIS_URL: t.url, LPR_PREFIX: prefix, DATABASE_URL: url });
     await expect(resultsRun(['plate', 'NOPE1'], o)).rejects.toThrow(/db migrate/);
+  });
+});
+
+describe('erase after the real worker', () => {
+  let t: TestRedis;
+  beforeAll(async () => {
+    t = await useRedis();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('a plate read by a real worker and then erased leaves no trace in any key name, entry, member or value', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    const worker = testWorker(config, { frameRetentionMs: 600_000, plateIndexRetentionMs: 3_600_000 });
+    await worker.start();
+    try {
+      await pushFrames(t.client, config.prefix, [
+        ...Array.from({ length: 3 }, () => frame({ plate: 'GONE77' }, 'cam-1')),
+        ...Array.from({ length: 3 }, () => frame({ plate: 'STAY77' }, 'cam-2')),
+        frame({}, 'cam-1'),
+      ]);
+      await waitFor(async () => (await t.client.xlen(keys.results)) === 7, {
+        timeoutMs: 60_000,
+        what: '7 results',
+      });
+      await worker.housekeepOnce(); // frames are kept (LPR_FRAME_RETENTION_MS), as annotate needs them
+      expect((await traces(t, keys, 'GONE77')).length).toBeGreaterThanOrEqual(9); // 3 frames, 3 results, 3 sightings
+
+      const o = io({ REDIS_URL: t.url, LPR_PREFIX: config.prefix });
+      expect(await eraseRun(['GONE77', '--json'], o)).toBe(0);
+      expect(JSON.parse(o.out()).removed).toMatchObject({ results: 3, frames: 3, 'plate-index': 3 });
+      expect(await traces(t, keys, 'GONE77')).toEqual([]);
+      expect(await t.client.xlen(keys.results)).toBe(4);
+      expect(await t.client.xlen(keys.frames)).toBe(4);
+      expect(await t.client.zcard(keys.plateIndex('STAY77'))).toBe(3);
+    } finally {
+      await worker.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * rule. Delivery (notifier.ts: stream → BullMQ → signed webhooks) and the `notifier` / `alerts` commands
  * are entry points of their own, loaded by cli/main.ts, so importing this file does not load BullMQ.
  */
-export { ALERT_DEFAULTS, type AlertOptions, readAlertConfig } from './alert-config.ts';
+
 export {
   type AlertFields,
   type AlertFrame,
@@ -14,7 +14,9 @@ export {
   alertPayload,
   decodeAlert,
 } from './alert-codec.ts';
+export { ALERT_DEFAULTS, type AlertOptions, readAlertConfig } from './alert-config.ts';
 export { type AlertPayload, alertScriptArgs, alertToWrite, alertWindowKey } from './alert-write.ts';
+export { webhookQueue } from './webhook-queue.ts';
 export { webhookProblem } from './webhook-url.ts';
 export {
   DEFAULT_WEBHOOK_POLICY,

@@ -1,4 +1,4 @@
-import type { CameraConfig } from '../shared/config/camera-config.ts';
+import { type CameraConfig, redactCameraUrl } from '../shared/config/camera-config.ts';
 import { detectImageType } from '../ingest/image-header.ts';
 import type { Logger } from '../shared/logger.ts';
 import { delay } from '../shared/util/wait.ts';
@@ -7,6 +7,9 @@ import { backoffDelay } from './backoff.ts';
 import type { CaptureSink } from './frame-sink.ts';
 import type { CaptureMetrics } from './metrics.ts';
 import type { FailureKind, SourceFailure, SourceHandlers, SourceRun } from './source.ts';
+
+/** A run that delivered frames this long resets the backoff to its minimum. */
+const STABLE_RUN_MS = 10_000;
 
 export type CameraState = 'connecting' | 'up' | 'backoff' | 'auth-failed' | 'stopped';
 
@@ -109,18 +112,29 @@ export class CameraRunner {
       this.state = this.state === 'auth-failed' ? 'auth-failed' : 'connecting';
       const runStart = Date.now();
       let framesThisRun = 0;
+      let firstFrameAt: number | undefined;
       let stalled = false;
-      const { run, sampled } = this.opts.startSource({
-        onFrame: (img, ts) => {
-          framesThisRun += 1;
-          if (framesThisRun === 1) {
-            this.onConnected(reportedKind);
-            reportedKind = undefined;
-            attempt = 0;
-          }
-          this.onFrame(img, ts, sampled);
-        },
-      });
+      let sampled = true;
+      let run: SourceRun;
+      try {
+        const started = this.opts.startSource({
+          onFrame: (img, ts) => {
+            framesThisRun += 1;
+            if (framesThisRun === 1) {
+              firstFrameAt = Date.now();
+              this.onConnected(reportedKind);
+              reportedKind = undefined;
+            }
+            this.onFrame(img, ts, sampled);
+          },
+        });
+        run = started.run;
+        sampled = started.sampled;
+      } catch (err) {
+        // A source that cannot even start (spawn refused its arguments, ...) fails like any other run.
+        const failure: SourceFailure = { kind: 'spawn', message: (err as Error).message };
+        run = { ended: Promise.resolve(failure), stop: async () => undefined };
+      }
       this.current = run;
       const stallMs = cam.stallTimeoutS * 1000;
       const connectMs = cam.connectTimeoutS * 1000;
@@ -149,6 +163,9 @@ export class CameraRunner {
         };
       }
       failure ??= { kind: 'ended', message: 'the source ended' };
+      // The backoff starts over only after a run that delivered frames for a while: a camera that connects,
+      // sends a frame and drops again keeps backing off instead of restarting twice a second.
+      if (firstFrameAt !== undefined && Date.now() - firstFrameAt >= STABLE_RUN_MS) attempt = 0;
       this.failedAt = Date.now();
       this.lastError = failure;
       this.opts.metrics.up.set({ camera: this.id }, 0);
@@ -158,7 +175,7 @@ export class CameraRunner {
         wait = cam.authRetryMs;
         if (reportedKind !== 'auth') {
           this.log.error(
-            { code: 'CAPTURE_AUTH_FAILED', url: cam.url, retryMs: wait },
+            { code: 'CAPTURE_AUTH_FAILED', url: redactCameraUrl(cam.url), retryMs: wait },
             `camera ${this.id}: the camera refused the credentials (401); check username/password in the cameras file. Retrying every ${Math.round(wait / 1000)} s: ${failure.message}`,
           );
         }
@@ -169,7 +186,12 @@ export class CameraRunner {
         const msg = `camera ${this.id}: source ${failure.kind === 'stalled' ? 'stalled' : 'failed'} (${failure.kind}): ${failure.message}; reconnecting with backoff`;
         if (reportedKind !== failure.kind)
           this.log.error(
-            { code: 'CAPTURE_SOURCE_FAILED', url: cam.url, kind: failure.kind, retryMs: wait },
+            {
+              code: 'CAPTURE_SOURCE_FAILED',
+              url: redactCameraUrl(cam.url),
+              kind: failure.kind,
+              retryMs: wait,
+            },
             msg,
           );
         else this.log.debug({ kind: failure.kind, retryMs: wait, attempt }, msg);
@@ -194,7 +216,7 @@ export class CameraRunner {
       );
       this.failedAt = undefined;
     } else {
-      this.log.info({ url: this.opts.camera.url }, `camera ${this.id}: receiving frames`);
+      this.log.info({ url: redactCameraUrl(this.opts.camera.url) }, `camera ${this.id}: receiving frames`);
     }
   }
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { detectImageType, readImageSize } from '../ingest/image-header.ts';
-import { type CameraConfig, redactUrl, urlWithCredentials } from '../shared/config/camera-config.ts';
+import { type CameraConfig, redactCameraUrl, urlWithCredentials } from '../shared/config/camera-config.ts';
 import { startHttpSource } from './http-source.ts';
 import { sourceKind } from './sources.ts';
 import { classifyFailure } from './source.ts';
@@ -33,7 +33,7 @@ async function checkOne(
 ): Promise<CheckRow> {
   const base: CheckRow = {
     camera: camera.id,
-    url: redactUrl(camera.url),
+    url: redactCameraUrl(camera.url),
     reachable: false,
     codec: undefined,
     width: undefined,
@@ -72,7 +72,9 @@ function probeWithFfprobe(camera: CameraConfig, row: CheckRow, ffprobePath: stri
       { timeout: (camera.stallTimeoutS + 5) * 1000, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err) {
-          const text = redactUrl(`${String(stderr).trim().split('\n').slice(-2).join(' | ')}` || err.message);
+          const text = redactCameraUrl(
+            `${String(stderr).trim().split('\n').slice(-2).join(' | ')}` || err.message,
+          );
           const spawn = (err as NodeJS.ErrnoException).code === 'ENOENT';
           resolve({
             ...row,

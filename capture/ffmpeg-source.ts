@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { type CameraConfig, redactUrl, urlWithCredentials } from '../shared/config/camera-config.ts';
+import { type CameraConfig, redactCameraUrl, urlWithCredentials } from '../shared/config/camera-config.ts';
 import type { ChildReaper } from './child-reaper.ts';
 import { JpegSplitter } from './jpeg-splitter.ts';
 import { classifyFailure, type SourceFailure, type SourceHandlers, type SourceRun } from './source.ts';
@@ -86,7 +86,7 @@ export function startFfmpegSource(opts: FfmpegSourceOptions, handlers: SourceHan
           message: `cannot run ${opts.ffmpegPath} (${spawnError.message}); install ffmpeg or pass --ffmpeg PATH`,
         });
       }
-      const text = redactUrl(stderr.trim().split('\n').slice(-3).join(' | '));
+      const text = redactCameraUrl(stderr.trim().split('\n').slice(-3).join(' | '));
       const kind = text ? classifyFailure(text) : 'ended';
       resolve({
         kind,

@@ -1,13 +1,14 @@
 import type { CameraConfig } from '../shared/config/camera-config.ts';
 import { delay } from '../shared/util/wait.ts';
+import { HttpAuth } from './http-auth.ts';
 import { MultipartSplitter } from './multipart-splitter.ts';
 import { classifyFailure, type SourceFailure, type SourceHandlers, type SourceRun } from './source.ts';
 
 /**
  * An HTTP camera: an MJPEG stream (`multipart/x-mixed-replace`, parts cut by MultipartSplitter, no
  * decoding) or a JPEG snapshot URL polled at the camera's fps over one keep-alive connection (fetch's
- * pool). `mode: 'auto'` looks at the first answer's content type. Basic authentication from the
- * credentials; 401 ends the run as `auth`.
+ * pool). `mode: 'auto'` looks at the first answer's content type. Basic or Digest authentication from
+ * the credentials (HttpAuth); a 401 that remains ends the run as `auth`.
  */
 export function startHttpSource(
   camera: CameraConfig,
@@ -15,17 +16,24 @@ export function startHttpSource(
   handlers: SourceHandlers,
 ): SourceRun {
   const abort = new AbortController();
-  const headers: Record<string, string> = { accept: 'image/jpeg, multipart/x-mixed-replace, */*' };
-  if (camera.credentials) {
-    const { username, password } = camera.credentials;
-    headers.authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  }
+  const auth = new HttpAuth(camera.credentials);
   const timeoutMs = camera.stallTimeoutS * 1000;
-  const get = async (): Promise<Response> => {
-    const res = await fetch(camera.url, {
+  const request = (): Promise<Response> => {
+    const headers: Record<string, string> = { accept: 'image/jpeg, multipart/x-mixed-replace, */*' };
+    const authorization = auth.header(camera.url);
+    if (authorization) headers.authorization = authorization;
+    return fetch(camera.url, {
       headers,
       signal: AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]),
     });
+  };
+  const get = async (): Promise<Response> => {
+    let res = await request();
+    // A Digest challenge is answered once (Basic went first, or the nonce went stale).
+    if (res.status === 401 && auth.challenge(res.headers.get('www-authenticate'))) {
+      await res.body?.cancel().catch(() => undefined);
+      res = await request();
+    }
     if (!res.ok) {
       await res.body?.cancel().catch(() => undefined);
       throw new HttpStatusError(res.status, res.statusText);

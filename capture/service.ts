@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { CameraConfig } from '../shared/config/camera-config.ts';
-import { redactUrl } from '../shared/config/camera-config.ts';
+import { redactCameraUrl } from '../shared/config/camera-config.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { CameraRunner, type CameraStatus } from './camera-runner.ts';
@@ -60,7 +60,12 @@ export async function startCapture(
   for (const r of runners) r.start();
   logger.info(
     {
-      cameras: enabled.map((c) => ({ id: c.id, url: redactUrl(c.url), fps: c.fps, partition: c.partition })),
+      cameras: enabled.map((c) => ({
+        id: c.id,
+        url: redactCameraUrl(c.url),
+        fps: c.fps,
+        partition: c.partition,
+      })),
       disabled: cameras.length - enabled.length,
       target: config.ingestUrl ?? 'redis',
     },

@@ -19,6 +19,9 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   alerts: () => import('../alerts/cli.ts'),
   events: () => import('../events/cli.ts'),
   web: () => import('../web/cli.ts'),
+  privacy: () => import('../privacy/cli.ts'),
+  erase: () => import('../privacy/erase-cli.ts'),
+  audit: () => import('../privacy/audit-cli.ts'),
 };
 
 export const COMMAND_NAMES = Object.keys(COMMANDS);

@@ -1,3 +1,5 @@
+import { auditCommand, auditSearch, searchTarget } from '../privacy/index.ts';
+import { parseFrom, plateGlobToRegExp } from '../results/filters.ts';
 import {
   type CliIO,
   glueNegativeValues,
@@ -23,7 +25,6 @@ import {
   previousId,
   tailStreams,
 } from '../shared/redis/stream/index.ts';
-import { parseFrom, plateGlobToRegExp } from '../results/filters.ts';
 import { readEventsConfig } from './config.ts';
 import { startEvents } from './service.ts';
 
@@ -137,6 +138,9 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     process.off('SIGTERM', onSignal);
     await reader.close();
   }
+  const target = searchTarget({ plate: values.plate, from: values.from, to: values.to });
+  if (target)
+    await auditSearch(io.env, config, keys, { action: 'search:events-tail', target, rows: printed });
   return 0;
 }
 
@@ -242,6 +246,11 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
       const rows = (await redis.xrange(keys.events, id, id)) as [string, string[]][];
       if (rows[0]) events.push(decodeEvent(rows[0][0], rows[0][1]));
     }
+    await auditCommand(io.env, redis, keys, {
+      action: 'search:events-plate',
+      target: text,
+      rows: events.length,
+    });
     if (values.json) io.stdout.write(`${JSON.stringify({ plate: text, events: events.map(eventJson) })}\n`);
     else if (events.length === 0) io.stdout.write(`no events of ${text}\n`);
     else for (const e of events) io.stdout.write(`${eventLine(e)}\n`);

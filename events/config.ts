@@ -25,6 +25,11 @@ export interface EventsOptions extends PassOptions {
   minReadConfidence: number;
   /** Passes whose plate moved less than this many plate widths are dropped (fixed text: signs); 0 = off. */
   minTravel: number;
+  /**
+   * A pass is dropped when a pass read in the same frames had a mean confidence higher by this much (text
+   * riding on a vehicle: badges, the state name on the plate); 0 = off.
+   */
+  secondaryMargin: number;
   /** Plate patterns for voting (LPR_PLATE_FORMATS, region names or patterns, expanded). */
   patterns: string[];
   /** Per-camera patterns (LPR_CAMERA_FORMATS, expanded); a camera listed here uses these instead. */
@@ -55,6 +60,7 @@ export const EVENTS_DEFAULTS: Omit<EventsOptions, 'consumer'> = {
   minReads: 2,
   minReadConfidence: 0.6,
   minTravel: 0.3,
+  secondaryMargin: 0.2,
   patterns: [],
   cameraPatterns: {},
   readCount: 200,
@@ -99,6 +105,7 @@ export function readEventsConfig(r: EnvReader): Readonly<EventsConfig> {
     minReads: r.int('EVENTS_MIN_READS', d.minReads, { min: 1, max: 1000 }),
     minReadConfidence: r.number('EVENTS_MIN_READ_CONFIDENCE', d.minReadConfidence, { min: 0, max: 1 }),
     minTravel: r.number('EVENTS_MIN_TRAVEL', d.minTravel, { min: 0, max: 100 }),
+    secondaryMargin: r.number('EVENTS_SECONDARY_MARGIN', d.secondaryMargin, { min: 0, max: 1 }),
     patterns,
     cameraPatterns: Object.fromEntries(
       Object.entries(parseCameraFormats(r, 'LPR_CAMERA_FORMATS', r.optionalString('LPR_CAMERA_FORMATS'))).map(

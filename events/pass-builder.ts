@@ -57,6 +57,20 @@ export interface CameraState {
   /** Reads newer than `done`, waiting for the watermark. */
   buffer: PassRead[];
   passes: OpenPass[];
+  /** Summaries of passes closed lately (absent in state written before it existed). */
+  recent?: PassSummary[];
+}
+
+/** What a closed pass leaves behind for judging passes it overlapped (see `dominated`). */
+export interface PassSummary {
+  id: string;
+  /** Frames stream ids of its reads. */
+  frames: string[];
+  /** Mean read confidence. */
+  conf: number;
+  /** Plate widths travelled (undefined: fewer than two boxes). */
+  travel?: number;
+  last: number;
 }
 
 export interface PassOptions {
@@ -148,7 +162,68 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
   }
   state.passes = open;
   closed.sort((a, b) => firstTs(a) - firstTs(b) || (a.id < b.id ? -1 : 1));
+  // Kept while a pass that overlapped them may still be open (text riding on a car can stay in view, on the
+  // next car, long after its plate): the last 12, none older than 30 s or two gaps of capture time.
+  const horizon = Math.max(2 * opts.maxGapMs, 30_000);
+  const keepAfter = (Number.isFinite(watermark) ? watermark : state.maxTs) - horizon;
+  state.recent = [...(prev.recent ?? []), ...closed.map(summarise)]
+    .filter((r) => r.last >= keepAfter)
+    .slice(-12);
+  if (state.recent.length === 0) delete state.recent;
   return { state, closed, late };
+}
+
+export function summarise(pass: OpenPass): PassSummary {
+  const t = travel(pass.reads);
+  return {
+    id: pass.id,
+    frames: [...new Set(pass.reads.map((r) => r.frame))],
+    conf: pass.reads.reduce((a, r) => a + r.conf, 0) / Math.max(1, pass.reads.length),
+    ...(t !== undefined && { travel: t }),
+    last: lastTs(pass),
+  };
+}
+
+/**
+ * True when another pass seen in the same frames (at least half of the shorter pass's frames) was read with
+ * confidence higher by `margin` and moved like a vehicle: this pass is then text riding along with that
+ * vehicle (a badge, a dealer sticker, the state name on the plate) rather than a second vehicle, whose plate
+ * would read about as well. `margin` 0 turns the rule off.
+ */
+export function dominated(
+  pass: OpenPass,
+  others: readonly PassSummary[],
+  margin: number,
+  minTravel: number,
+): boolean {
+  if (margin <= 0) return false;
+  const mine = summarise(pass);
+  for (const o of others) {
+    if (o.id === mine.id) continue;
+    const theirs = new Set(o.frames);
+    const shared = mine.frames.filter((f) => theirs.has(f)).length;
+    if (shared * 2 < Math.min(mine.frames.length, o.frames.length)) continue;
+    if (o.conf < mine.conf + margin) continue;
+    if (o.travel !== undefined && o.travel < minTravel) continue;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * How far the plate moved over the pass, in plate widths: the largest distance of a read's box centre from
+ * the first boxed read's, over the median box width. Vehicles pass through the view; text fixed in the
+ * picture (a sign, a sticker on the wall, a burnt-in time stamp) does not. Undefined with fewer than two boxes.
+ */
+export function travel(reads: readonly PassRead[]): number | undefined {
+  const boxes = reads.filter((r) => r.box && r.box.w > 0).map((r) => r.box!);
+  if (boxes.length < 2) return undefined;
+  const c = (b: (typeof boxes)[number]) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
+  const first = c(boxes[0]!);
+  let far = 0;
+  for (const b of boxes) far = Math.max(far, Math.hypot(c(b).x - first.x, c(b).y - first.y));
+  const widths = boxes.map((b) => b.w).sort((a, b) => a - b);
+  return far / widths[Math.floor(widths.length / 2)]!;
 }
 
 function firstTs(p: OpenPass): number {

@@ -59,19 +59,3 @@ export function direction(reads: readonly PassRead[]): Direction {
   if (ratio < 1 / 1.15) return 'leaving';
   return '';
 }
-
-/**
- * How far the plate moved over the pass, in plate widths: the largest distance of a read's box centre from
- * the first boxed read's, over the median box width. Vehicles pass through the view; text fixed in the
- * picture (a sign, a sticker on the wall, a burnt-in time stamp) does not. Undefined with fewer than two boxes.
- */
-export function travel(reads: readonly PassRead[]): number | undefined {
-  const boxes = reads.filter((r) => r.box && r.box.w > 0).map((r) => r.box!);
-  if (boxes.length < 2) return undefined;
-  const c = (b: (typeof boxes)[number]) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
-  const first = c(boxes[0]!);
-  let far = 0;
-  for (const b of boxes) far = Math.max(far, Math.hypot(c(b).x - first.x, c(b).y - first.y));
-  const widths = boxes.map((b) => b.w).sort((a, b) => a - b);
-  return far / widths[Math.floor(widths.length / 2)]!;
-}

@@ -7,12 +7,13 @@ import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { COUNTER, eventsGroup, StreamKeys } from '../shared/redis/keys.ts';
+import { COUNTER, eventsGroup, StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import {
   BlockingReader,
   ensureGroup,
   entryFields,
+  parseGroupInfo,
   Reclaimer,
   type StreamEntry,
 } from '../shared/redis/stream/index.ts';
@@ -23,13 +24,17 @@ import { emitEvents } from './emit.ts';
 import { EventsMetrics } from './metrics.ts';
 import {
   type CameraState,
+  dominated,
   emptyCameraState,
   isIdle,
   type OpenPass,
   type PassRead,
+  type PassSummary,
   stepCamera,
+  summarise,
+  travel,
 } from './pass-builder.ts';
-import { passToEvent, travel } from './pass-event.ts';
+import { passToEvent } from './pass-event.ts';
 import { cameraPartition } from './partition.ts';
 import { readsOfResult } from './result-reads.ts';
 
@@ -86,6 +91,8 @@ export class EventStage extends EventEmitter {
   private started = false;
   private readyFlag = false;
   private lastLoopAt = Date.now();
+  /** Highest capture ts of any result seen (all cameras): the capture-time clock for quiet cameras. */
+  private globalMaxTs = 0;
   readonly partition: { index: number; count: number; group: string; state: string; lock: string };
 
   constructor(private readonly deps: EventStageDeps) {
@@ -297,6 +304,7 @@ export class EventStage extends EventEmitter {
       }
     }
     this.cache = cache;
+    for (const st of cache.values()) this.globalMaxTs = Math.max(this.globalMaxTs, st.maxTs);
     const claimed = await this.takeoverClaimer.claimAll((entries) => this.apply(entries), {
       pageSize: this.options.readCount,
     });
@@ -311,9 +319,19 @@ export class EventStage extends EventEmitter {
   private async tick(): Promise<void> {
     if (!this.lease || this.needsTakeover) return;
     const now = Date.now();
-    const quiet = [...this.cache.values()].filter(
-      (s) => !isIdle(s) && now - s.seenAt >= this.options.idleFlushMs,
-    );
+    const idle = this.options.idleFlushMs;
+    let backlog: number | undefined;
+    const quiet: CameraState[] = [];
+    for (const s of this.cache.values()) {
+      if (isIdle(s)) continue;
+      // Capture time: other cameras have moved on by more than the idle time, so this one is quiet.
+      if (this.globalMaxTs - s.maxTs >= idle) quiet.push(s);
+      // Wall clock: no result for a while, and no frame is still waiting for a worker (a backlog only delays).
+      else if (now - s.seenAt >= idle) {
+        backlog ??= await this.framesBacklog();
+        if (backlog === 0) quiet.push(s);
+      }
+    }
     if (quiet.length > 0)
       await this.commit(
         [],
@@ -331,6 +349,18 @@ export class EventStage extends EventEmitter {
     );
   }
 
+  /** Frames not yet recognised (workers group lag + pending); 0 when there is no frames stream or group. */
+  private async framesBacklog(): Promise<number> {
+    try {
+      const g = parseGroupInfo(await this.redis.xinfo('GROUPS', this.keys.frames)).find(
+        (x) => x.name === WORKER_GROUP,
+      );
+      return g ? (g.lag ?? 0) + g.pending : 0;
+    } catch {
+      return 0;
+    }
+  }
+
   /** One batch of results: group by camera, step each camera's state, commit. */
   private async apply(entries: readonly StreamEntry[]): Promise<void> {
     if (!this.lease) return;
@@ -338,6 +368,7 @@ export class EventStage extends EventEmitter {
     for (const e of entries) {
       if (e.fields.length === 0) continue;
       const r = decodeResult(e.id, entryFields(e));
+      if (r.ts > this.globalMaxTs) this.globalMaxTs = r.ts;
       if (!r.camera || !(r.ts > 0)) {
         this.log.warn({ result: e.id }, 'result without camera or capture time; acknowledged and skipped');
         continue;
@@ -376,8 +407,9 @@ export class EventStage extends EventEmitter {
       late += out.late;
       next.set(camera, out.state);
       states.set(camera, isIdle(out.state) ? '' : JSON.stringify(out.state));
+      const others = [...out.state.passes.map(summarise), ...(out.state.recent ?? [])];
       for (const pass of out.closed) {
-        if (this.keeps(pass)) closed.push({ camera, pass });
+        if (this.keeps(pass, others)) closed.push({ camera, pass });
         else dropped++;
       }
     }
@@ -437,11 +469,16 @@ export class EventStage extends EventEmitter {
     this.metrics.openPasses.set({ partition: String(this.partition.index) }, countPasses(this.cache));
   }
 
-  /** A closed pass becomes an event: enough frames, and a plate that moved (vehicles pass; signs stay). */
-  private keeps(pass: OpenPass): boolean {
-    if (new Set(pass.reads.map((r) => r.frame)).size < this.options.minReads) return false;
+  /**
+   * A closed pass becomes an event when it has enough frames, its plate moved (vehicles pass; signs stay),
+   * and no far more confident vehicle pass was read in the same frames (text riding on that vehicle).
+   */
+  private keeps(pass: OpenPass, others: readonly PassSummary[]): boolean {
+    const o = this.options;
+    if (new Set(pass.reads.map((r) => r.frame)).size < o.minReads) return false;
     const moved = travel(pass.reads);
-    return moved === undefined || this.options.minTravel <= 0 || moved >= this.options.minTravel;
+    if (moved !== undefined && o.minTravel > 0 && moved < o.minTravel) return false;
+    return !dominated(pass, others, o.secondaryMargin, o.minTravel);
   }
 
   /** Looks the voted plate up (sets `watchlist`); the alert's fields on a hit. Never throws. */

@@ -9,6 +9,7 @@ import {
   usageError,
 } from '../shared/cli/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
+import { DEFAULT_STATIC_THRESHOLD } from '../shared/image/static-scene.ts';
 import { readIngestConfig } from './config.ts';
 import { createProgressReporter, formatSummary } from './replay/progress.ts';
 import { REPLAY_DEFAULTS, type ReplayOptions, replay } from './replay/replay.ts';
@@ -42,6 +43,9 @@ Options:
   --max-retries N       retries per frame after 503 / network errors (default 10); Retry-After is honoured
   --source-type T       folder | manifest | video (default: guessed from the path)
   --ffmpeg PATH         ffmpeg binary (default ffmpeg)
+  --skip-static         do not send a frame whose scene has not changed since the camera's last frame sent
+                        (a 96-px grey thumbnail compared, brightness-corrected, as the workers' LPR_SKIP_STATIC)
+  --static-threshold X  share of changed thumbnail pixels below which a frame is static (default 0.004)
   --json                print the summary as one JSON object on stdout
 
 --to redis uses REDIS_URL, LPR_PREFIX and the backpressure variables (LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
@@ -74,6 +78,8 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       'source-type': { type: 'string' },
       ffmpeg: { type: 'string', default: 'ffmpeg' },
       json: { type: 'boolean', default: false },
+      'skip-static': { type: 'boolean', default: false },
+      'static-threshold': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -123,6 +129,9 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     loop: values.loop,
     concurrency: num('concurrency', values.concurrency, REPLAY_DEFAULTS.concurrency, 1),
     maxRetries: num('max-retries', values['max-retries'], REPLAY_DEFAULTS.maxRetries),
+    ...(values['skip-static'] || values['static-threshold'] !== undefined
+      ? { skipStatic: threshold(values['static-threshold']) }
+      : {}),
     ...(values.limit !== undefined ? { limit: num('limit', values.limit, 0, 1) } : {}),
   };
 
@@ -152,6 +161,14 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** --static-threshold: a share 0..1 of changed thumbnail pixels (default as the workers' LPR_STATIC_THRESHOLD). */
+function threshold(v: string | undefined): number {
+  if (v === undefined) return DEFAULT_STATIC_THRESHOLD;
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= 0 && n <= 1)) throw usageError(`--static-threshold "${v}" must be from 0 to 1`);
+  return n;
 }
 
 /** `--synthetic N`: the demo set's plate scenes, rendered in memory; the renderer loads only when asked for. */

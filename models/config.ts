@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { type CameraHints, readCameraHints } from '../shared/config/camera-hints.ts';
 import { parseCameraRois, type Roi } from '../shared/config/camera-roi.ts';
 import { deepFreeze, type Env, EnvReader } from '../shared/config/env-reader.ts';
 import { defaultModelDir } from './paths.ts';
@@ -124,7 +125,11 @@ export function parseCameraFormats(
 }
 
 /** Reads recogniser options from the environment; all problems reported together; result frozen. */
-export function readRecognizerConfig(r: EnvReader, env: Env = process.env): Readonly<RecognizerOptions> {
+export function readRecognizerConfig(
+  r: EnvReader,
+  env: Env = process.env,
+  hints: CameraHints = readCameraHints(r, env),
+): Readonly<RecognizerOptions> {
   const d = RECOGNIZER_DEFAULTS;
   const formats = list(r.optionalString('LPR_PLATE_FORMATS'));
   const { unknown } = expandFormats(formats);
@@ -148,7 +153,10 @@ export function readRecognizerConfig(r: EnvReader, env: Env = process.env): Read
     formats,
     plateCrops: parsePlateCrops(r, 'LPR_PLATE_CROPS', r.optionalString('LPR_PLATE_CROPS'), d.plateCrops),
     cameraFormats: parseCameraFormats(r, 'LPR_CAMERA_FORMATS', r.optionalString('LPR_CAMERA_FORMATS')),
-    cameraRoi: parseCameraRois(r, 'LPR_CAMERA_ROI', r.optionalString('LPR_CAMERA_ROI')),
+    cameraRoi: {
+      ...hints.rois,
+      ...parseCameraRois(r, 'LPR_CAMERA_ROI', r.optionalString('LPR_CAMERA_ROI')),
+    },
   };
   return deepFreeze(opts);
 }

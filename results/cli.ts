@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+import { auditCommand, auditSearch, searchTarget } from '../privacy/index.ts';
 import {
   type CliIO,
   glueNegativeValues,
@@ -8,13 +10,12 @@ import {
   processIO,
   usageError,
 } from '../shared/cli/index.ts';
-import type { Redis } from 'ioredis';
 import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
+import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
-import { normalisePlate } from '../shared/plate-text.ts';
 import { readSightings, readSightingsMatching } from '../shared/redis/plate-index.ts';
 import { BlockingReader, compareIds, previousId } from '../shared/redis/stream/index.ts';
 import { isoTime } from '../shared/util/iso-time.ts';
@@ -100,8 +101,17 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     includeEmpty: values.all ?? false,
   });
   const { config, keys } = readConfig(io);
-  const print = (r: ResultRecord) =>
+  let printed = 0;
+  const print = (r: ResultRecord) => {
+    printed++;
     io.stdout.write(`${values.json ? JSON.stringify(resultJson(r)) : formatResultLine(r)}\n`);
+  };
+  // A plate or time filter makes it a search: recorded in the audit trail when it ends, with the rows printed.
+  const target = searchTarget({ plate: values.plate, from: values.from, to: values.to });
+  const audit = () =>
+    target
+      ? auditSearch(io.env, config, keys, { action: 'search:results-tail', target, rows: printed })
+      : undefined;
   if (!values.json) io.stdout.write(`${formatResultHeader()}\n`);
 
   // --limit N: like `tail -n N`, the newest N matching results already written (oldest first), read
@@ -117,7 +127,10 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     } finally {
       await closeRedis(redis);
     }
-    if (!follow) return 0;
+    if (!follow) {
+      await audit();
+      return 0;
+    }
   }
 
   const reader = new BlockingReader(config, { name: 'results-tail', blockMs: 2000, marginMs: 5000 });
@@ -136,6 +149,7 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     process.off('SIGTERM', onSignal);
     await reader.close();
   }
+  await audit();
   return 0;
 }
 
@@ -205,6 +219,11 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
           truncated: false,
         };
     const { sightings } = found;
+    await auditCommand(io.env, redis, keys, {
+      action: 'search:results-plate',
+      target: text,
+      rows: sightings.length,
+    });
     if (values.json) {
       io.stdout.write(`${JSON.stringify(glob ? { pattern: text, ...found } : { plate: text, sightings })}\n`);
     } else if (sightings.length === 0) {

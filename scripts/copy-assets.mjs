@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const ASSET = /\.(lua|json|sql|txt|md|html|css)$/;
 // The page's scripts are plain browser JavaScript, not compiled: copied as they are.
 const STATIC = join('web', 'static');
-const ROOTS = ['shared', 'ingest', 'capture', 'worker', 'models', 'watchlist', 'alerts', 'events', 'results', 'cli', 'web'];
+const ROOTS = ['shared', 'ingest', 'capture', 'worker', 'models', 'watchlist', 'alerts', 'events', 'results', 'cli', 'web', 'privacy'];
 
 function walk(dir) {
   for (const name of readdirSync(dir)) {

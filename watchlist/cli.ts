@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { auditCommand } from '../privacy/index.ts';
 import {
   type CliIO,
   intOption,
@@ -12,6 +13,7 @@ import {
 import { readWebhookPolicy } from '../alerts/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { PlatestreamError } from '../shared/errors.ts';
+import { normalisePlate } from '../shared/plate-text.ts';
 import { redactUrl } from '../shared/redact-url.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
@@ -21,7 +23,6 @@ import { readWatchlistCsv } from './csv.ts';
 import { asDatabaseError } from './db.ts';
 import { parseEntryOrThrow, type WatchlistEntry } from './entry.ts';
 import { assertMigrated } from './migrate.ts';
-import { normalisePlate } from '../shared/plate-text.ts';
 import { WatchlistStore } from './store.ts';
 
 const HELP = `usage:
@@ -137,19 +138,25 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       return 0;
     }
     redis = await openRedis(config.redis, { name: 'watchlist-cli' });
-    const admin = new WatchlistAdmin(store, redis, new StreamKeys(config.redis.prefix));
+    const keys = new StreamKeys(config.redis.prefix);
+    const admin = new WatchlistAdmin(store, redis, keys);
+    const audit = (action: string, target: string, rows: number) =>
+      auditCommand(io.env, redis!, keys, { action: `watchlist:${action}`, target, rows });
     if (sub === 'add') {
       const { entry, created } = await admin.add(input!);
+      await audit(created ? 'add' : 'update', entry.plate, 1);
       out(`${created ? 'added' : 'updated'} ${entry.plate} (id ${entry.id})`);
       return 0;
     }
     if (sub === 'remove') {
       const plates = args.map(normalisePlate);
       const removed = await admin.remove(plates);
+      await audit('remove', plates.join(','), removed.length);
       for (const p of plates) out(removed.includes(p) ? `removed ${p}` : `not on the watchlist: ${p}`);
       return removed.length === plates.length ? 0 : 1;
     }
     const r = await admin.importAll(csv!.entries);
+    await audit('import', args[0]!, r.inserted + r.updated);
     out(`imported ${args[0]}: ${r.inserted} added, ${r.updated} updated`);
     return 0;
   } catch (err) {

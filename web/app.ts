@@ -6,6 +6,7 @@ import { PlatestreamError } from '../shared/errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { registerAdminRoutes, type WatchlistAccess } from './admin-routes.ts';
+import { registerAuditHook } from './audit-hook.ts';
 import { WebAuth, type WebRole } from './auth.ts';
 import type { WebConfig } from './config.ts';
 import { registerFrameRoutes } from './frame-routes.ts';
@@ -159,6 +160,7 @@ export async function buildWebApp(
     done();
   });
 
+  registerAuditHook(app, ctx);
   registerSearchRoutes(app, ctx);
   registerFrameRoutes(app, ctx);
   registerPlateRoutes(app, ctx);

@@ -1,3 +1,4 @@
+import { readAuditRetention } from '../privacy/index.ts';
 import { deepFreeze, type EnvReader } from '../shared/config/env-reader.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
@@ -42,6 +43,8 @@ export interface WebConfig {
   /** The watchlist endpoints need DATABASE_URL; without it they answer 503. */
   watchlist: WatchlistConfig;
   log: LogOptions;
+  /** How long audit entries of searches and watchlist changes are kept (AUDIT_RETENTION_MS; see docs/privacy.md). */
+  auditRetentionMs?: number;
 }
 
 export const WEB_DEFAULTS: Omit<WebConfig, 'redis' | 'log' | 'watchlist'> = {
@@ -100,6 +103,7 @@ export function readWebConfig(r: EnvReader): WebConfig {
     redis: readRedisConfig(r),
     watchlist: readWatchlistConfig(r),
     log: readLogConfig(r),
+    auditRetentionMs: readAuditRetention(r),
   };
   r.finish();
   return deepFreeze(config);

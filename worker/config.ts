@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { type AlertOptions, readAlertConfig } from '../alerts/index.ts';
-import { readRecognizerConfig, type RecognizerOptions } from '../models/config.ts';
+import { type RecognizerOptions, readRecognizerConfig } from '../models/config.ts';
+import { type AgeLimits, readAgeLimits } from '../privacy/index.ts';
 import { deepFreeze, type Env, type EnvReader } from '../shared/config/env-reader.ts';
+import { readCameraHints } from '../shared/config/camera-hints.ts';
 import { type LogOptions, readLogConfig } from '../shared/config/logger-config.ts';
 import { type RedisConfig, readRedisConfig } from '../shared/config/redis-config.ts';
 import { DEFAULT_STATIC_THRESHOLD } from '../shared/image/static-scene.ts';
@@ -45,6 +47,8 @@ export interface WorkerOptions extends StaticFrameOptions {
   frameRetentionMs: number;
   /** How long the per-plate sighting index keeps a sighting (ms); 0 = no index. */
   plateIndexRetentionMs: number;
+  /** Age limits of the DLQ, alerts and events enforced by housekeeping (DLQ_RETENTION_MS, ...; unset = none). */
+  ageLimits?: AgeLimits;
   /** How often housekeeping (trim, idle consumer cleanup) runs on the elected worker. */
   housekeepingIntervalMs: number;
   /** Housekeeping lease length. */
@@ -119,6 +123,7 @@ export interface WorkerConfig {
  */
 export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly<WorkerConfig> {
   const d = WORKER_DEFAULTS;
+  const hints = readCameraHints(r, env);
   const worker: WorkerOptions = {
     recognizer: r.oneOf('LPR_RECOGNIZER', d.recognizer, RECOGNIZER_NAMES),
     consumer: r.string('WORKER_CONSUMER', defaultConsumerName(), {
@@ -146,6 +151,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
       min: 0,
       max: 365 * 24 * 3600_000,
     }),
+    ageLimits: readAgeLimits(r),
     housekeepingIntervalMs: r.int('WORKER_HOUSEKEEPING_INTERVAL_MS', d.housekeepingIntervalMs, {
       min: 10,
       max: 3600_000,
@@ -162,7 +168,10 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     skipStatic: r.bool('LPR_SKIP_STATIC', d.skipStatic),
     staticThreshold: r.number('LPR_STATIC_THRESHOLD', d.staticThreshold, { min: 0, max: 1 }),
     staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100, max: 24 * 3600_000 }),
-    cameraStatic: parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
+    cameraStatic: {
+      ...hints.staticThresholds,
+      ...parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
+    },
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
   const config: WorkerConfig = {
@@ -170,7 +179,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     worker,
     watchlist: readWatchlistConfig(r),
     alerts: readAlertConfig(r),
-    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env) : undefined,
+    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env, hints) : undefined,
     log: readLogConfig(r),
   };
   r.finish();

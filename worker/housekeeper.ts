@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { AgeLimits } from '../privacy/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import type { LeaseLock } from '../shared/redis/lease-lock.ts';
@@ -26,6 +27,8 @@ export interface HousekeeperOptions {
   consumerIdleMs: number;
   /** Acknowledged frames are kept this long (ms) so they can still be annotated; unset or 0 trims them at once. */
   frameRetentionMs?: number;
+  /** Age limits of the DLQ, alerts and events (0 = none); trimmed by MINID each round (see docs/privacy.md). */
+  ageLimits?: AgeLimits;
   metrics?: WorkerMetrics;
   logger?: Logger;
 }
@@ -40,7 +43,7 @@ export class Housekeeper {
   private readonly keys: StreamKeys;
   private readonly group: string;
   private readonly lock: LeaseLock;
-  private readonly opts: { consumerIdleMs: number; frameRetentionMs?: number };
+  private readonly opts: { consumerIdleMs: number; frameRetentionMs?: number; ageLimits?: AgeLimits };
   private readonly metrics?: WorkerMetrics;
   private readonly logger?: Logger;
 
@@ -49,7 +52,11 @@ export class Housekeeper {
     this.keys = o.keys;
     this.group = o.group;
     this.lock = o.lock;
-    this.opts = { consumerIdleMs: o.consumerIdleMs, frameRetentionMs: o.frameRetentionMs };
+    this.opts = {
+      consumerIdleMs: o.consumerIdleMs,
+      frameRetentionMs: o.frameRetentionMs,
+      ageLimits: o.ageLimits,
+    };
     this.metrics = o.metrics;
     this.logger = o.logger;
   }
@@ -82,7 +89,57 @@ export class Housekeeper {
       this.metrics?.consumersRemoved.inc(removed.length);
       this.logger?.info({ consumers: removed }, 'removed idle consumers with no pending entries');
     }
+    await this.trimByAge();
     return { leader: true, trimmed: Number(trimmed), minId: String(minId), removed };
+  }
+
+  /**
+   * Age limits (privacy): XTRIM MINID (exact) of the DLQ, alerts and events streams, the events per-plate
+   * index by its time scores, and the oldest-entry age gauge per stream. Idempotent, so it needs no fencing.
+   */
+  private async trimByAge(): Promise<void> {
+    const now = Date.now();
+    const k = this.keys;
+    const a = this.opts.ageLimits;
+    if (a) {
+      for (const [kind, key, ms] of [
+        ['dlq', k.dlq, a.dlqRetentionMs],
+        ['alerts', k.alerts, a.alertsRetentionMs],
+        ['events', k.events, a.eventsRetentionMs],
+      ] as const) {
+        if (ms <= 0) continue;
+        const n = await this.redis.xtrim(key, 'MINID', `${now - ms}-0`);
+        if (n > 0) this.metrics?.trimmedByAge.inc({ kind }, n);
+      }
+      if (a.eventsRetentionMs > 0) {
+        const old = await this.redis.zrangebyscore(
+          k.eventsByTime,
+          '-inf',
+          `(${now - a.eventsRetentionMs}`,
+          'LIMIT',
+          0,
+          1000,
+        );
+        if (old.length)
+          await this.redis
+            .multi()
+            .zrem(k.eventsByPlate, ...old)
+            .zrem(k.eventsByTime, ...old)
+            .exec();
+      }
+    }
+    if (!this.metrics) return;
+    for (const [kind, key] of [
+      ['frames', k.frames],
+      ['results', k.results],
+      ['dlq', k.dlq],
+      ['alerts', k.alerts],
+      ['events', k.events],
+    ] as const) {
+      const first = (await this.redis.xrange(key, '-', '+', 'COUNT', 1)) as [string, string[]][];
+      const ms = first[0] ? Number(first[0][0].split('-')[0]) : now;
+      this.metrics.oldestAge.set({ kind }, Math.max(0, now - ms) / 1000);
+    }
   }
 
   async release(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 const STAGE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const E2E_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -29,6 +29,10 @@ export class WorkerMetrics {
   readonly endToEndSeconds: Histogram;
   readonly inFlight: Gauge;
   readonly leader: Gauge;
+  /** Age of the oldest entry per stream that holds reads or images (set by the housekeeping leader). */
+  readonly oldestAge: Gauge<'kind'>;
+  /** Entries removed by the age limits (DLQ_RETENTION_MS, ALERTS_RETENTION_MS, EVENTS_RETENTION_MS). */
+  readonly trimmedByAge: Counter<'kind'>;
   /** 1 when Redis runs with appendonly yes, 0 when not, -1 when it cannot be read (checked at start-up). */
   readonly redisAppendOnly: Gauge;
   readonly modelInfo: Gauge<'model' | 'consumer'>;
@@ -111,6 +115,18 @@ export class WorkerMetrics {
     this.leader = new Gauge({
       name: 'platestream_worker_housekeeping_leader',
       help: '1 while this worker holds the housekeeping lease',
+      registers,
+    });
+    this.oldestAge = new Gauge({
+      name: 'platestream_oldest_item_age_seconds',
+      help: 'Age of the oldest entry of each stream holding reads or images (frames, results, dlq, alerts, events); set by the housekeeping leader',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.trimmedByAge = new Counter({
+      name: 'platestream_trimmed_by_age_total',
+      help: "Entries removed by housekeeping because they were older than their kind's age limit (DLQ_RETENTION_MS, ALERTS_RETENTION_MS, EVENTS_RETENTION_MS)",
+      labelNames: ['kind'],
       registers,
     });
     this.redisAppendOnly = new Gauge({

@@ -136,6 +136,7 @@ export class Worker extends EventEmitter {
       lock,
       consumerIdleMs: this.options.consumerIdleMs,
       frameRetentionMs: this.options.frameRetentionMs,
+      ageLimits: this.options.ageLimits,
       metrics: this.metrics,
       logger: this.log,
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,8 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
   const services: CaptureService[] = [];
   let snapshotRequests = 0;
   let authRequests = 0;
+  let digestRequests = 0;
+  let digestServed = 0;
   /** What /still.jpg serves: an empty scene until a test puts a "vehicle" (a bright block) in it. */
   let still = 0;
   let scenes: Buffer[] = [];
@@ -88,6 +91,18 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
         res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegs[snapshotRequests % jpegs.length]);
       } else if (req.url === '/still.jpg') {
         res.writeHead(200, { 'content-type': 'image/jpeg' }).end(scenes[still]);
+      } else if (req.url?.startsWith('/digest.jpg')) {
+        digestRequests += 1;
+        if (digestOk(req.headers.authorization, req.url)) {
+          digestServed += 1;
+          res.writeHead(200, { 'content-type': 'image/jpeg' }).end(jpegs[digestServed % jpegs.length]);
+        } else {
+          res
+            .writeHead(401, {
+              'www-authenticate': `Digest realm="cam", qop="auth", nonce="${NONCE}", opaque="op1"`,
+            })
+            .end();
+        }
       } else if (req.url === '/private.jpg') {
         authRequests += 1;
         const ok = req.headers.authorization === `Basic ${Buffer.from('viewer:right').toString('base64')}`;
@@ -299,4 +314,42 @@ describe('capture from HTTP cameras (MJPEG stream, snapshot URL)', () => {
       await t.cleanup(keys.prefix);
     }
   }, 30_000);
+
+  it('answers a Digest challenge (what most IP cameras ask for) and reuses the nonce for the next polls', async () => {
+    const prefix = uniquePrefix('cap');
+    const keys = new StreamKeys(prefix);
+    const svc = await start(prefix, [
+      camera('digest-1', `http://viewer:right@127.0.0.1:${new URL(base).port}/digest.jpg?ch=1`, {
+        type: 'snapshot',
+        fps: 10,
+      }),
+    ]);
+    try {
+      await waitFor(async () => (await framesOf(keys, 'digest-1')).length >= 5, {
+        timeoutMs: 20_000,
+        what: 'frames behind Digest auth',
+      });
+      // One Basic attempt answered with the challenge, then one request per frame.
+      expect(digestRequests).toBeLessThanOrEqual(digestServed + 2);
+      expect(svc.status()[0]!.state).toBe('up');
+    } finally {
+      await svc.close();
+      await t.cleanup(prefix);
+    }
+  }, 30_000);
 });
+
+const NONCE = 'dcd98b7102dd2f0e8b11d0f600bfb0c093';
+const md5 = (x: string) => createHash('md5').update(x).digest('hex');
+
+/** Server side of RFC 7616 Digest (MD5, qop=auth) for user viewer / password right. */
+function digestOk(header: string | undefined, url: string): boolean {
+  if (!header?.startsWith('Digest ')) return false;
+  const p: Record<string, string> = {};
+  for (const m of header.slice(7).matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) p[m[1]!] = m[2] ?? m[3] ?? '';
+  if (p.username !== 'viewer' || p.nonce !== NONCE || p.uri !== url || p.opaque !== 'op1' || p.qop !== 'auth')
+    return false;
+  const ha1 = md5(`viewer:cam:right`);
+  const ha2 = md5(`GET:${p.uri}`);
+  return p.response === md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${ha2}`);
+}

@@ -155,6 +155,32 @@ describe.skipIf(missing !== undefined)('capture from a real RTSP server', () => 
     return rows.filter(([id, f]) => decodeFrame(id.toString(), f).camera === camera).length;
   }
 
+  it('a video file plays in a loop as a camera (no restart at the end of the clip)', async () => {
+    const prefix = uniquePrefix('cap');
+    const keys = new StreamKeys(prefix);
+    // The clip is 4 s long (4 scenes of 1 s); frames over more than 6 s mean it looped inside ffmpeg.
+    const svc = await startCapture(captureConfig(prefix), [camera('file-1', clip, { fps: 3 })], {
+      logger: silentLogger,
+    });
+    services.push(svc);
+    try {
+      let first: number | undefined;
+      await waitFor(
+        async () => {
+          const rows = (await t.client.xrangeBuffer(keys.frames, '-', '+')) as [Buffer, Buffer[]][];
+          const ts = rows.map(([id, f]) => decodeFrame(id.toString(), f).ts);
+          first ??= ts[0];
+          return first !== undefined && ts.length > 0 && ts[ts.length - 1]! - first > 6000;
+        },
+        { timeoutMs: 40_000, intervalMs: 250, what: 'frames past the end of the clip' },
+      );
+      expect(svc.status()[0]).toMatchObject({ state: 'up', reconnects: 0 });
+    } finally {
+      await svc.close();
+      await t.cleanup(prefix);
+    }
+  }, 60_000);
+
   it('reconnects within the backoff after the camera goes away and comes back', async () => {
     let pub = await server.publish('cam2', clip);
     const prefix = uniquePrefix('cap');

@@ -61,6 +61,9 @@ function commandPath(name: string): string {
     alerts: 'alerts/cli.ts',
     events: 'events/cli.ts',
     web: 'web/cli.ts',
+    privacy: 'privacy/cli.ts',
+    erase: 'privacy/erase-cli.ts',
+    audit: 'privacy/audit-cli.ts',
   };
   return paths[name]!;
 }

@@ -7,9 +7,12 @@ import {
   type OpenPass,
   PASS_DEFAULTS,
   type PassRead,
+  dominated,
   stepCamera,
+  summarise,
+  travel,
 } from '../pass-builder.ts';
-import { direction, passToEvent, travel } from '../pass-event.ts';
+import { direction, passToEvent } from '../pass-event.ts';
 import { readsOfResult } from '../result-reads.ts';
 
 const T0 = 1_700_000_000_000;
@@ -155,6 +158,34 @@ describe('passToEvent', () => {
       direction: 'approaching',
     });
     expect(e.results.map((r) => r.id)).toEqual(reads.map((r) => r.result));
+  });
+
+  it('tells text riding on a vehicle (far less confident, same frames) from a second vehicle', () => {
+    const plate = car('AB123CD', T0, 6);
+    const frames = plate.map((r) => r.frame);
+    const badge: OpenPass = {
+      id: 'b',
+      reads: plate.map((r) => ({ ...r, plate: 'HYBRID', conf: 0.69, box: { ...r.box!, x: r.box!.x - 80 } })),
+    };
+    const other: OpenPass = { id: 'o', reads: plate.map((r) => ({ ...r, plate: 'XY987ZW', conf: 0.88 })) };
+    const platePass: OpenPass = { id: 'p', reads: plate.map((r) => ({ ...r, conf: 0.97 })) };
+    expect(summarise(platePass).frames).toEqual(frames);
+    expect(dominated(badge, [summarise(platePass)], 0.2, 0.3)).toBe(true);
+    expect(dominated(platePass, [summarise(badge)], 0.2, 0.3)).toBe(false);
+    expect(dominated(other, [summarise(platePass)], 0.2, 0.3)).toBe(false); // a second plate reads about as well
+    expect(dominated(badge, [summarise(platePass)], 0, 0.3)).toBe(false); // rule off
+    // The same badge text read on other cars after this one left: still riding on this car where they overlap.
+    const longer: OpenPass = {
+      id: 'l',
+      reads: [...badge.reads.slice(0, 3), ...car('HYBRID', T0 + 2000, 4).map((r) => ({ ...r, conf: 0.69 }))],
+    };
+    expect(dominated(longer, [summarise(platePass)], 0.2, 0.3)).toBe(true);
+    // A confident sign that does not move cannot make a vehicle's text secondary.
+    const sign: OpenPass = {
+      id: 's',
+      reads: plate.map((r) => ({ ...r, conf: 0.99, box: { x: 5, y: 5, w: 100, h: 20 } })),
+    };
+    expect(dominated(badge, [summarise(sign)], 0.2, 0.3)).toBe(false);
   });
 
   it('measures how far the plate travelled, in plate widths', () => {

@@ -87,7 +87,7 @@ describe('events stage', () => {
     expect(events[0]!.alternatives).toEqual([{ plate: 'AB128CD', votes: 0.9 }]);
   });
 
-  it('writes no event for fixed text (a sign) or weak reads (a badge) seen beside a passing car', async () => {
+  it('writes no event for fixed text (a sign), weak reads or text riding on the car (badges)', async () => {
     const prefix = uniquePrefix('ev');
     const car = carResults('cam-1', 'AB123CD', T0, 8);
     const sign = { x: 400, y: 40, w: 170, h: 30 };
@@ -97,13 +97,46 @@ describe('events stage', () => {
         ...r.plates,
         { text: 'LEVEL1', confidence: 0.97, box: { ...sign, x: sign.x + (i % 2) } },
         { text: 'GTI', confidence: 0.25, box: { x: r.box!.x - 60, y: r.box!.y - 30, w: 30, h: 12 } },
+        { text: 'HYBRID', confidence: 0.69, box: { x: r.box!.x + 150, y: r.box!.y - 40, w: 60, h: 14 } },
       ],
     }));
     await pushResults(redis.client, prefix, frames);
     await start(prefix);
     const events = await settled(prefix, 1);
     expect(events.map((e) => e.plate)).toEqual(['AB123CD']);
-    expect(await redis.client.hget(new StreamKeys(prefix).counters, 'events:dropped-passes')).toBe('1');
+    expect(await redis.client.hget(new StreamKeys(prefix).counters, 'events:dropped-passes')).toBe('2');
+  });
+
+  it('closes a quiet camera by capture time while frames still wait for workers, the rest once they are done', async () => {
+    const prefix = uniquePrefix('ev');
+    const keys = new StreamKeys(prefix);
+    // A frame waiting for a worker: the wall-clock idle flush must wait for it.
+    await redis.client.xadd(keys.frames, '*', 'camera', 'cam-9', 'ts', '1');
+    await redis.client.xgroup('CREATE', keys.frames, 'workers', '0');
+    await pushResults(redis.client, prefix, [
+      ...carResults('cam-1', 'AB123CD', T0, 5),
+      ...carResults('cam-2', 'XY987ZW', T0 + 30_000, 5),
+    ]);
+    await start(prefix);
+    // cam-2's capture clock is 30 s ahead: cam-1 is quiet and its pass closes.
+    const first = await waitFor(
+      async () => {
+        const ev = await readEvents(redis.client, prefix);
+        return ev.length > 0 ? ev : undefined;
+      },
+      { timeoutMs: 20_000, what: "cam-1's event" },
+    );
+    expect(first.map((e) => e.plate)).toEqual(['AB123CD']);
+    // cam-2 has been quiet longer than the idle time (wall clock), yet stays open: a frame is still queued.
+    const cam2 = JSON.parse((await redis.client.hget(keys.eventsState, 'cam-2'))!) as { seenAt: number };
+    await waitFor(() => Date.now() > cam2.seenAt + 400 + 3 * 200, { what: 'three flush rounds past the idle time' });
+    expect(await redis.client.hkeys(keys.eventsState)).toEqual(['cam-2']);
+    // The frame is done: cam-2, the newest camera, is flushed on the wall clock.
+    await redis.client.xreadgroup('GROUP', 'workers', 'w', 'COUNT', 10, 'STREAMS', keys.frames, '>');
+    const [[id]] = (await redis.client.xrange(keys.frames, '-', '+')) as [string, string[]][];
+    await redis.client.xack(keys.frames, 'workers', id!);
+    const events = await settled(prefix, 2);
+    expect(events.map((e) => e.plate)).toEqual(['AB123CD', 'XY987ZW']);
   });
 
   it('closes a pass after a gap and when the camera goes quiet; indexes events by plate', async () => {

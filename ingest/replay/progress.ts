@@ -8,7 +8,7 @@ export interface ProgressReporter {
 
 function line(p: ReplayProgress): string {
   const of = p.total !== undefined ? `/${p.total}` : '';
-  return `sent ${p.sent}${of} | accepted ${p.accepted} | ${p.fps.toFixed(1)} fps | ${(p.bytes / 1e6).toFixed(1)} MB | rejected ${p.rejected} | retried ${p.retried} | failed ${p.failed}`;
+  return `sent ${p.sent}${of} | accepted ${p.accepted} | ${p.fps.toFixed(1)} fps | ${(p.bytes / 1e6).toFixed(1)} MB | rejected ${p.rejected} | retried ${p.retried} | failed ${p.failed}${p.skipped ? ` | skipped ${p.skipped}` : ''}`;
 }
 
 /** A cli-progress bar on a TTY; plain lines every `intervalMs` otherwise (logs, CI). */
@@ -69,6 +69,7 @@ export function formatSummary(s: ReplaySummary): string {
     `  rejected  ${s.rejected}${fmtReasons(s.rejectedBy)}`,
     `  retried   ${s.retried}${fmtReasons(s.retriedBy)}`,
     `  failed    ${s.failed}`,
+    ...(s.skipped > 0 ? [`  skipped   ${s.skipped} (static: scene unchanged since the camera's last frame sent)`] : []),
   ];
   return rows.join('\n');
 }

@@ -1,5 +1,6 @@
 import type { ImageMime } from '../../shared/codec/frame-codec.ts';
 import { PlatestreamError } from '../../shared/errors.ts';
+import { changedFraction, type Thumbnail, thumbnail } from '../../shared/image/static-scene.ts';
 import { delay } from '../../shared/util/wait.ts';
 import { openSink, type ReplayTarget } from './sinks.ts';
 import { countSource, type ReplaySource, readSource } from './sources.ts';
@@ -19,6 +20,12 @@ export interface ReplayOptions {
   concurrency: number;
   /** Retries per frame after 503 / network errors before it counts as failed. */
   maxRetries: number;
+  /**
+   * Skip frames whose scene has not changed since the last one sent for the camera (`--skip-static`): the
+   * share of changed thumbnail pixels (shared/image/static-scene.ts) below which a frame is not sent.
+   * Undefined = send every frame.
+   */
+  skipStatic?: number;
 }
 
 export const REPLAY_DEFAULTS = { rate: 0, loop: false, concurrency: 4, maxRetries: 10 } as const;
@@ -32,6 +39,8 @@ export interface ReplayProgress {
   retried: number;
   /** Frames given up after maxRetries. */
   failed: number;
+  /** Frames not sent because their scene had not changed (skipStatic). */
+  skipped: number;
   bytes: number;
   elapsedMs: number;
   /** Accepted frames per second so far. */
@@ -75,6 +84,7 @@ export async function replay(options: ReplayOptions, hooks: ReplayHooks = {}): P
     rejected: 0,
     retried: 0,
     failed: 0,
+    skipped: 0,
     bytes: 0,
     elapsedMs: 0,
     fps: 0,
@@ -97,14 +107,19 @@ export async function replay(options: ReplayOptions, hooks: ReplayHooks = {}): P
     } as ReplayProgress);
   };
   const seqs = new Map<string, number>();
+  // The last frame sent per camera, as a thumbnail (skipStatic only).
+  const references = new Map<string, Thumbnail>();
   const sink = await openSink(options.target);
   const inflight = new Set<Promise<void>>();
   let scheduled = 0;
 
   const sendOne = async (camera: string, name: string, img: Buffer, mime: ImageMime, seq: number) => {
+    // One capture time for every attempt: a retry repeats seq and ts, which ingest takes as the request's
+    // idempotency key, so a retry after a 503 whose write still happened is not stored twice.
+    const ts = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) return;
-      const outcome = await sink.send({ camera, ts: Date.now(), mime, img, seq });
+      const outcome = await sink.send({ camera, ts, mime, img, seq });
       if (outcome.kind === 'accepted') {
         summary.accepted++;
         summary.bytes += img.length;
@@ -142,8 +157,18 @@ export async function replay(options: ReplayOptions, hooks: ReplayHooks = {}): P
       let yielded = 0;
       for await (const image of readSource(options.source, signal)) {
         yielded++;
+        const thumb =
+          options.skipStatic === undefined ? undefined : await thumbnail(image.img).catch(() => undefined);
         for (const camera of options.cameras) {
           if (signal?.aborted || (options.limit !== undefined && scheduled >= options.limit)) break passes;
+          if (thumb) {
+            const ref = references.get(camera);
+            if (ref && changedFraction(thumb, ref) < options.skipStatic!) {
+              summary.skipped++;
+              continue;
+            }
+            references.set(camera, thumb);
+          }
           if (options.rate > 0) {
             const due = started + (scheduled * 1000) / options.rate;
             if (due > Date.now()) await delay(due - Date.now(), signal);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { canOwnServer, silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
+import { REPLAY_DEFAULTS, replay } from '../replay/replay.ts';
 import { type IngestService, startIngest } from '../service.ts';
 import { makeImage, TOKEN_A, testIngestConfig } from './helpers.ts';
 
@@ -108,5 +109,27 @@ describe.skipIf(!canOwnServer())('ingest idempotency', () => {
     } finally {
       await dropOldest.close();
     }
+  });
+
+  it('replay retries a 503 with the same seq and ts, so a frame whose write went through is stored once', async () => {
+    const before = await t.client.xlen(keys.frames);
+    await t.client.call('CLIENT', 'PAUSE', '1200', 'WRITE');
+    const summary = await replay({
+      ...REPLAY_DEFAULTS,
+      source: {
+        kind: 'generated',
+        name: 'one',
+        count: 1,
+        frames: async function* () {
+          yield { name: 'a', img: jpeg, mime: 'image/jpeg' as const };
+        },
+      },
+      target: { kind: 'http', url: svc.url, token: TOKEN_A },
+      cameras: ['cam-a'],
+      concurrency: 1,
+    });
+    expect(summary.retried).toBeGreaterThan(0);
+    expect(summary.accepted).toBe(1);
+    expect(await t.client.xlen(keys.frames)).toBe(before + 1);
   });
 });

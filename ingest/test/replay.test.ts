@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoImages } from '../../models/synthetic/index.ts';
+import { scene } from '../../shared/test/scenes.ts';
 import { decodeFrame, type FrameEntry } from '../../shared/codec/frame-codec.ts';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
 import { silentLogger, type TestRedis, useRedis } from '../../test/harness/index.ts';
@@ -74,6 +75,33 @@ describe('replay', () => {
       expect(mine.map((e) => e.seq)).toEqual([0, 1, 2]);
       expect(mine.map((e) => sha256(e.img))).toEqual(images.map(sha256));
       expect(mine.map((e) => e.mime)).toEqual(['image/jpeg', 'image/png', 'image/jpeg']);
+    }
+  });
+
+  it('--skip-static: sends a camera\'s frame only when its scene changed since the last one sent', async () => {
+    const { svc, keys } = await start();
+    const still = await scene({ seed: 1 });
+    const stillAgain = await scene({ seed: 2 }); // same scene, other sensor noise
+    const car = await scene({ seed: 3, car: { x: 400, y: 300, w: 300, h: 200 } });
+    const folder = mkdtempSync(join(tmpdir(), 'replay-static-'));
+    try {
+      for (const [i, img] of [still, stillAgain, stillAgain, car, car].entries())
+        writeFileSync(join(folder, `f${i}.jpg`), img);
+      const summary = await replay({
+        source: { kind: 'folder', path: folder },
+        target: { kind: 'http', url: svc.url, token: TOKEN_A },
+        cameras: ['gate-1'],
+        rate: 0,
+        loop: false,
+        concurrency: 1,
+        maxRetries: 3,
+        skipStatic: 0.004,
+      });
+      expect(summary).toMatchObject({ sent: 2, accepted: 2, skipped: 3 });
+      const got = await entries(keys);
+      expect(got.map((e) => sha256(e.img))).toEqual([sha256(still), sha256(car)]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

@@ -25,6 +25,7 @@ import { parse as parseYaml } from 'yaml';
 import { CAMERA_ID_HINT, isCameraId } from '../camera-id.ts';
 import { PlatestreamError } from '../errors.ts';
 import { DEFAULT_STATIC_THRESHOLD } from '../image/static-scene.ts';
+import { redactUrl } from '../redact-url.ts';
 import { parseRoi, type Roi } from './camera-roi.ts';
 import { deepFreeze, type Env } from './env-reader.ts';
 
@@ -118,8 +119,15 @@ const DEFAULT_KEYS = new Set(
   [...CAMERA_KEYS].filter((k) => !['id', 'url', 'credentials', 'roi'].includes(k)),
 );
 
-/** Reads the text of a cameras file (YAML, or JSON by extension or content). */
-export function parseCameraConfig(text: string, opts: { source?: string; env?: Env } = {}): CamerasFile {
+/**
+ * Reads the text of a cameras file (YAML, or JSON by extension or content). `secrets: 'ignore'` is for
+ * readers that need no camera passwords (the workers read roi and skip_static): `password_env` variables
+ * need not be set there, and credentials come back with an empty password.
+ */
+export function parseCameraConfig(
+  text: string,
+  opts: { source?: string; env?: Env; secrets?: 'resolve' | 'ignore' } = {},
+): CamerasFile {
   const source = opts.source ?? 'cameras file';
   let doc: unknown;
   try {
@@ -131,7 +139,11 @@ export function parseCameraConfig(text: string, opts: { source?: string; env?: E
     });
   }
   const problems: string[] = [];
-  const cameras = readFile(doc, problems, opts.env ?? process.env);
+  const env: Env =
+    opts.secrets === 'ignore'
+      ? new Proxy({}, { get: (_, name) => (typeof name === 'string' ? '' : undefined) })
+      : (opts.env ?? process.env);
+  const cameras = readFile(doc, problems, env);
   if (problems.length > 0) {
     const list = problems.map((p) => `  - ${p}`).join('\n');
     throw new PlatestreamError(
@@ -373,8 +385,16 @@ export function urlWithCredentials(url: string, credentials: CameraCredentials |
   return `${m[1]}${enc(credentials.username)}:${enc(credentials.password)}@${m[2]}`;
 }
 
-/** Hides credentials in any URL inside a text (ffmpeg messages echo the URL they were given). */
-export { redactUrl } from '../redact-url.ts';
+/**
+ * What capture shows of a camera URL or of a source's message: no `user:pass@` (redactUrl), and `***` for
+ * the values of the query parameters cameras take credentials in (`snapshot.cgi?user=admin&pwd=...`).
+ */
+export function redactCameraUrl(text: string): string {
+  return redactUrl(text).replace(
+    /([?&](?:user|username|usr|login|pwd|pass|passwd|password|token|auth|key|apikey|api_key)=)[^&\s'"#]*/gi,
+    '$1***',
+  );
+}
 
 function readCredentials(v: unknown, p: (m: string) => void, env: Env): CameraCredentials | undefined {
   if (!isObj(v)) {

@@ -132,6 +132,13 @@ export class StreamKeys {
   get eventsByTime(): string {
     return `${this.base}:events:by-time`;
   }
+  /**
+   * Audit trail (stream): one entry per search by plate or time range, watchlist change and erasure (`actor`,
+   * `action`, `target`, `rows`, `detail`); trimmed by age (AUDIT_RETENTION_MS) on every append.
+   */
+  get auditLog(): string {
+    return `${this.prefix}:audit`;
+  }
   /** Pattern matching every key of this prefix; for SCAN in tests and tools, never KEYS on a live server. */
   get scanPattern(): string {
     return `${this.prefix}:*`;

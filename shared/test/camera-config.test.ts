@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cameraFromFields,
   parseCameraConfig,
-  redactUrl,
+  redactCameraUrl,
   splitUrlCredentials,
   urlWithCredentials,
 } from '../config/camera-config.ts';
@@ -63,6 +63,15 @@ cameras:
       type: 'snapshot',
     });
     expect(Object.isFrozen(gate)).toBe(true);
+  });
+
+  it('readers that need no passwords (workers) do not need the password_env variables set', () => {
+    const text =
+      'cameras:\n  - { id: g, url: rtsp://h/s, roi: "0,0,100,50", credentials: { username: u, password_env: UNSET_VAR_X } }\n';
+    expect(() => parseCameraConfig(text, { env: {} })).toThrow(/password_env names UNSET_VAR_X/);
+    const { cameras } = parseCameraConfig(text, { env: {}, secrets: 'ignore' });
+    expect(cameras[0]).toMatchObject({ id: 'g', credentials: { username: 'u', password: '' } });
+    expect(cameras[0]!.roi).toHaveLength(4);
   });
 
   it('reads JSON by extension', () => {
@@ -160,7 +169,10 @@ cameras:
       credentials: { username: 'admin', password: 'pa:ss' },
     });
     expect(urlWithCredentials(split.url, split.credentials)).toBe('rtsp://admin:pa%3Ass@10.0.0.5:554/live');
-    expect(redactUrl('rtsp://admin:pa%3Ass@10.0.0.5:554/live: 401 Unauthorized')).toBe(
+    expect(redactCameraUrl('http://10.0.0.7/snapshot.cgi?chn=1&user=admin&pwd=s3cret&x=1')).toBe(
+      'http://10.0.0.7/snapshot.cgi?chn=1&user=***&pwd=***&x=1',
+    );
+    expect(redactCameraUrl('rtsp://admin:pa%3Ass@10.0.0.5:554/live: 401 Unauthorized')).toBe(
       'rtsp://***@10.0.0.5:554/live: 401 Unauthorized',
     );
   });

@@ -195,8 +195,13 @@ describe('stream toolkit on a real Redis', () => {
         if (seen.length === 2) stop.abort();
       }
     })();
-    // '$' was pinned before the first read, so entries added from now on are all seen.
-    await waitFor(async () => String(await t.client.client('LIST')).includes('platestream:test-tail'));
+    // '$' is pinned before the first blocking read: once the reader's connection is blocked in XREAD,
+    // entries added from now on are all seen (the connection itself existed before: wait for the command).
+    await waitFor(async () =>
+      String(await t.client.client('LIST'))
+        .split('\n')
+        .some((l) => l.includes('name=platestream:test-tail') && /cmd=xread\b/.test(l)),
+    );
     await t.client.xadd(b, '*', 'n', 'b2');
     await t.client.xadd(a, '*', 'n', 'a3');
     await following;

@@ -128,6 +128,7 @@ async function loadImage(img, url) {
     img.src = URL.createObjectURL(blob);
   } catch {
     img.alt = 'frame trimmed';
+    img.classList.add('gone');
   }
 }
 

@@ -6,7 +6,7 @@ import type { WebService } from '../service.ts';
 import { openSse, type SseMessage } from '../sse-reader.ts';
 import { auth, result, startTestWeb, testWebConfig, VIEWER } from './helpers.ts';
 
-describe.skipIf(!canOwnServer())('live feed across a Redis restart', () => {
+describe.skipIf(!canOwnServer())('live feed across a Redis restart', { timeout: 90_000 }, () => {
   let t: TestRedis;
   let web: WebService;
   let keys: StreamKeys;

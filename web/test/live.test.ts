@@ -41,7 +41,7 @@ describe('live positions', () => {
   });
 });
 
-describe('GET /v1/live on a real Redis', () => {
+describe('GET /v1/live on a real Redis', { timeout: 90_000 }, () => {
   let t: TestRedis;
   let web: WebService;
   let keys: StreamKeys;

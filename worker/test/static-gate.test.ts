@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvReader } from '../../shared/config/env-reader.ts';
 import { COUNTER, StreamKeys } from '../../shared/redis/keys.ts';
@@ -39,7 +42,8 @@ describe('static frames (LPR_SKIP_STATIC)', () => {
     const inner = new TestRecognizer();
     const worker = new Worker({
       redis: config,
-      options: testOptions({ concurrency: 1 }),
+      // One frame at a time, in order; deadlines generous so a loaded machine never retries one out of order.
+      options: testOptions({ concurrency: 1, processingTimeoutMs: 20_000, claimIdleMs: 60_000 }),
       recognizer: gated(config.prefix, inner),
       logger: silentLogger,
     });
@@ -121,6 +125,37 @@ describe('static frames (LPR_SKIP_STATIC)', () => {
     const off = readWorkerConfig(new EnvReader({ LPR_RECOGNIZER: 'noop' }), {}).worker;
     expect(skipsAnyCamera(off)).toBe(false);
     expect(skipsAnyCamera({ skipStatic: false, cameraStatic: { x: 'on' } })).toBe(true);
+    // The cameras file capture reads (LPR_CAMERAS_FILE): roi and skip_static per camera; the env overrides it.
+    const dir = mkdtempSync(join(tmpdir(), 'cams-'));
+    const file = join(dir, 'cameras.yaml');
+    writeFileSync(
+      file,
+      [
+        'cameras:',
+        '  - { id: gate-1, url: rtsp://127.0.0.1/a, skip_static: true, static_threshold: 0.02, roi: "0,360,1280,360" }',
+        '  - { id: gate-2, url: rtsp://127.0.0.1/b, skip_static: true }',
+        '  - { id: yard, url: rtsp://127.0.0.1/c }',
+      ].join('\n'),
+    );
+    try {
+      const fromFile = { LPR_CAMERAS_FILE: file, LPR_CAMERA_STATIC: 'gate-2=off' };
+      const c = readWorkerConfig(new EnvReader(fromFile), fromFile);
+      const look = staticSettingsLookup(c.worker, c.recognizer?.cameraRoi);
+      expect(look('gate-1')).toMatchObject({ threshold: 0.02 });
+      expect(look('gate-1')?.roi?.length).toBe(4);
+      expect(c.recognizer?.cameraRoi['gate-1']).toEqual([
+        [0, 360],
+        [1280, 360],
+        [1280, 720],
+        [0, 720],
+      ]);
+      expect(look('gate-2')).toBeUndefined();
+      expect(look('yard')).toBeUndefined();
+      const missing = { LPR_CAMERAS_FILE: join(dir, 'nope.yaml'), LPR_RECOGNIZER: 'noop' };
+      expect(() => readWorkerConfig(new EnvReader(missing), missing)).toThrow(/LPR_CAMERAS_FILE.*cannot read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const bad = { LPR_RECOGNIZER: 'noop', LPR_STATIC_THRESHOLD: '2', LPR_CAMERA_STATIC: 'cam-a=maybe' };
     expect(() => readWorkerConfig(new EnvReader(bad), bad)).toThrow(
       /LPR_STATIC_THRESHOLD[\s\S]*LPR_CAMERA_STATIC/,

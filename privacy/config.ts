@@ -1,0 +1,120 @@
+import { userInfo } from 'node:os';
+import type { EnvReader } from '../shared/config/env-reader.ts';
+
+const DAY = 24 * 3600_000;
+
+/**
+ * The retention settings of every kind of data that can hold a plate, an image or a read, as the
+ * components that enforce them read them (same variables, same defaults), plus the privacy helper's own:
+ * the age limits of the DLQ, alerts and events streams (enforced by the worker's housekeeping) and of the
+ * audit trail.
+ */
+export interface RetentionSettings {
+  /** RESULTS_RETENTION: `maxlen` caps the results by count only; `minid` by age (RESULTS_RETENTION_MS). */
+  resultRetention: 'maxlen' | 'minid';
+  resultsMaxLen: number;
+  resultsRetentionMs: number;
+  /** LPR_FRAME_RETENTION_MS: acknowledged frames are kept this long (0 = trimmed once acknowledged). */
+  frameRetentionMs: number;
+  /** LPR_PLATE_INDEX_RETENTION_MS: per-plate sighting index (0 = no index). */
+  plateIndexRetentionMs: number;
+  dlqMaxLen: number;
+  /** DLQ_RETENTION_MS: dead letters older than this are trimmed by housekeeping (0 = no age limit). */
+  dlqRetentionMs: number;
+  alertsMaxLen: number;
+  /** ALERTS_RETENTION_MS: alerts older than this are trimmed by housekeeping (0 = no age limit). */
+  alertsRetentionMs: number;
+  alertWindowMs: number;
+  eventsMaxLen: number;
+  eventsIndexMaxLen: number;
+  /** EVENTS_RETENTION_MS: events and their per-plate index entries older than this are trimmed (0 = none). */
+  eventsRetentionMs: number;
+  eventsIdleFlushMs: number;
+  watchlistHitTtlMs: number;
+  watchlistMissTtlMs: number;
+  staticMaxAgeMs: number;
+  /** NOTIFIER_KEEP_COMPLETED_MS: delivered webhook jobs are kept this long (failed ones are kept). */
+  notifierKeepCompletedMs: number;
+  /** AUDIT_RETENTION_MS: audit entries (stream and table) older than this are removed on append. */
+  auditRetentionMs: number;
+}
+
+export const RETENTION_DEFAULTS: Readonly<RetentionSettings> = Object.freeze({
+  resultRetention: 'maxlen',
+  resultsMaxLen: 1_000_000,
+  resultsRetentionMs: DAY,
+  frameRetentionMs: 0,
+  plateIndexRetentionMs: 7 * DAY,
+  dlqMaxLen: 100_000,
+  dlqRetentionMs: 0,
+  alertsMaxLen: 100_000,
+  alertsRetentionMs: 0,
+  alertWindowMs: 60_000,
+  eventsMaxLen: 1_000_000,
+  eventsIndexMaxLen: 1_000_000,
+  eventsRetentionMs: 0,
+  eventsIdleFlushMs: 5000,
+  watchlistHitTtlMs: 600_000,
+  watchlistMissTtlMs: 60_000,
+  staticMaxAgeMs: 30_000,
+  notifierKeepCompletedMs: 7 * DAY,
+  auditRetentionMs: 365 * DAY,
+});
+
+/** The age limits the worker's housekeeping enforces (read by the worker with its own configuration). */
+export interface AgeLimits {
+  dlqRetentionMs: number;
+  alertsRetentionMs: number;
+  eventsRetentionMs: number;
+}
+
+/** Reads DLQ_RETENTION_MS, ALERTS_RETENTION_MS and EVENTS_RETENTION_MS (0 = no age limit). */
+export function readAgeLimits(r: EnvReader): AgeLimits {
+  const d = RETENTION_DEFAULTS;
+  const max = 3650 * DAY;
+  return {
+    dlqRetentionMs: r.int('DLQ_RETENTION_MS', d.dlqRetentionMs, { min: 0, max }),
+    alertsRetentionMs: r.int('ALERTS_RETENTION_MS', d.alertsRetentionMs, { min: 0, max }),
+    eventsRetentionMs: r.int('EVENTS_RETENTION_MS', d.eventsRetentionMs, { min: 0, max }),
+  };
+}
+
+/** Reads AUDIT_RETENTION_MS. */
+export function readAuditRetention(r: EnvReader): number {
+  return r.int('AUDIT_RETENTION_MS', RETENTION_DEFAULTS.auditRetentionMs, { min: 60_000, max: 3650 * DAY });
+}
+
+/** Every retention setting, for `privacy report` (problems go to the reader; the caller finishes it). */
+export function readRetentionSettings(r: EnvReader): RetentionSettings {
+  const d = RETENTION_DEFAULTS;
+  return {
+    resultRetention: r.oneOf('RESULTS_RETENTION', d.resultRetention, ['maxlen', 'minid'] as const),
+    resultsMaxLen: r.int('RESULTS_MAXLEN', d.resultsMaxLen, { min: 1 }),
+    resultsRetentionMs: r.int('RESULTS_RETENTION_MS', d.resultsRetentionMs, { min: 1000 }),
+    frameRetentionMs: r.int('LPR_FRAME_RETENTION_MS', d.frameRetentionMs, { min: 0 }),
+    plateIndexRetentionMs: r.int('LPR_PLATE_INDEX_RETENTION_MS', d.plateIndexRetentionMs, { min: 0 }),
+    dlqMaxLen: r.int('DLQ_MAXLEN', d.dlqMaxLen, { min: 0 }),
+    alertsMaxLen: r.int('ALERTS_MAXLEN', d.alertsMaxLen, { min: 100 }),
+    alertWindowMs: r.int('ALERT_WINDOW_MS', d.alertWindowMs, { min: 1 }),
+    eventsMaxLen: r.int('EVENTS_MAXLEN', d.eventsMaxLen, { min: 100 }),
+    eventsIndexMaxLen: r.int('EVENTS_INDEX_MAXLEN', d.eventsIndexMaxLen, { min: 0 }),
+    eventsIdleFlushMs: r.int('EVENTS_IDLE_FLUSH_MS', d.eventsIdleFlushMs, { min: 10 }),
+    watchlistHitTtlMs: r.int('WATCHLIST_HIT_TTL_MS', d.watchlistHitTtlMs, { min: 1000 }),
+    watchlistMissTtlMs: r.int('WATCHLIST_MISS_TTL_MS', d.watchlistMissTtlMs, { min: 100 }),
+    staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100 }),
+    notifierKeepCompletedMs: r.int('NOTIFIER_KEEP_COMPLETED_MS', d.notifierKeepCompletedMs, { min: 60_000 }),
+    auditRetentionMs: readAuditRetention(r),
+    ...readAgeLimits(r),
+  };
+}
+
+/** Who is acting, for the audit trail: LPR_AUDIT_ACTOR, else the operating-system user. */
+export function auditActor(r: EnvReader): string {
+  const set = r.optionalString('LPR_AUDIT_ACTOR');
+  if (set) return set;
+  try {
+    return `os:${userInfo().username}`;
+  } catch {
+    return 'os:unknown';
+  }
+}

@@ -162,12 +162,13 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
   }
   state.passes = open;
   closed.sort((a, b) => firstTs(a) - firstTs(b) || (a.id < b.id ? -1 : 1));
-  const keepAfter = Number.isFinite(watermark)
-    ? watermark - 2 * opts.maxGapMs
-    : state.maxTs - 2 * opts.maxGapMs;
+  // Kept while a pass that overlapped them may still be open (text riding on a car can stay in view, on the
+  // next car, long after its plate): the last 12, none older than 30 s or two gaps of capture time.
+  const horizon = Math.max(2 * opts.maxGapMs, 30_000);
+  const keepAfter = (Number.isFinite(watermark) ? watermark : state.maxTs) - horizon;
   state.recent = [...(prev.recent ?? []), ...closed.map(summarise)]
     .filter((r) => r.last >= keepAfter)
-    .slice(-16);
+    .slice(-12);
   if (state.recent.length === 0) delete state.recent;
   return { state, closed, late };
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookQueue } from '../../alerts/index.ts';
+import { run as eventsRun } from '../../events/cli.ts';
 import { run as resultsRun } from '../../results/cli.ts';
 import type { CliIO } from '../../shared/cli/index.ts';
 import { encodeEvent } from '../../shared/codec/event-codec.ts';
@@ -308,6 +309,27 @@ describe('privacy on a real Redis', () => {
       ['analyst-1', 'search:results-plate', 'SRCH1', 2],
     ]);
     expect(rows[0].at).toBeGreaterThan(Date.now() - 60_000);
+
+    // Time-range and plate filters of the tails are searches too, recorded with the rows printed.
+    const tailEnv = { ...env, LPR_AUDIT_ACTOR: 'analyst-3' };
+    expect(
+      await resultsRun(['tail', '--plate', 'SRCH*', '--from', '-1h', '--no-follow', '--json'], io(tailEnv)),
+    ).toBe(0);
+    expect(await eventsRun(['tail', '--from', '-1h', '--no-follow', '--json'], io(tailEnv))).toBe(0);
+    expect(await resultsRun(['tail', '--no-follow', '--json'], io(tailEnv))).toBe(0); // no filter: not a search
+    const tails = io(env);
+    expect(await auditRun(['list', '--actor', 'analyst-3', '--json'], tails)).toBe(0);
+    expect(
+      tails
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .map((r) => [r.action, r.target, r.rows]),
+    ).toEqual([
+      ['search:results-tail', 'plate=SRCH* from=-1h', 2],
+      ['search:events-tail', 'from=-1h', 1],
+    ]);
   });
 });
 

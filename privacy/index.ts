@@ -5,3 +5,4 @@
  */
 export { appendAudit, auditCommand, auditSearch, searchTarget } from './audit.ts';
 export { type AgeLimits, RETENTION_DEFAULTS, readAgeLimits, readAuditRetention } from './config.ts';
+export { reapplyErasures } from './erase.ts';

@@ -8,15 +8,22 @@ import type { AuditRecord } from './audit.ts';
  * A missing table is DATABASE_NOT_MIGRATED; an unreachable server DATABASE_UNAVAILABLE: the command fails
  * rather than leave a search unrecorded.
  */
-export async function insertAuditRow(url: string, rec: AuditRecord, retentionMs: number): Promise<void> {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: 5000,
-    statement_timeout: 10_000,
-    application_name: 'platestream-audit',
-  });
+export async function insertAuditRow(
+  db: string | pg.Pool,
+  rec: AuditRecord,
+  retentionMs: number,
+): Promise<void> {
+  const client =
+    typeof db === 'string'
+      ? new pg.Client({
+          connectionString: db,
+          connectionTimeoutMillis: 5000,
+          statement_timeout: 10_000,
+          application_name: 'platestream-audit',
+        })
+      : db;
   try {
-    await client.connect();
+    if (client instanceof pg.Client) await client.connect();
     await client.query(
       'INSERT INTO audit_log (at, actor, action, target, row_count, detail, stream_id) VALUES (to_timestamp($1::double precision / 1000), $2, $3, $4, $5, $6, $7)',
       [rec.at, rec.actor, rec.action, rec.target, rec.rows, rec.detail ?? null, rec.id ?? null],
@@ -36,8 +43,19 @@ export async function insertAuditRow(url: string, rec: AuditRecord, retentionMs:
       { cause: err },
     );
   } finally {
-    await client.end().catch(() => {});
+    if (client instanceof pg.Client) await client.end().catch(() => {});
   }
+}
+
+/** A small pool for a long-running service that records audit entries (the web API). */
+export function auditPool(url: string): pg.Pool {
+  return new pg.Pool({
+    connectionString: url,
+    max: 2,
+    connectionTimeoutMillis: 5000,
+    statement_timeout: 10_000,
+    application_name: 'platestream-audit',
+  });
 }
 
 /** Rows of the audit_log table and the age of the oldest (ms), for `privacy report`; undefined before migration. */

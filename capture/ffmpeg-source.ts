@@ -51,6 +51,9 @@ export function startFfmpegSource(opts: FfmpegSourceOptions, handlers: SourceHan
   const { camera } = opts;
   const child = spawn(opts.ffmpegPath, ffmpegArgs(camera, opts.jpegQuality), {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C at the terminal reaches only capture, which stops the children
+    // itself (no "source failed" noise during shutdown); the ChildReaper covers capture dying.
+    detached: true,
   });
   opts.reaper?.watch(child.pid);
   let stopping = false;

@@ -1,4 +1,4 @@
-import { auditCommand } from '../privacy/index.ts';
+import { auditCommand, auditSearch, searchTarget } from '../privacy/index.ts';
 import { parseFrom, plateGlobToRegExp } from '../results/filters.ts';
 import {
   type CliIO,
@@ -138,6 +138,9 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     process.off('SIGTERM', onSignal);
     await reader.close();
   }
+  const target = searchTarget({ plate: values.plate, from: values.from, to: values.to });
+  if (target)
+    await auditSearch(io.env, config, keys, { action: 'search:events-tail', target, rows: printed });
   return 0;
 }
 

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
+import { openRedis } from '../shared/cli/index.ts';
 import type { Env } from '../shared/config/env-reader.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
+import type { RedisConfig } from '../shared/config/redis-config.ts';
+import { closeRedis } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { idFromMs, isEntryId } from '../shared/redis/stream/index.ts';
 import { insertAuditRow } from './audit-db.ts';
@@ -79,6 +82,32 @@ export async function auditCommand(
   const entry = await appendAudit(redis, keys, { ...rec, actor }, { retentionMs });
   if (databaseUrl) await insertAuditRow(databaseUrl, entry, retentionMs);
   return entry;
+}
+
+/**
+ * auditCommand on a connection of its own, for commands that read through a blocking reader (`results tail`,
+ * `events tail` with a plate or time filter): the search is recorded when it ends, with the rows it printed.
+ */
+export async function auditSearch(
+  env: Env,
+  config: RedisConfig,
+  keys: StreamKeys,
+  rec: { action: string; target: string; rows: number },
+): Promise<void> {
+  const redis = await openRedis(config, { name: 'audit' });
+  try {
+    await auditCommand(env, redis, keys, rec);
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+/** The target of a filtered tail: `plate=AB* from=-10m to=...` (empty when it is not a search). */
+export function searchTarget(filters: Record<string, string | undefined>): string {
+  return Object.entries(filters)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 }
 
 /** Audit entries from `sinceMs` on (oldest first), optionally of one actor, at most `limit`. */

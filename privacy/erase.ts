@@ -32,6 +32,11 @@ export interface EraseOptions {
   fuzzy?: boolean;
   /** Entries per XRANGE page in the bounded scans (alerts stream, webhook jobs). */
   pageSize?: number;
+  /**
+   * Only alerts written since this time (ms) are scanned, and only the webhook jobs of the alerts found
+   * (the housekeeping's re-run of a recent erasure, which must stay cheap).
+   */
+  sinceMs?: number;
 }
 
 const BATCH = 500;
@@ -104,7 +109,7 @@ export async function erasePlate(
 
   // Alerts: no per-plate index; a bounded scan of the (capped) alerts stream.
   const alertIds: string[] = [];
-  let start = '-';
+  let start = opts.sinceMs === undefined ? '-' : `${opts.sinceMs}-0`;
   for (;;) {
     const page = (await redis.xrange(keys.alerts, start, '+', 'COUNT', pageSize)) as [string, string[]][];
     for (const [id, fields] of page) {
@@ -117,7 +122,10 @@ export async function erasePlate(
     if (page.length < pageSize) break;
     start = `(${page[page.length - 1]![0]}`;
   }
-  const jobIds = await webhookJobsOf(redis, keys, plateSet, new Set(alertIds));
+  const jobIds =
+    opts.sinceMs === undefined
+      ? await webhookJobsOf(redis, keys, plateSet, new Set(alertIds))
+      : await existingJobs(redis, keys, alertIds);
   const frames = await readByIds(redis, keys.frames, [...frameIds]);
 
   const windowKeys: string[] = [];
@@ -235,6 +243,51 @@ async function nearPlates(redis: Redis, keys: StreamKeys, plate: string): Promis
     if (p !== plate && withinOneEdit(p, plate)) out.add(p);
   }
   return [...out].sort();
+}
+
+async function existingJobs(redis: Redis, keys: StreamKeys, alertIds: string[]): Promise<string[]> {
+  const q = `${keys.queuePrefix}:webhooks`;
+  const out: string[] = [];
+  for (const id of alertIds) if (await redis.exists(`${q}:${id}`)) out.push(id);
+  return out;
+}
+
+/**
+ * Remembers an erasure for `windowMs` so that housekeeping erases reads of these plates that land later
+ * (frames in flight while `erase` ran): member `<PLATE>|<until ms>` in StreamKeys.erasures.
+ */
+export async function rememberErasure(
+  redis: Redis,
+  keys: StreamKeys,
+  plates: string[],
+  windowMs: number,
+): Promise<void> {
+  if (windowMs <= 0) return;
+  const now = Date.now();
+  const tx = redis.multi();
+  for (const p of plates) tx.zadd(keys.erasures, now, `${p}|${now + windowMs}`);
+  await tx.exec();
+}
+
+/**
+ * One housekeeping round of recent erasures: erases again (reads, frames, events, alerts since the erasure)
+ * every plate whose window is open, forgets the closed ones. Returns the items removed.
+ */
+export async function reapplyErasures(redis: Redis, keys: StreamKeys, now = Date.now()): Promise<number> {
+  const rows = await redis.zrange(keys.erasures, 0, -1, 'WITHSCORES');
+  let removed = 0;
+  for (let i = 0; i + 1 < rows.length; i += 2) {
+    const member = rows[i]!;
+    const bar = member.lastIndexOf('|');
+    const plate = member.slice(0, bar);
+    if (Number(member.slice(bar + 1)) < now) {
+      await redis.zrem(keys.erasures, member);
+      continue;
+    }
+    const r = await erasePlate(redis, keys, plate, { sinceMs: Number(rows[i + 1]) });
+    removed += Object.values(r.removed).reduce((a, b) => a + b, 0);
+  }
+  return removed;
 }
 
 /**

@@ -3,5 +3,6 @@
  * audit trail of searches, watchlist changes and erasures (`audit`). Other folders record audit entries
  * through `auditCommand` and read the housekeeping age limits with `readAgeLimits`.
  */
-export { appendAudit, auditCommand } from './audit.ts';
+export { appendAudit, auditCommand, auditSearch, searchTarget } from './audit.ts';
 export { type AgeLimits, RETENTION_DEFAULTS, readAgeLimits, readAuditRetention } from './config.ts';
+export { reapplyErasures } from './erase.ts';

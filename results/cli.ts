@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { auditCommand } from '../privacy/index.ts';
+import { auditCommand, auditSearch, searchTarget } from '../privacy/index.ts';
 import {
   type CliIO,
   glueNegativeValues,
@@ -101,8 +101,17 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     includeEmpty: values.all ?? false,
   });
   const { config, keys } = readConfig(io);
-  const print = (r: ResultRecord) =>
+  let printed = 0;
+  const print = (r: ResultRecord) => {
+    printed++;
     io.stdout.write(`${values.json ? JSON.stringify(resultJson(r)) : formatResultLine(r)}\n`);
+  };
+  // A plate or time filter makes it a search: recorded in the audit trail when it ends, with the rows printed.
+  const target = searchTarget({ plate: values.plate, from: values.from, to: values.to });
+  const audit = () =>
+    target
+      ? auditSearch(io.env, config, keys, { action: 'search:results-tail', target, rows: printed })
+      : undefined;
   if (!values.json) io.stdout.write(`${formatResultHeader()}\n`);
 
   // --limit N: like `tail -n N`, the newest N matching results already written (oldest first), read
@@ -118,7 +127,10 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     } finally {
       await closeRedis(redis);
     }
-    if (!follow) return 0;
+    if (!follow) {
+      await audit();
+      return 0;
+    }
   }
 
   const reader = new BlockingReader(config, { name: 'results-tail', blockMs: 2000, marginMs: 5000 });
@@ -137,6 +149,7 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     process.off('SIGTERM', onSignal);
     await reader.close();
   }
+  await audit();
   return 0;
 }
 

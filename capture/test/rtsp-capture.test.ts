@@ -344,7 +344,12 @@ describe.skipIf(missing !== undefined)('capture from a real RTSP server', () => 
         expect(ffmpegs.length, child.output()).toBe(1);
         child.proc.kill(signal);
         const exit = await child.exited;
-        if (signal === 'SIGTERM') expect(exit.code, child.output()).toBe(0);
+        if (signal === 'SIGTERM') {
+          expect(exit.code, child.output()).toBe(0);
+          // A clean stop, not a camera failure.
+          expect(child.output()).not.toContain('CAPTURE_SOURCE_FAILED');
+          expect(child.output()).toContain('capture stopped');
+        }
         await waitFor(() => ffmpegs.every((pid) => !alive(pid)), {
           timeoutMs: 10_000,
           what: `ffmpeg ${ffmpegs.join(',')} to exit after ${signal} of the capture`,

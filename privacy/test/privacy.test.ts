@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookQueue } from '../../alerts/index.ts';
+import { run as eventsRun } from '../../events/cli.ts';
 import { run as resultsRun } from '../../results/cli.ts';
 import type { CliIO } from '../../shared/cli/index.ts';
 import { encodeEvent } from '../../shared/codec/event-codec.ts';
@@ -127,7 +128,7 @@ async function seedPlate(t: TestRedis, keys: StreamKeys, plate: string, camera: 
   return { resultIds, frameIds, eventId, alertId };
 }
 
-/** Every key name and every stream entry / set member / string value under the prefix that mentions `text` (the audit trail aside). */
+/** Every key name and every stream entry / set member / string value under the prefix that mentions `text` (the audit trail and the recent-erasures set aside). */
 async function traces(t: TestRedis, keys: StreamKeys, text: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
@@ -135,7 +136,8 @@ async function traces(t: TestRedis, keys: StreamKeys, text: string): Promise<str
     const [next, batch] = await t.client.scan(cursor, 'MATCH', keys.scanPattern, 'COUNT', 1000);
     cursor = next;
     for (const key of batch) {
-      if (key === keys.auditLog) continue;
+      // The audit trail records the erasure; the erasures set keeps the plate for LPR_ERASE_WINDOW_MS.
+      if (key === keys.auditLog || key === keys.erasures) continue;
       if (key.includes(text)) found.push(`key ${key}`);
       const type = await t.client.type(key);
       let content: string[] = [];
@@ -308,6 +310,27 @@ describe('privacy on a real Redis', () => {
       ['analyst-1', 'search:results-plate', 'SRCH1', 2],
     ]);
     expect(rows[0].at).toBeGreaterThan(Date.now() - 60_000);
+
+    // Time-range and plate filters of the tails are searches too, recorded with the rows printed.
+    const tailEnv = { ...env, LPR_AUDIT_ACTOR: 'analyst-3' };
+    expect(
+      await resultsRun(['tail', '--plate', 'SRCH*', '--from', '-1h', '--no-follow', '--json'], io(tailEnv)),
+    ).toBe(0);
+    expect(await eventsRun(['tail', '--from', '-1h', '--no-follow', '--json'], io(tailEnv))).toBe(0);
+    expect(await resultsRun(['tail', '--no-follow', '--json'], io(tailEnv))).toBe(0); // no filter: not a search
+    const tails = io(env);
+    expect(await auditRun(['list', '--actor', 'analyst-3', '--json'], tails)).toBe(0);
+    expect(
+      tails
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .map((r) => [r.action, r.target, r.rows]),
+    ).toEqual([
+      ['search:results-tail', 'plate=SRCH* from=-1h', 2],
+      ['search:events-tail', 'from=-1h', 1],
+    ]);
   });
 });
 
@@ -375,7 +398,12 @@ describe('erase after the real worker', () => {
   it('a plate read by a real worker and then erased leaves no trace in any key name, entry, member or value', async () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);
-    const worker = testWorker(config, { frameRetentionMs: 600_000, plateIndexRetentionMs: 3_600_000 });
+    const worker = testWorker(config, {
+      frameRetentionMs: 600_000,
+      plateIndexRetentionMs: 3_600_000,
+      housekeepingIntervalMs: 60_000, // housekeeping only when the test runs it
+      lockTtlMs: 120_000,
+    });
     await worker.start();
     try {
       await pushFrames(t.client, config.prefix, [
@@ -397,6 +425,25 @@ describe('erase after the real worker', () => {
       expect(await t.client.xlen(keys.results)).toBe(4);
       expect(await t.client.xlen(keys.frames)).toBe(4);
       expect(await t.client.zcard(keys.plateIndex('STAY77'))).toBe(3);
+
+      // A frame of the plate in flight during the erasure: its read lands afterwards and the next
+      // housekeeping round (within LPR_ERASE_WINDOW_MS) erases it.
+      await pushFrames(t.client, config.prefix, [frame({ plate: 'GONE77' }, 'cam-1')]);
+      await waitFor(async () => (await t.client.xlen(keys.results)) === 5, {
+        timeoutMs: 60_000,
+        what: 'late read',
+      });
+      expect((await traces(t, keys, 'GONE77')).length).toBeGreaterThan(0);
+      await worker.housekeepOnce();
+      expect(await traces(t, keys, 'GONE77')).toEqual([]);
+      expect(await t.client.xlen(keys.results)).toBe(4);
+      // once the window has passed the erasure is forgotten
+      const [member] = await t.client.zrange(keys.erasures, 0, -1);
+      expect(member).toMatch(/^GONE77\|\d+$/);
+      await t.client.zadd(keys.erasures, 1, 'GONE77|1');
+      await t.client.zrem(keys.erasures, member!);
+      await worker.housekeepOnce();
+      expect(await t.client.exists(keys.erasures)).toBe(0);
     } finally {
       await worker.close();
     }

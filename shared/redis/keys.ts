@@ -139,6 +139,13 @@ export class StreamKeys {
   get auditLog(): string {
     return `${this.prefix}:audit`;
   }
+  /**
+   * Recent erasures (sorted set, score = erasure ms, member `<PLATE>|<until ms>`): the workers' housekeeping
+   * erases reads of these plates that land until then (frames that were in flight during `platestream erase`).
+   */
+  get erasures(): string {
+    return `${this.base}:erasures`;
+  }
   /** Pattern matching every key of this prefix; for SCAN in tests and tools, never KEYS on a live server. */
   get scanPattern(): string {
     return `${this.prefix}:*`;

@@ -39,3 +39,35 @@ export async function insertAuditRow(url: string, rec: AuditRecord, retentionMs:
     await client.end().catch(() => {});
   }
 }
+
+/** Rows of the audit_log table and the age of the oldest (ms), for `privacy report`; undefined before migration. */
+export async function auditTableStats(
+  url: string,
+  now = Date.now(),
+): Promise<{ items: number; oldestAgeMs: number | null } | undefined> {
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: 5000,
+    statement_timeout: 10_000,
+  });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: string; oldest: Date | null }>(
+      'SELECT count(*) AS n, min(at) AS oldest FROM audit_log',
+    );
+    const row = rows[0];
+    return {
+      items: Number(row?.n ?? 0),
+      oldestAgeMs: row?.oldest ? Math.max(0, now - row.oldest.getTime()) : null,
+    };
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return undefined;
+    throw new PlatestreamError(
+      'DATABASE_UNAVAILABLE',
+      `could not read the audit_log table: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  } finally {
+    await client.end().catch(() => {});
+  }
+}

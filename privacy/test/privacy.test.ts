@@ -370,6 +370,11 @@ describe('audit trail in PostgreSQL', () => {
         ['admin-7', 'search:results-plate', 'AUD123', 2],
         ['admin-7', 'erase', 'AUD123', total],
       ]);
+      const report = io(env);
+      expect(await reportRun(['report', '--json'], report)).toBe(0);
+      const table = JSON.parse(report.out()).kinds.find((k: { kind: string }) => k.kind === 'audit-table');
+      expect(table).toMatchObject({ items: 3, maxAgeMs: 365 * 86_400_000 });
+      expect(table.oldestAgeMs).toBeLessThan(120_000);
       // the same entries in the Redis stream, linked by stream id
       const stream = (await t.client.xrange(keys.auditLog, '-', '+')) as [string, string[]][];
       expect(rows.map((r) => r.stream_id)).toEqual(stream.map(([id]) => id));

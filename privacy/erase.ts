@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { webhookQueue } from '../alerts/index.ts';
 import { decodeEvent } from '../shared/codec/event-codec.ts';
-import type { StreamKeys } from '../shared/redis/keys.ts';
+import { PlatestreamError } from '../shared/errors.ts';
+import { platesPseudonymised, type StreamKeys } from '../shared/redis/keys.ts';
 
 /** What `erase` removed (or, with dryRun, would remove), by kind. */
 export interface ErasureCounts {
@@ -131,7 +132,7 @@ export async function erasePlate(
   const windowKeys: string[] = [];
   const cacheKeys: string[] = [];
   for (const p of plates) {
-    windowKeys.push(...(await scanAll(redis, keys.alertWindow('*', p))));
+    windowKeys.push(...(await scanAll(redis, keys.alertWindowPattern(p))));
     for (const k of [keys.watchlistCache(p), keys.watchlistFill(p)])
       if (await redis.exists(k)) cacheKeys.push(k);
   }
@@ -236,9 +237,14 @@ export function withinOneEdit(a: string, b: string): boolean {
 
 /** Plates of the sighting index within edit distance 1 of `plate` (SCAN over the index keys). */
 async function nearPlates(redis: Redis, keys: StreamKeys, plate: string): Promise<string[]> {
-  const base = keys.plateIndex('');
+  if (platesPseudonymised())
+    throw new PlatestreamError(
+      'USAGE',
+      '--fuzzy needs plate texts in the index key names; with LPR_PLATE_KEY erase each plate by its whole text',
+    );
+  const base = keys.plateIndexPattern('');
   const out = new Set<string>();
-  for (const key of await scanAll(redis, keys.plateIndex('*'))) {
+  for (const key of await scanAll(redis, keys.plateIndexPattern('*'))) {
     const p = key.slice(base.length);
     if (p !== plate && withinOneEdit(p, plate)) out.add(p);
   }

@@ -6,7 +6,7 @@ import { run as resultsRun } from '../../results/cli.ts';
 import type { CliIO } from '../../shared/cli/index.ts';
 import { encodeEvent } from '../../shared/codec/event-codec.ts';
 import { encodeResult } from '../../shared/codec/result-codec.ts';
-import { StreamKeys } from '../../shared/redis/keys.ts';
+import { StreamKeys, setPlateKey } from '../../shared/redis/keys.ts';
 import { queueSighting } from '../../shared/redis/plate-index.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import {
@@ -451,6 +451,50 @@ describe('erase after the real worker', () => {
       expect(await t.client.exists(keys.erasures)).toBe(0);
     } finally {
       await worker.close();
+    }
+  });
+
+  it('LPR_PLATE_KEY: key names carry keyed hashes, not plates; whole-plate lookup and erase still work', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    const secret = 'a-long-deployment-secret-1234';
+    setPlateKey(secret);
+    const worker = testWorker(config, { housekeepingIntervalMs: 60_000, lockTtlMs: 120_000 });
+    try {
+      await worker.start();
+      await pushFrames(t.client, config.prefix, [
+        frame({ plate: 'PSEU01' }),
+        frame({ plate: 'PSEU01' }),
+        frame({ plate: 'OTHR02' }),
+      ]);
+      await waitFor(async () => (await t.client.xlen(keys.results)) === 3, {
+        timeoutMs: 60_000,
+        what: '3 results',
+      });
+      const names: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await t.client.scan(cursor, 'MATCH', keys.scanPattern, 'COUNT', 1000);
+        cursor = next;
+        names.push(...batch);
+      } while (cursor !== '0');
+      expect(names.filter((n) => n.includes('PSEU01') || n.includes('OTHR02'))).toEqual([]);
+      expect(names).toContain(keys.plateIndex('PSEU01'));
+      expect(keys.plateIndex('PSEU01')).toMatch(/:plate:h\.[0-9a-f]{32}$/);
+
+      const env = { REDIS_URL: t.url, LPR_PREFIX: config.prefix, LPR_PLATE_KEY: secret };
+      const found = io(env);
+      expect(await resultsRun(['plate', 'PSEU01', '--json'], found)).toBe(0);
+      expect(JSON.parse(found.out()).sightings).toHaveLength(2);
+      await expect(resultsRun(['plate', 'PSEU*'], io(env))).rejects.toThrow(/LPR_PLATE_KEY/);
+      const erased = io(env);
+      expect(await eraseRun(['PSEU01', '--json'], erased)).toBe(0);
+      expect(JSON.parse(erased.out()).removed).toMatchObject({ results: 2, 'plate-index': 2 });
+      expect(await traces(t, keys, 'PSEU01')).toEqual([]);
+      expect(await t.client.xlen(keys.results)).toBe(1);
+    } finally {
+      await worker.close();
+      setPlateKey(undefined);
     }
   });
 });

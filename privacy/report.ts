@@ -261,9 +261,8 @@ export async function privacyReport(
     kind: 'webhook-jobs',
     key: `${q}:*`,
     holds: 'alert payloads (plate, camera, time) for webhooks',
-    retention: `delivered: NOTIFIER_KEEP_COMPLETED_MS=${fmtMs(s.notifierKeepCompletedMs)}; failed: kept until "alerts retry" or "platestream erase" (no age limit)`,
-    // Failed jobs are kept on purpose (an operator retries them): the kind is unlimited while there are any.
-    maxAgeMs: failed > 0 ? null : s.notifierKeepCompletedMs,
+    retention: `delivered: NOTIFIER_KEEP_COMPLETED_MS=${fmtMs(s.notifierKeepCompletedMs)}; failed: NOTIFIER_KEEP_FAILED_MS=${fmtMs(s.notifierKeepFailedMs)}`,
+    maxAgeMs: Math.max(s.notifierKeepCompletedMs, s.notifierKeepFailedMs),
     items: completed + failed + waiting + delayed,
     oldestAgeMs: known.length ? Math.max(...known) : null,
     note: `${completed} delivered, ${failed} failed, ${waiting + delayed} waiting`,

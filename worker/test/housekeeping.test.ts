@@ -132,7 +132,8 @@ describe('housekeeping', () => {
     });
     await waitFor(async () => (await t.client.xlen(keys.frames)) === 0, { what: 'stream trimmed to empty' });
     await Promise.all(workers.map((w) => w.close()));
-    expect(maxLen).toBeLessThan(1000);
+    // Without trimming it would reach 4000; the bound leaves room for a housekeeping round delayed by load.
+    expect(maxLen).toBeLessThan(2000);
     expect(await groupPending(t.client, config.prefix)).toBe(0);
     const info = (await t.client.xinfo('STREAM', keys.frames)) as unknown[];
     expect(info[info.indexOf('entries-added') + 1]).toBe(total);

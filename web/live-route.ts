@@ -294,7 +294,10 @@ async function catchUp(
     const m = renderSse(best, id, fields);
     if (m) write(m);
     else last.set(best, id);
-    if (res.writableLength > ctx.config.live.maxBufferBytes / 2) {
+    // Wait only when write() asked to (writableNeedDrain): "drain" never comes otherwise. Node 22+ raised the
+    // default highWaterMark from 16 KiB to 64 KiB, so "buffer above half of LPR_WEB_CLIENT_BUFFER" no longer
+    // implies a pending drain and the catch-up hung on Node 24 (web/test/live.test.ts, Last-Event-ID resume).
+    if (res.writableNeedDrain) {
       await new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);

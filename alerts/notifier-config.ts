@@ -31,6 +31,11 @@ export interface NotifierConfig {
   lockMs: number;
   /** Completed jobs are kept this long so a re-added alert id stays a no-op (ms). */
   keepCompletedMs: number;
+  /**
+   * Failed jobs (deliveries given up) are kept this long for `alerts retry` (ms), then removed: they hold
+   * plates, so they need an age limit like every other kind (NOTIFIER_KEEP_FAILED_MS).
+   */
+  keepFailedMs: number;
   /** Where webhooks may point (LPR_WEBHOOK_ALLOW); checked again at every delivery after DNS resolution. */
   policy?: WebhookPolicy;
 }
@@ -45,7 +50,20 @@ export const NOTIFIER_DEFAULTS: Omit<NotifierConfig, 'secret' | 'defaultWebhook'
   blockMs: 5000,
   lockMs: 30_000,
   keepCompletedMs: 7 * 24 * 3600_000,
+  keepFailedMs: 30 * 24 * 3600_000,
 };
+
+/** How long webhook jobs are kept (the notifier applies it; `privacy report` shows it): one definition. */
+export function readWebhookJobRetention(r: EnvReader): { keepCompletedMs: number; keepFailedMs: number } {
+  const d = NOTIFIER_DEFAULTS;
+  return {
+    keepCompletedMs: r.int('NOTIFIER_KEEP_COMPLETED_MS', d.keepCompletedMs, {
+      min: 60_000,
+      max: 365 * 24 * 3600_000,
+    }),
+    keepFailedMs: r.int('NOTIFIER_KEEP_FAILED_MS', d.keepFailedMs, { min: 60_000, max: 365 * 24 * 3600_000 }),
+  };
+}
 
 export function readNotifierConfig(r: EnvReader): NotifierConfig {
   const d = NOTIFIER_DEFAULTS;
@@ -79,10 +97,7 @@ export function readNotifierConfig(r: EnvReader): NotifierConfig {
     claimIdleMs: r.int('NOTIFIER_CLAIM_IDLE_MS', d.claimIdleMs, { min: 100, max: 24 * 3600_000 }),
     blockMs: r.int('NOTIFIER_BLOCK_MS', d.blockMs, { min: 10, max: 60_000 }),
     lockMs: r.int('NOTIFIER_LOCK_MS', d.lockMs, { min: 200, max: 3600_000 }),
-    keepCompletedMs: r.int('NOTIFIER_KEEP_COMPLETED_MS', d.keepCompletedMs, {
-      min: 60_000,
-      max: 365 * 24 * 3600_000,
-    }),
+    ...readWebhookJobRetention(r),
   });
 }
 

@@ -119,7 +119,10 @@ export class Notifier {
       this.stats.failedAttempts++;
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
       if (final)
-        this.logger.error({ err, alert: job?.id }, 'alert delivery given up; kept in the failed set');
+        this.logger.error(
+          { err, alert: job?.id, keepFailedMs: c.keepFailedMs },
+          'alert delivery given up; kept in the failed set for NOTIFIER_KEEP_FAILED_MS (alerts retry)',
+        );
       else
         this.warning.warn(
           { err: { message: err.message }, alert: job?.id, attempt: job?.attemptsMade },
@@ -139,9 +142,16 @@ export class Notifier {
     const c = this.config;
     let ownPending = true; // first drain what this consumer read before a restart
     let nextClaim = 0;
+    let nextClean = 0;
     let pause = 100;
     while (!this.stopping) {
       try {
+        if (Date.now() >= nextClean) {
+          // Failed jobs older than NOTIFIER_KEEP_FAILED_MS go even when no new job fails (BullMQ's
+          // removeOnFail age only acts when another job fails).
+          await this.queue.clean(c.keepFailedMs, 1000, 'failed');
+          nextClean = Date.now() + Math.min(3600_000, Math.max(1000, Math.floor(c.keepFailedMs / 10)));
+        }
         if (Date.now() >= nextClaim) {
           // Entries that a dead notifier read but never acknowledged.
           await this.reclaimer.claimAll((entries) => this.handOver(entries));
@@ -181,7 +191,7 @@ export class Notifier {
             attempts: this.attempts,
             backoff: { type: BACKOFF_TYPE },
             removeOnComplete: { age: Math.ceil(this.config.keepCompletedMs / 1000) },
-            removeOnFail: false,
+            removeOnFail: { age: Math.ceil(this.config.keepFailedMs / 1000) },
           },
         });
       } catch (err) {

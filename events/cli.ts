@@ -1,5 +1,5 @@
 import { auditCommand, auditSearch, searchTarget } from '../privacy/index.ts';
-import { parseFrom, plateGlobToRegExp } from '../results/filters.ts';
+import { parseFrom, parseTo, plateGlobToRegExp } from '../results/filters.ts';
 import {
   type CliIO,
   glueNegativeValues,
@@ -22,6 +22,8 @@ import {
   compareIds,
   entryFields,
   isEntryId,
+  newestEntries,
+  newestId,
   previousId,
   tailStreams,
 } from '../shared/redis/stream/index.ts';
@@ -80,11 +82,12 @@ function readConfig(io: CliIO) {
   return { config, keys: new StreamKeys(config.prefix) };
 }
 
-function position(name: string, value: string): string {
+function position(name: 'from' | 'to', value: string): string {
   try {
-    return parseFrom(value);
+    // --to is inclusive: a time covers every entry of its millisecond.
+    return name === 'to' ? parseTo(value) : parseFrom(value);
   } catch (err) {
-    throw usageError((err as Error).message.replace('--from', `--${name}`));
+    throw usageError((err as Error).message);
   }
 }
 
@@ -106,38 +109,75 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  const limit = numberOption('limit', values.limit, { min: 1 }) ?? Number.POSITIVE_INFINITY;
+  const limit = numberOption('limit', values.limit, { min: 1 });
   const to = values.to ? position('to', values.to) : undefined;
+  const from = values.from ? position('from', values.from) : undefined;
+  if (from !== undefined && to !== undefined && compareIds(from, to) > 0)
+    throw usageError(`--from ${values.from} is after --to ${values.to}`);
   const follow = !values['no-follow'] && to === undefined;
-  const after = values.from ? previousId(position('from', values.from)) : follow ? '$' : '0-0';
+  let after = from ? previousId(from) : follow ? '$' : '0-0';
   const cameras = new Set(values.camera ?? []);
   const re = values.plate ? plateGlobToRegExp(values.plate) : undefined;
+  const keep = (e: { camera: string; plate: string }) =>
+    (cameras.size === 0 || cameras.has(e.camera)) && (!re || re.test(e.plate));
   const { config, keys } = readConfig(io);
+  let printed = 0;
+  const print = (e: ReturnType<typeof decodeEvent>) => {
+    printed++;
+    io.stdout.write(`${values.json ? JSON.stringify(eventJson(e)) : eventLine(e)}\n`);
+  };
+  // --limit N: like `tail -n N`, the newest N matching events already written (oldest first); then new ones
+  // when following.
+  if (limit !== undefined) {
+    const redis = await openRedis(config, { name: 'events-tail' });
+    try {
+      const end = to ?? (await newestId(redis, keys.events));
+      const newest = await newestEntries(redis, keys.events, {
+        from: from ?? '-',
+        to: end,
+        limit,
+        decode: decodeEvent,
+        keep,
+      });
+      for (const e of newest) print(e);
+      after = end === '+' ? '0-0' : end;
+    } finally {
+      await closeRedis(redis);
+    }
+  }
+  if (limit !== undefined && !follow) return finishTail(io, config, keys, values, printed);
   const reader = new BlockingReader(config, { name: 'events-tail', blockMs: 2000, marginMs: 5000 });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let printed = 0;
   try {
     await reader.waitReady(config.connectTimeoutMs + 1000);
     for await (const entry of tailStreams(reader, {
       from: [{ stream: keys.events, after }],
-      follow,
+      follow: follow,
       signal: stop.signal,
     })) {
       if (to !== undefined && compareIds(entry.id, to) > 0) break;
       const e = decodeEvent(entry.id, entryFields(entry));
-      if (cameras.size > 0 && !cameras.has(e.camera)) continue;
-      if (re && !re.test(e.plate)) continue;
-      io.stdout.write(`${values.json ? JSON.stringify(eventJson(e)) : eventLine(e)}\n`);
-      if (++printed >= limit) break;
+      if (keep(e)) print(e);
     }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await reader.close();
   }
+  return finishTail(io, config, keys, values, printed);
+}
+
+/** A plate or time filter makes `events tail` a search: recorded in the audit trail with the rows printed. */
+async function finishTail(
+  io: CliIO,
+  config: ReturnType<typeof readConfig>['config'],
+  keys: StreamKeys,
+  values: { plate?: string; from?: string; to?: string },
+  printed: number,
+): Promise<number> {
   const target = searchTarget({ plate: values.plate, from: values.from, to: values.to });
   if (target)
     await auditSearch(io.env, config, keys, { action: 'search:events-tail', target, rows: printed });

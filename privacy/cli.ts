@@ -3,6 +3,7 @@ import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
+import { auditTableStats } from './audit-db.ts';
 import { readRetentionSettings } from './config.ts';
 import { formatAge, privacyReport, unlimitedKinds } from './report.ts';
 
@@ -12,7 +13,8 @@ const HELP = `usage:
   platestream privacy report [--json] [--strict]
       Lists every kind of data that can hold a plate, an image or a read (frames, results, DLQ, alerts,
       events and their per-plate index, open passes, the sighting index, watchlist cache, alert windows,
-      static references, webhook jobs, the audit trail): its retention setting, how many items it holds and
+      static references, webhook jobs, the audit trail; with DATABASE_URL also the audit_log table): its
+      retention setting, how many items it holds and
       the age of its oldest item (TTL kinds: the longest TTL left). A kind with no age limit says so;
       --strict exits 1 when there is any (a check for deployment pipelines).
 Reads the same variables as the components (RESULTS_RETENTION, RESULTS_RETENTION_MS, DLQ_RETENTION_MS,
@@ -43,11 +45,23 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   const r = new EnvReader(io.env);
   const config = readRedisConfig(r);
   const settings = readRetentionSettings(r);
+  const databaseUrl = r.optionalString('DATABASE_URL');
   r.finish();
   const keys = new StreamKeys(config.prefix);
   const redis = await openRedis(config, { name: 'privacy-report' });
   try {
     const kinds = await privacyReport(redis, keys, settings);
+    // PostgreSQL: the watchlist is the operator's own list; the audit table is the one other table.
+    const table = databaseUrl ? await auditTableStats(databaseUrl) : undefined;
+    if (table)
+      kinds.push({
+        kind: 'audit-table',
+        key: 'PostgreSQL audit_log',
+        holds: 'the audit entries (durable copy)',
+        retention: `AUDIT_RETENTION_MS (rows deleted on append)`,
+        maxAgeMs: settings.auditRetentionMs,
+        ...table,
+      });
     const unlimited = unlimitedKinds(kinds);
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ kinds, unlimited })}\n`);

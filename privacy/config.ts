@@ -1,4 +1,5 @@
 import { userInfo } from 'node:os';
+import { NOTIFIER_DEFAULTS, readWebhookJobRetention } from '../alerts/notifier-config.ts';
 import type { EnvReader } from '../shared/config/env-reader.ts';
 
 const DAY = 24 * 3600_000;
@@ -35,6 +36,7 @@ export interface RetentionSettings {
   staticMaxAgeMs: number;
   /** NOTIFIER_KEEP_COMPLETED_MS: delivered webhook jobs are kept this long (failed ones are kept). */
   notifierKeepCompletedMs: number;
+  notifierKeepFailedMs: number;
   /** AUDIT_RETENTION_MS: audit entries (stream and table) older than this are removed on append. */
   auditRetentionMs: number;
 }
@@ -57,7 +59,8 @@ export const RETENTION_DEFAULTS: Readonly<RetentionSettings> = Object.freeze({
   watchlistHitTtlMs: 600_000,
   watchlistMissTtlMs: 60_000,
   staticMaxAgeMs: 30_000,
-  notifierKeepCompletedMs: 7 * DAY,
+  notifierKeepCompletedMs: NOTIFIER_DEFAULTS.keepCompletedMs,
+  notifierKeepFailedMs: NOTIFIER_DEFAULTS.keepFailedMs,
   auditRetentionMs: 365 * DAY,
 });
 
@@ -102,10 +105,16 @@ export function readRetentionSettings(r: EnvReader): RetentionSettings {
     watchlistHitTtlMs: r.int('WATCHLIST_HIT_TTL_MS', d.watchlistHitTtlMs, { min: 1000 }),
     watchlistMissTtlMs: r.int('WATCHLIST_MISS_TTL_MS', d.watchlistMissTtlMs, { min: 100 }),
     staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100 }),
-    notifierKeepCompletedMs: r.int('NOTIFIER_KEEP_COMPLETED_MS', d.notifierKeepCompletedMs, { min: 60_000 }),
+    ...webhookJobs(r),
     auditRetentionMs: readAuditRetention(r),
     ...readAgeLimits(r),
   };
+}
+
+/** The notifier's webhook job retention, through the notifier's own definition of the variables. */
+function webhookJobs(r: EnvReader): { notifierKeepCompletedMs: number; notifierKeepFailedMs: number } {
+  const w = readWebhookJobRetention(r);
+  return { notifierKeepCompletedMs: w.keepCompletedMs, notifierKeepFailedMs: w.keepFailedMs };
 }
 
 /** Who is acting, for the audit trail: LPR_AUDIT_ACTOR, else the operating-system user. */

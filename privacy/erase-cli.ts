@@ -5,7 +5,7 @@ import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { auditCommand } from './audit.ts';
-import { erasePlate } from './erase.ts';
+import { erasePlate, rememberErasure } from './erase.ts';
 
 export const summary = 'erase every read, event, alert, sighting, cached answer and image of one plate';
 
@@ -17,8 +17,10 @@ const HELP = `usage:
       by kind. Found through the per-plate indexes and deleted by id (XDEL); the alerts stream and the
       webhook jobs have no per-plate index and are scanned. Running it again removes nothing.
       --dry-run counts what would go and changes nothing. --fuzzy also erases indexed plates within edit
-      distance 1 (misreads). Each erasure (not a dry run) is recorded in the audit trail.
-Uses REDIS_URL, LPR_PREFIX, LPR_AUDIT_ACTOR, AUDIT_RETENTION_MS. See docs/privacy.md.
+      distance 1 (misreads). Each erasure (not a dry run) is recorded in the audit trail, and for
+      LPR_ERASE_WINDOW_MS (10 min) the workers' housekeeping erases reads of the plate that land later
+      (frames that were in flight).
+Uses REDIS_URL, LPR_PREFIX, LPR_AUDIT_ACTOR, AUDIT_RETENTION_MS, LPR_ERASE_WINDOW_MS. See docs/privacy.md.
 `;
 
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -42,6 +44,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   if (!plate) throw usageError(`"${positionals[0]}" has no plate characters`);
   const r = new EnvReader(io.env);
   const config = readRedisConfig(r);
+  const windowMs = r.int('LPR_ERASE_WINDOW_MS', 600_000, { min: 0, max: 7 * 24 * 3600_000 });
   r.finish();
   const keys = new StreamKeys(config.prefix);
   const redis = await openRedis(config, { name: 'erase' });
@@ -50,6 +53,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     const report = await erasePlate(redis, keys, plate, { dryRun, fuzzy: values.fuzzy ?? false });
     const total = Object.values(report.removed).reduce((a, b) => a + b, 0);
     if (!dryRun) {
+      await rememberErasure(redis, keys, report.plates, windowMs);
       await auditCommand(io.env, redis, keys, {
         action: 'erase',
         target: plate,

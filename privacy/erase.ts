@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { webhookQueue } from '../alerts/index.ts';
 import { decodeEvent } from '../shared/codec/event-codec.ts';
-import type { StreamKeys } from '../shared/redis/keys.ts';
+import { PlatestreamError } from '../shared/errors.ts';
+import { platesPseudonymised, type StreamKeys } from '../shared/redis/keys.ts';
 
 /** What `erase` removed (or, with dryRun, would remove), by kind. */
 export interface ErasureCounts {
@@ -32,6 +33,11 @@ export interface EraseOptions {
   fuzzy?: boolean;
   /** Entries per XRANGE page in the bounded scans (alerts stream, webhook jobs). */
   pageSize?: number;
+  /**
+   * Only alerts written since this time (ms) are scanned, and only the webhook jobs of the alerts found
+   * (the housekeeping's re-run of a recent erasure, which must stay cheap).
+   */
+  sinceMs?: number;
 }
 
 const BATCH = 500;
@@ -104,7 +110,7 @@ export async function erasePlate(
 
   // Alerts: no per-plate index; a bounded scan of the (capped) alerts stream.
   const alertIds: string[] = [];
-  let start = '-';
+  let start = opts.sinceMs === undefined ? '-' : `${opts.sinceMs}-0`;
   for (;;) {
     const page = (await redis.xrange(keys.alerts, start, '+', 'COUNT', pageSize)) as [string, string[]][];
     for (const [id, fields] of page) {
@@ -117,13 +123,16 @@ export async function erasePlate(
     if (page.length < pageSize) break;
     start = `(${page[page.length - 1]![0]}`;
   }
-  const jobIds = await webhookJobsOf(redis, keys, plateSet, new Set(alertIds));
+  const jobIds =
+    opts.sinceMs === undefined
+      ? await webhookJobsOf(redis, keys, plateSet, new Set(alertIds))
+      : await existingJobs(redis, keys, alertIds);
   const frames = await readByIds(redis, keys.frames, [...frameIds]);
 
   const windowKeys: string[] = [];
   const cacheKeys: string[] = [];
   for (const p of plates) {
-    windowKeys.push(...(await scanAll(redis, keys.alertWindow('*', p))));
+    windowKeys.push(...(await scanAll(redis, keys.alertWindowPattern(p))));
     for (const k of [keys.watchlistCache(p), keys.watchlistFill(p)])
       if (await redis.exists(k)) cacheKeys.push(k);
   }
@@ -228,13 +237,63 @@ export function withinOneEdit(a: string, b: string): boolean {
 
 /** Plates of the sighting index within edit distance 1 of `plate` (SCAN over the index keys). */
 async function nearPlates(redis: Redis, keys: StreamKeys, plate: string): Promise<string[]> {
-  const base = keys.plateIndex('');
+  if (platesPseudonymised())
+    throw new PlatestreamError(
+      'USAGE',
+      '--fuzzy needs plate texts in the index key names; with LPR_PLATE_KEY erase each plate by its whole text',
+    );
+  const base = keys.plateIndexPattern('');
   const out = new Set<string>();
-  for (const key of await scanAll(redis, keys.plateIndex('*'))) {
+  for (const key of await scanAll(redis, keys.plateIndexPattern('*'))) {
     const p = key.slice(base.length);
     if (p !== plate && withinOneEdit(p, plate)) out.add(p);
   }
   return [...out].sort();
+}
+
+async function existingJobs(redis: Redis, keys: StreamKeys, alertIds: string[]): Promise<string[]> {
+  const q = `${keys.queuePrefix}:webhooks`;
+  const out: string[] = [];
+  for (const id of alertIds) if (await redis.exists(`${q}:${id}`)) out.push(id);
+  return out;
+}
+
+/**
+ * Remembers an erasure for `windowMs` so that housekeeping erases reads of these plates that land later
+ * (frames in flight while `erase` ran): member `<PLATE>|<until ms>` in StreamKeys.erasures.
+ */
+export async function rememberErasure(
+  redis: Redis,
+  keys: StreamKeys,
+  plates: string[],
+  windowMs: number,
+): Promise<void> {
+  if (windowMs <= 0) return;
+  const now = Date.now();
+  const tx = redis.multi();
+  for (const p of plates) tx.zadd(keys.erasures, now, `${p}|${now + windowMs}`);
+  await tx.exec();
+}
+
+/**
+ * One housekeeping round of recent erasures: erases again (reads, frames, events, alerts since the erasure)
+ * every plate whose window is open, forgets the closed ones. Returns the items removed.
+ */
+export async function reapplyErasures(redis: Redis, keys: StreamKeys, now = Date.now()): Promise<number> {
+  const rows = await redis.zrange(keys.erasures, 0, -1, 'WITHSCORES');
+  let removed = 0;
+  for (let i = 0; i + 1 < rows.length; i += 2) {
+    const member = rows[i]!;
+    const bar = member.lastIndexOf('|');
+    const plate = member.slice(0, bar);
+    if (Number(member.slice(bar + 1)) < now) {
+      await redis.zrem(keys.erasures, member);
+      continue;
+    }
+    const r = await erasePlate(redis, keys, plate, { sinceMs: Number(rows[i + 1]) });
+    removed += Object.values(r.removed).reduce((a, b) => a + b, 0);
+  }
+  return removed;
 }
 
 /**

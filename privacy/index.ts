@@ -4,4 +4,6 @@
  * through `auditCommand` and read the housekeeping age limits with `readAgeLimits`.
  */
 export { appendAudit, auditCommand, auditSearch, searchTarget } from './audit.ts';
+export { auditPool, insertAuditRow } from './audit-db.ts';
 export { type AgeLimits, RETENTION_DEFAULTS, readAgeLimits, readAuditRetention } from './config.ts';
+export { reapplyErasures } from './erase.ts';

@@ -182,10 +182,10 @@ export async function privacyReport(
     note: 'one field per camera, rewritten as its passes close',
   });
 
-  const plates = await plateIndexKind(redis, keys.plateIndex('*'), now);
+  const plates = await plateIndexKind(redis, keys.plateIndexPattern('*'), now);
   out.push({
     kind: 'plate-index',
-    key: keys.plateIndex('<PLATE>'),
+    key: keys.plateIndexPattern('<PLATE>'),
     holds: 'sightings of each plate',
     retention:
       s.plateIndexRetentionMs > 0
@@ -207,16 +207,16 @@ export async function privacyReport(
   }[] = [
     {
       kind: 'watchlist-cache',
-      key: keys.watchlistCache('<PLATE>'),
-      pattern: keys.watchlistCache('*'),
+      key: `${keys.watchlistCachePattern.slice(0, -1)}<PLATE>`,
+      pattern: keys.watchlistCachePattern,
       holds: 'cached watchlist answers per plate',
       retention: `TTL: WATCHLIST_HIT_TTL_MS=${fmtMs(s.watchlistHitTtlMs)}, WATCHLIST_MISS_TTL_MS=${fmtMs(s.watchlistMissTtlMs)}`,
       limit: Math.max(s.watchlistHitTtlMs, s.watchlistMissTtlMs),
     },
     {
       kind: 'alert-windows',
-      key: keys.alertWindow('<camera>', '<PLATE>'),
-      pattern: keys.alertWindow('*', '*'),
+      key: keys.alertWindowPattern('*').replace('*:*', '<camera>:<PLATE>'),
+      pattern: keys.alertWindowPattern('*'),
       holds: 'plate and camera of a recent alert',
       retention: `TTL: ALERT_WINDOW_MS=${fmtMs(s.alertWindowMs)}`,
       limit: s.alertWindowMs,
@@ -261,9 +261,8 @@ export async function privacyReport(
     kind: 'webhook-jobs',
     key: `${q}:*`,
     holds: 'alert payloads (plate, camera, time) for webhooks',
-    retention: `delivered: NOTIFIER_KEEP_COMPLETED_MS=${fmtMs(s.notifierKeepCompletedMs)}; failed: kept until "alerts retry" or "platestream erase" (no age limit)`,
-    // Failed jobs are kept on purpose (an operator retries them): the kind is unlimited while there are any.
-    maxAgeMs: failed > 0 ? null : s.notifierKeepCompletedMs,
+    retention: `delivered: NOTIFIER_KEEP_COMPLETED_MS=${fmtMs(s.notifierKeepCompletedMs)}; failed: NOTIFIER_KEEP_FAILED_MS=${fmtMs(s.notifierKeepFailedMs)}`,
+    maxAgeMs: Math.max(s.notifierKeepCompletedMs, s.notifierKeepFailedMs),
     items: completed + failed + waiting + delayed,
     oldestAgeMs: known.length ? Math.max(...known) : null,
     note: `${completed} delivered, ${failed} failed, ${waiting + delayed} waiting`,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { auditCommand, auditSearch, searchTarget } from '../privacy/index.ts';
 import {
   type CliIO,
@@ -17,7 +16,13 @@ import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { readSightings, readSightingsMatching } from '../shared/redis/plate-index.ts';
-import { BlockingReader, compareIds, previousId } from '../shared/redis/stream/index.ts';
+import {
+  BlockingReader,
+  compareIds,
+  newestEntries,
+  newestId,
+  previousId,
+} from '../shared/redis/stream/index.ts';
 import { isoTime } from '../shared/util/iso-time.ts';
 import { compileFilter, isPlateGlob, parseFrom, parseTo } from './filters.ts';
 import { formatResultHeader, formatResultLine, resultJson } from './format.ts';
@@ -120,8 +125,14 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   if (limit !== undefined) {
     const redis = await openRedis(config, { name: 'results-tail' });
     try {
-      const end = to ?? (await latestResultId(redis, keys.results));
-      const newest = await newestMatching(redis, keys.results, { from: from ?? '-', to: end, limit, keep });
+      const end = to ?? (await newestId(redis, keys.results));
+      const newest = await newestEntries(redis, keys.results, {
+        from: from ?? '-',
+        to: end,
+        limit,
+        decode: decodeResult,
+        keep,
+      });
       for (const r of newest) print(r);
       after = end === '+' ? '0-0' : end;
     } finally {
@@ -151,35 +162,6 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   }
   await audit();
   return 0;
-}
-
-/** Id of the newest result ('+' when the stream is empty). */
-async function latestResultId(redis: Redis, stream: string): Promise<string> {
-  const last = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
-  return last[0]?.[0] ?? '+';
-}
-
-/** The newest `limit` results in [from, to] that pass `keep`, oldest first (XREVRANGE in pages). */
-async function newestMatching(
-  redis: Redis,
-  stream: string,
-  o: { from: string; to: string; limit: number; keep: (r: ResultRecord) => boolean },
-): Promise<ResultRecord[]> {
-  const out: ResultRecord[] = [];
-  let end = o.to;
-  while (out.length < o.limit) {
-    const rows = (await redis.xrevrange(stream, end, o.from, 'COUNT', 500)) as [string, string[]][];
-    for (const [id, fields] of rows) {
-      const r = decodeResult(id, fields);
-      if (o.keep(r)) out.push(r);
-      if (out.length >= o.limit) break;
-    }
-    if (rows.length < 500) break;
-    const oldest = rows[rows.length - 1]![0];
-    if (oldest === '0-0') break;
-    end = previousId(oldest);
-  }
-  return out.reverse();
 }
 
 async function plate(argv: string[], io: CliIO): Promise<number> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { appendAudit, RETENTION_DEFAULTS } from '../privacy/index.ts';
+import { appendAudit, auditPool, insertAuditRow, RETENTION_DEFAULTS } from '../privacy/index.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
 import type { WebContext } from './app.ts';
 
@@ -52,10 +52,14 @@ function rowCount(payload: unknown): number {
 /**
  * Audit trail of the web API (privacy/): every successful search by plate or time range (`/v1/plates/:plate`,
  * `/v1/results|events|alerts[.csv]` with plate, from or to) and every watchlist change is appended to the
- * audit stream. Tokens have no names, so the actor is `web:<role>:<first 8 hex of the token's sha256>`.
+ * audit stream (and with DATABASE_URL to the audit_log table). Tokens have no names, so the actor is `web:<role>:<first 8 hex of the token's sha256>`.
  */
 export function registerAuditHook(app: FastifyInstance, ctx: WebContext): void {
   const retentionMs = ctx.config.auditRetentionMs ?? RETENTION_DEFAULTS.auditRetentionMs;
+  // With DATABASE_URL the entries also go to the audit_log table (a failure there fails the request).
+  const url = ctx.config.watchlist.databaseUrl;
+  const pool = url ? auditPool(url) : undefined;
+  if (pool) app.addHook('onClose', async () => pool.end());
   app.addHook('onSend', async (request, reply, payload) => {
     if (reply.statusCode >= 400) return payload;
     const what = audited(
@@ -72,7 +76,13 @@ export function registerAuditHook(app: FastifyInstance, ctx: WebContext): void {
     const actor = token
       ? `web:${role}:${createHash('sha256').update(token).digest('hex').slice(0, 8)}`
       : 'web:open';
-    await appendAudit(ctx.redis, ctx.keys, { actor, ...what, rows: rowCount(payload) }, { retentionMs });
+    const entry = await appendAudit(
+      ctx.redis,
+      ctx.keys,
+      { actor, ...what, rows: rowCount(payload) },
+      { retentionMs },
+    );
+    if (pool) await insertAuditRow(pool, entry, retentionMs);
     return payload;
   });
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { AgeLimits } from '../privacy/index.ts';
+import { type AgeLimits, reapplyErasures } from '../privacy/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import type { LeaseLock } from '../shared/redis/lease-lock.ts';
@@ -128,6 +128,9 @@ export class Housekeeper {
             .exec();
       }
     }
+    // Erasures of the last LPR_ERASE_WINDOW_MS: reads of those plates that landed since are erased too.
+    const erased = await reapplyErasures(this.redis, k, now);
+    if (erased > 0) this.logger?.info({ items: erased }, 'erased reads that landed after an erasure');
     if (!this.metrics) return;
     for (const [kind, key] of [
       ['frames', k.frames],

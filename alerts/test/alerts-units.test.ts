@@ -69,7 +69,7 @@ describe('alert payload', () => {
     expect(decodeAlert('1-0', alertFieldList(a))).toEqual(a);
     const w = alertScriptArgs(
       new StreamKeys('lpr', '3'),
-      alertToWrite(a, { windowMs: 60_000, maxLen: 1000 }),
+      alertToWrite(a, { windowMs: 60_000, maxLen: 1000, source: 'frames' }),
     );
     // The window is per camera and WATCHED plate, so fuzzy misreads of one vehicle share it.
     expect(w.windowKey).toBe('lpr:{3}:alert-window:gate-1:AB123CD');

@@ -156,7 +156,11 @@ describe('alert notifier', () => {
         async () => {
           const c = await queue.getJobCounts('completed', 'active', 'waiting', 'delayed');
           const pending = (await t.client.xpending(keys.alerts, NOTIFIER_GROUP)) as [number, ...unknown[]];
-          return c.completed === 20 && c.active + c.waiting + c.delayed === 0 && Number(pending[0]) === 0;
+          return (
+            c.completed === 20 &&
+            (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) === 0 &&
+            Number(pending[0]) === 0
+          );
         },
         { timeoutMs: 15_000, what: 'every job completed and every alert acknowledged' },
       );

@@ -56,6 +56,25 @@ describe('platestream events tail | show | plate', () => {
     expect(glob.out).toMatch(/cam-1\s+AB123CD .* 5 frames .*approaching/);
   });
 
+  it('tail --limit N prints the newest N (oldest first); --to is inclusive to its millisecond', async () => {
+    const events = await readEvents(redis.client, prefix);
+    const plates = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).plate as string);
+    const newest = await cli(['tail', '--no-follow', '--limit', '2', '--json']);
+    expect(plates(newest.out)).toEqual(events.slice(-2).map((e) => e.plate));
+    // --to as the last event's entry id, and as its millisecond: both include it.
+    const lastId = events.at(-1)!.id!;
+    const byId = await cli(['tail', '--from', '0', '--to', lastId, '--json']);
+    const byMs = await cli(['tail', '--from', '0', '--to', lastId.split('-')[0]!, '--json']);
+    expect(plates(byId.out)).toHaveLength(3);
+    expect(plates(byMs.out)).toHaveLength(3);
+    const bad = cli(['tail', '--from', lastId, '--to', events[0]!.id!]);
+    await expect(bad).rejects.toMatchObject({ code: 'USAGE' });
+  });
+
   it('show lists the frames of one event and their reads; plate finds events by plate', async () => {
     const [first] = await readEvents(redis.client, prefix);
     const shown = await cli(['show', first!.id!, '--json']);

@@ -133,7 +133,7 @@ describe('events stage', () => {
     expect(await redis.client.hkeys(keys.eventsState)).toEqual(['cam-2']);
     // The frame is done: cam-2, the newest camera, is flushed on the wall clock.
     await redis.client.xreadgroup('GROUP', 'workers', 'w', 'COUNT', 10, 'STREAMS', keys.frames, '>');
-    const [[id]] = (await redis.client.xrange(keys.frames, '-', '+')) as [string, string[]][];
+    const [[id]] = (await redis.client.xrange(keys.frames, '-', '+')) as [[string, string[]]];
     await redis.client.xack(keys.frames, 'workers', id!);
     const events = await settled(prefix, 2);
     expect(events.map((e) => e.plate)).toEqual(['AB123CD', 'XY987ZW']);

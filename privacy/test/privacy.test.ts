@@ -6,7 +6,7 @@ import { run as resultsRun } from '../../results/cli.ts';
 import type { CliIO } from '../../shared/cli/index.ts';
 import { encodeEvent } from '../../shared/codec/event-codec.ts';
 import { encodeResult } from '../../shared/codec/result-codec.ts';
-import { StreamKeys } from '../../shared/redis/keys.ts';
+import { StreamKeys, setPlateKey } from '../../shared/redis/keys.ts';
 import { queueSighting } from '../../shared/redis/plate-index.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import {
@@ -128,7 +128,7 @@ async function seedPlate(t: TestRedis, keys: StreamKeys, plate: string, camera: 
   return { resultIds, frameIds, eventId, alertId };
 }
 
-/** Every key name and every stream entry / set member / string value under the prefix that mentions `text` (the audit trail aside). */
+/** Every key name and every stream entry / set member / string value under the prefix that mentions `text` (the audit trail and the recent-erasures set aside). */
 async function traces(t: TestRedis, keys: StreamKeys, text: string): Promise<string[]> {
   const found: string[] = [];
   let cursor = '0';
@@ -136,7 +136,8 @@ async function traces(t: TestRedis, keys: StreamKeys, text: string): Promise<str
     const [next, batch] = await t.client.scan(cursor, 'MATCH', keys.scanPattern, 'COUNT', 1000);
     cursor = next;
     for (const key of batch) {
-      if (key === keys.auditLog) continue;
+      // The audit trail records the erasure; the erasures set keeps the plate for LPR_ERASE_WINDOW_MS.
+      if (key === keys.auditLog || key === keys.erasures) continue;
       if (key.includes(text)) found.push(`key ${key}`);
       const type = await t.client.type(key);
       let content: string[] = [];
@@ -369,6 +370,11 @@ describe('audit trail in PostgreSQL', () => {
         ['admin-7', 'search:results-plate', 'AUD123', 2],
         ['admin-7', 'erase', 'AUD123', total],
       ]);
+      const report = io(env);
+      expect(await reportRun(['report', '--json'], report)).toBe(0);
+      const table = JSON.parse(report.out()).kinds.find((k: { kind: string }) => k.kind === 'audit-table');
+      expect(table).toMatchObject({ items: 3, maxAgeMs: 365 * 86_400_000 });
+      expect(table.oldestAgeMs).toBeLessThan(120_000);
       // the same entries in the Redis stream, linked by stream id
       const stream = (await t.client.xrange(keys.auditLog, '-', '+')) as [string, string[]][];
       expect(rows.map((r) => r.stream_id)).toEqual(stream.map(([id]) => id));
@@ -397,7 +403,12 @@ describe('erase after the real worker', () => {
   it('a plate read by a real worker and then erased leaves no trace in any key name, entry, member or value', async () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);
-    const worker = testWorker(config, { frameRetentionMs: 600_000, plateIndexRetentionMs: 3_600_000 });
+    const worker = testWorker(config, {
+      frameRetentionMs: 600_000,
+      plateIndexRetentionMs: 3_600_000,
+      housekeepingIntervalMs: 60_000, // housekeeping only when the test runs it
+      lockTtlMs: 120_000,
+    });
     await worker.start();
     try {
       await pushFrames(t.client, config.prefix, [
@@ -419,8 +430,71 @@ describe('erase after the real worker', () => {
       expect(await t.client.xlen(keys.results)).toBe(4);
       expect(await t.client.xlen(keys.frames)).toBe(4);
       expect(await t.client.zcard(keys.plateIndex('STAY77'))).toBe(3);
+
+      // A frame of the plate in flight during the erasure: its read lands afterwards and the next
+      // housekeeping round (within LPR_ERASE_WINDOW_MS) erases it.
+      await pushFrames(t.client, config.prefix, [frame({ plate: 'GONE77' }, 'cam-1')]);
+      await waitFor(async () => (await t.client.xlen(keys.results)) === 5, {
+        timeoutMs: 60_000,
+        what: 'late read',
+      });
+      expect((await traces(t, keys, 'GONE77')).length).toBeGreaterThan(0);
+      await worker.housekeepOnce();
+      expect(await traces(t, keys, 'GONE77')).toEqual([]);
+      expect(await t.client.xlen(keys.results)).toBe(4);
+      // once the window has passed the erasure is forgotten
+      const [member] = await t.client.zrange(keys.erasures, 0, -1);
+      expect(member).toMatch(/^GONE77\|\d+$/);
+      await t.client.zadd(keys.erasures, 1, 'GONE77|1');
+      await t.client.zrem(keys.erasures, member!);
+      await worker.housekeepOnce();
+      expect(await t.client.exists(keys.erasures)).toBe(0);
     } finally {
       await worker.close();
+    }
+  });
+
+  it('LPR_PLATE_KEY: key names carry keyed hashes, not plates; whole-plate lookup and erase still work', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    const secret = 'a-long-deployment-secret-1234';
+    setPlateKey(secret);
+    const worker = testWorker(config, { housekeepingIntervalMs: 60_000, lockTtlMs: 120_000 });
+    try {
+      await worker.start();
+      await pushFrames(t.client, config.prefix, [
+        frame({ plate: 'PSEU01' }),
+        frame({ plate: 'PSEU01' }),
+        frame({ plate: 'OTHR02' }),
+      ]);
+      await waitFor(async () => (await t.client.xlen(keys.results)) === 3, {
+        timeoutMs: 60_000,
+        what: '3 results',
+      });
+      const names: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = await t.client.scan(cursor, 'MATCH', keys.scanPattern, 'COUNT', 1000);
+        cursor = next;
+        names.push(...batch);
+      } while (cursor !== '0');
+      expect(names.filter((n) => n.includes('PSEU01') || n.includes('OTHR02'))).toEqual([]);
+      expect(names).toContain(keys.plateIndex('PSEU01'));
+      expect(keys.plateIndex('PSEU01')).toMatch(/:plate:h\.[0-9a-f]{32}$/);
+
+      const env = { REDIS_URL: t.url, LPR_PREFIX: config.prefix, LPR_PLATE_KEY: secret };
+      const found = io(env);
+      expect(await resultsRun(['plate', 'PSEU01', '--json'], found)).toBe(0);
+      expect(JSON.parse(found.out()).sightings).toHaveLength(2);
+      await expect(resultsRun(['plate', 'PSEU*'], io(env))).rejects.toThrow(/LPR_PLATE_KEY/);
+      const erased = io(env);
+      expect(await eraseRun(['PSEU01', '--json'], erased)).toBe(0);
+      expect(JSON.parse(erased.out()).removed).toMatchObject({ results: 2, 'plate-index': 2 });
+      expect(await traces(t, keys, 'PSEU01')).toEqual([]);
+      expect(await t.client.xlen(keys.results)).toBe(1);
+    } finally {
+      await worker.close();
+      setPlateKey(undefined);
     }
   });
 });

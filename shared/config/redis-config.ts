@@ -1,4 +1,5 @@
 import { redactUrl } from '../redact-url.ts';
+import { setPlateKey } from '../redis/keys.ts';
 import { deepFreeze, type EnvReader } from './env-reader.ts';
 
 export interface RedisConfig {
@@ -22,6 +23,8 @@ export const REDIS_DEFAULTS: RedisConfig = {
 const PREFIX_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function readRedisConfig(r: EnvReader): RedisConfig {
+  // Pseudonymised plate key names (docs/privacy.md): one secret per deployment, read with the Redis settings.
+  setPlateKey(r.optionalString('LPR_PLATE_KEY'));
   const url = r.string('REDIS_URL', REDIS_DEFAULTS.url);
   const problem = checkRedisUrl(url);
   if (problem) r.problem('REDIS_URL', problem);

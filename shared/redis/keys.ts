@@ -1,3 +1,28 @@
+import { createHmac } from 'node:crypto';
+
+/** LPR_PLATE_KEY (set once per process by readRedisConfig): when set, plate parts of key names are keyed hashes. */
+let plateKey: string | undefined;
+
+/**
+ * Sets (or clears) the secret that pseudonymises plates in key names (LPR_PLATE_KEY). readRedisConfig calls
+ * it, so every process that reads its Redis configuration names the per-plate keys the same way.
+ */
+export function setPlateKey(secret: string | undefined): void {
+  plateKey = secret || undefined;
+}
+
+/** Whether plate parts of key names are keyed hashes (then key names cannot be searched by plate pattern). */
+export function platesPseudonymised(): boolean {
+  return plateKey !== undefined;
+}
+
+/** The plate as it appears in key names: itself, or `h.` + 32 hex digits of HMAC-SHA256(LPR_PLATE_KEY, plate). */
+export function plateKeyPart(plate: string): string {
+  return plateKey === undefined
+    ? plate
+    : `h.${createHmac('sha256', plateKey).update(plate).digest('hex').slice(0, 32)}`;
+}
+
 /**
  * The only place that builds Redis key names. Everything else asks a StreamKeys instance.
  *
@@ -62,17 +87,25 @@ export class StreamKeys {
   idempotency(camera: string, key: string): string {
     return `${this.base}:idem:${camera}:${key}`;
   }
-  /** Sorted set of recent sightings of one plate (score = capture ms). */
+  /** Sorted set of recent sightings of one plate (score = capture ms); the plate part is pseudonymised with LPR_PLATE_KEY. */
   plateIndex(plate: string): string {
-    return `${this.base}:plate:${plate}`;
+    return `${this.base}:plate:${plateKeyPart(plate)}`;
   }
-  /** Cached watchlist answer for one plate. */
+  /** SCAN pattern over the per-plate index keys (a glob over plate texts; with LPR_PLATE_KEY only `*` is meaningful). */
+  plateIndexPattern(glob: string): string {
+    return `${this.base}:plate:${glob}`;
+  }
+  /** Cached watchlist answer for one plate (plate part pseudonymised with LPR_PLATE_KEY). */
   watchlistCache(plate: string): string {
-    return `${this.prefix}:wl:${plate}`;
+    return `${this.prefix}:wl:${plateKeyPart(plate)}`;
+  }
+  /** SCAN pattern over the cached watchlist answers. */
+  get watchlistCachePattern(): string {
+    return `${this.prefix}:wl:*`;
   }
   /** Short lock that keeps concurrent cache misses for one plate to one database query. */
   watchlistFill(plate: string): string {
-    return `${this.prefix}:wl-fill:${plate}`;
+    return `${this.prefix}:wl-fill:${plateKeyPart(plate)}`;
   }
   /** Watchlist generation number; every change through the CLI increments it (cached answers of an older one are stale). */
   get watchlistVersion(): string {
@@ -86,9 +119,13 @@ export class StreamKeys {
   get queuePrefix(): string {
     return `${this.prefix}:bull`;
   }
-  /** Alert de-duplication window marker per camera and plate. */
+  /** Alert de-duplication window marker per camera and plate (plate part pseudonymised with LPR_PLATE_KEY). */
   alertWindow(camera: string, plate: string): string {
-    return `${this.base}:alert-window:${camera}:${plate}`;
+    return `${this.base}:alert-window:${camera}:${plateKeyPart(plate)}`;
+  }
+  /** SCAN pattern over the alert windows: every camera's, of one plate, or of every plate (`*`). */
+  alertWindowPattern(plate: string | '*'): string {
+    return `${this.base}:alert-window:*:${plate === '*' ? '*' : plateKeyPart(plate)}`;
   }
   /** A camera's static-scene reference: the thumbnail of its last frame read in full (binary, with a TTL). */
   staticReference(camera: string): string {
@@ -138,6 +175,13 @@ export class StreamKeys {
    */
   get auditLog(): string {
     return `${this.prefix}:audit`;
+  }
+  /**
+   * Recent erasures (sorted set, score = erasure ms, member `<PLATE>|<until ms>`): the workers' housekeeping
+   * erases reads of these plates that land until then (frames that were in flight during `platestream erase`).
+   */
+  get erasures(): string {
+    return `${this.base}:erasures`;
   }
   /** Pattern matching every key of this prefix; for SCAN in tests and tools, never KEYS on a live server. */
   get scanPattern(): string {

@@ -1,5 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { StreamKeys } from './keys.ts';
+import { PlatestreamError } from '../errors.ts';
+import { platesPseudonymised, type StreamKeys } from './keys.ts';
 
 /** One sighting of a plate as kept in the per-plate index. */
 export interface Sighting {
@@ -49,13 +50,18 @@ export async function readSightingsMatching(
   glob: string,
   opts: { limit?: number; maxPlates?: number } = {},
 ): Promise<{ sightings: PlateSighting[]; plates: number; truncated: boolean }> {
+  if (platesPseudonymised())
+    throw new PlatestreamError(
+      'USAGE',
+      'plate patterns cannot be searched while LPR_PLATE_KEY pseudonymises the index key names; give the whole plate',
+    );
   const limit = opts.limit ?? 50;
   const maxPlates = opts.maxPlates ?? 1000;
-  const base = keys.plateIndex('');
+  const base = keys.plateIndexPattern('');
   const found = new Set<string>();
   let cursor = '0';
   do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.plateIndex(glob), 'COUNT', 1000);
+    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.plateIndexPattern(glob), 'COUNT', 1000);
     cursor = next;
     for (const key of batch) found.add(key.slice(base.length));
   } while (cursor !== '0' && found.size <= maxPlates);

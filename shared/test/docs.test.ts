@@ -77,6 +77,16 @@ describe('documentation', () => {
             .filter((f) => statSync(join(ROOT, f)).isDirectory())
             .sort();
     expect(listed).toEqual(folders);
+    // Every folder with TypeScript is type-checked (tsconfig.json: tests included) and every code folder
+    // built (tsconfig.build.json), so a new stage cannot slip past `npm run typecheck`.
+    const tsFolders = folders.filter((f) =>
+      tracked.stdout.split('\n').some((p) => p.startsWith(`${f}/`) && p.endsWith('.ts')),
+    );
+    const include = (file: string) =>
+      (JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { include: string[] }).include;
+    expect(tsFolders.filter((f) => !include('tsconfig.json').includes(f))).toEqual([]);
+    const notBuilt = tsFolders.filter((f) => !['test', 'bench', 'scripts', 'bin', 'docs'].includes(f));
+    expect(notBuilt.filter((f) => !include('tsconfig.build.json').includes(f))).toEqual([]);
   });
 
   it('names every error code of the catalogue', () => {

@@ -100,12 +100,13 @@ describe('GET /v1/live on a real Redis', { timeout: 90_000 }, () => {
     for (let i = 0; i < 1200; i++)
       ids.push((await t.client.xadd(keys.results, '*', ...result({ plate: `R${i}` })))!);
     const c = live('streams=results', { 'last-event-id': ids[199]! });
-    await waitFor(() => c.messages.length === 1000, { what: 'the catch-up', timeoutMs: 20_000 });
+    // Generous: a loaded 2-core machine (CI runs the suite twice) can take many seconds for 1000 entries.
+    await waitFor(() => c.messages.length >= 1000, { what: 'the catch-up', timeoutMs: 60_000 });
     ids.push((await t.client.xadd(keys.results, '*', ...result({ plate: 'AFTER' })))!);
-    await waitFor(() => c.messages.length === 1001, { what: 'the live tail', timeoutMs: 10_000 });
+    await waitFor(() => c.messages.length >= 1001, { what: 'the live tail', timeoutMs: 20_000 });
     expect(c.messages.map((m) => m.id)).toEqual(ids.slice(200));
     c.conn.close();
-  });
+  }, 120_000);
 
   it('merges several streams in id order and takes per-stream cursors', async () => {
     const start = await t.client.xadd(keys.results, '*', ...result({ plate: 'START' }));

@@ -89,7 +89,7 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     }
     await waitFor(
       async () =>
-        (await t.client.xlen(keys.results)) >= total && (await groupPending(t.client, config.prefix)) === 0,
+        (await t.client.xlen(keys.results)) >= expected.size && (await groupPending(t.client, config.prefix)) === 0,
       { what: 'all frames completed after the chaos', timeoutMs: 30_000 },
     );
     expect(kills).toBeGreaterThanOrEqual(10);
@@ -111,7 +111,15 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     // A paused worker keeps its frames past WORKER_CLAIM_IDLE_MS (800 ms): live workers reclaim and finish
     // them, and when it resumes it completes them late. Those completions must write nothing (their XACK
     // acknowledges nothing); a completion script that wrote the result anyway would double them.
-    const env = { TEST_RECOGNIZER_DELAY_MS: '30', WORKER_CONCURRENCY: '8', WORKER_MAX_DELIVERIES: '50' };
+    // 150 ms per frame keeps frames in flight in every worker at any moment, so a pause always catches some
+    // (with fast frames a worker is usually idle in XREADGROUP when paused, and the watchdog drops that read).
+    const env = {
+      TEST_RECOGNIZER_DELAY_MS: '150',
+      WORKER_CONCURRENCY: '8',
+      WORKER_MAX_DELIVERIES: '50',
+      WORKER_PROCESSING_TIMEOUT_MS: '600',
+      WORKER_CLAIM_IDLE_MS: '1200',
+    };
     const workers = ['slow-a', 'slow-b', 'slow-c'].map((name) => spawnWorker(cmd, config, name, env));
     children.push(...workers);
     await Promise.all(workers.map((c) => c.started));
@@ -125,17 +133,20 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
       victim.proc.kill('SIGSTOP');
       paused.add(victim);
       pauses++;
-      // Paused for well over the claim time (800 ms + 200 ms claim interval), then resumed.
+      // Paused for well over the claim time (1200 ms + 200 ms claim interval), then resumed.
       setTimeout(() => {
         victim.proc.kill('SIGCONT');
         paused.delete(victim);
-      }, 1800);
-    }, 2000);
+      }, 2500);
+    }, 2800);
 
     const expected = new Map<string, string>();
     const total = 1000;
+    const stale = async () =>
+      Number((await t.client.hget(keys.counters, COUNTER.staleCompletions)) ?? 0) > staleBefore;
     try {
-      for (let i = 0; i < total; i += 25) {
+      // At least `total` frames, and more (up to 3x) until late completions have really happened.
+      for (let i = 0; i < total || (i < 3 * total && !(await stale())); i += 25) {
         const ids = await pushFrames(
           t.client,
           config.prefix,
@@ -147,18 +158,14 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
         await waitFor(async () => (await t.client.xlen(keys.results)) >= i - 200, { timeoutMs: 20_000 });
         await new Promise((r) => setTimeout(r, 100));
       }
-      // Keep pausing until late completions have really happened.
-      await waitFor(
-        async () => Number((await t.client.hget(keys.counters, COUNTER.staleCompletions)) ?? 0) > staleBefore,
-        { what: 'a late (stale) completion', timeoutMs: 30_000 },
-      );
+      await waitFor(stale, { what: 'a late (stale) completion', timeoutMs: 30_000 });
     } finally {
       clearInterval(pauser);
     }
     await waitFor(() => paused.size === 0, { what: 'the last pause to end', timeoutMs: 10_000 });
     await waitFor(
       async () =>
-        (await t.client.xlen(keys.results)) >= total && (await groupPending(t.client, config.prefix)) === 0,
+        (await t.client.xlen(keys.results)) >= expected.size && (await groupPending(t.client, config.prefix)) === 0,
       { what: 'all frames completed after the pauses', timeoutMs: 30_000 },
     );
     expect(pauses).toBeGreaterThanOrEqual(2);

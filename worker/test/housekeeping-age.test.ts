@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
+import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, useRedis } from '../../test/harness/index.ts';
-import { testWorker } from './helpers.ts';
+import { frame, pushFrames, testWorker } from './helpers.ts';
 
 describe('housekeeping age limits (privacy)', () => {
   let t: TestRedis;
@@ -53,6 +54,42 @@ describe('housekeeping age limits (privacy)', () => {
     const age = Number(/platestream_oldest_item_age_seconds\{kind="alerts"\} ([\d.]+)/.exec(metrics)?.[1]);
     expect(age).toBeLessThan(3600);
     await w.close();
+    await t.cleanup(config.prefix);
+  });
+
+  it('under load: while a running worker completes 600 frames, its housekeeping trims what passes the age limits and nothing newer', async () => {
+    const config = t.config();
+    const keys = new StreamKeys(config.prefix);
+    const now = Date.now();
+    for (let i = 0; i < 50; i++) await t.client.xadd(keys.dlq, `${now - 7_200_000}-${i}`, 'plate', 'OLD');
+    for (let i = 0; i < 50; i++) await t.client.xadd(keys.alerts, `${now - 7_200_000}-${i}`, 'plate', 'OLD');
+    const w = testWorker(config, {
+      ageLimits: { dlqRetentionMs: 3_600_000, alertsRetentionMs: 3_600_000, eventsRetentionMs: 3_600_000 },
+    });
+    await w.start();
+    try {
+      const frames = Array.from({ length: 600 }, (_, i) => frame(i % 3 === 0 ? { plate: `LOAD${i}` } : {}));
+      const pushing = pushFrames(t.client, config.prefix, frames);
+      // new dead letters and alerts arrive while the worker runs: they must stay
+      for (let i = 0; i < 20; i++) {
+        await t.client.xadd(keys.dlq, '*', 'plate', 'NEW');
+        await t.client.xadd(keys.alerts, '*', 'plate', 'NEW');
+      }
+      await pushing;
+      await waitFor(
+        async () =>
+          (await t.client.xlen(keys.results)) === 600 &&
+          (await t.client.xlen(keys.dlq)) === 20 &&
+          (await t.client.xlen(keys.alerts)) === 20,
+        { timeoutMs: 120_000, what: '600 results and the old entries trimmed' },
+      );
+      for (const key of [keys.dlq, keys.alerts]) {
+        const left = (await t.client.xrange(key, '-', '+')) as [string, string[]][];
+        expect(left.every(([, f]) => f[1] === 'NEW')).toBe(true);
+      }
+    } finally {
+      await w.close();
+    }
     await t.cleanup(config.prefix);
   });
 });

@@ -76,6 +76,7 @@ describe('synthetic sequences', () => {
       ),
     ).toBe(0);
     expect(out).toMatch(/1 vehicle passes on 1 camera/);
-    expect(await run([join(dir, 'c'), '--sequences', 'x'], io)).toBe(2);
+    // A bad value is a usage error (the command table turns it into one line and exit 2).
+    await expect(run([join(dir, 'c'), '--sequences', 'x'], io)).rejects.toMatchObject({ code: 'USAGE' });
   });
 });

@@ -6,6 +6,7 @@
  * - reclaimer.ts: `Reclaimer` (XAUTOCLAIM + delivery counts + dead-letter policy).
  * - ensure-group.ts: `ensureGroup`, `ensureGroups` (BUSYGROUP tolerated).
  * - tail.ts: `tailStreams` (read after an id, then follow; for tails and live feeds).
+ * - newest.ts: `newestEntries` (`tail -n N` of a range, oldest first), `newestId`.
  * - entry-id.ts: id ↔ ms, compare, next / previous id.
  * - stream-entry.ts: the `StreamEntry` type and the reply parser.
  * - group-info.ts: XINFO GROUPS parsing (lag, pending, consumers).
@@ -31,6 +32,7 @@ export {
   parseEntryId,
   previousId,
 } from './entry-id.ts';
+export { newestEntries, newestId } from './newest.ts';
 export { fieldPairs, type GroupInfo, nullableNumber, parseGroupInfo } from './group-info.ts';
 export {
   type ClaimedEntry,

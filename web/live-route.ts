@@ -294,28 +294,20 @@ async function catchUp(
     const m = renderSse(best, id, fields);
     if (m) write(m);
     else last.set(best, id);
-    await belowBuffer(res, ctx.config.live.maxBufferBytes / 2, signal);
-  }
-}
-
-/**
- * Waits until the response's unsent bytes are at most `limit` (the client's own pace bounds memory).
- * 'drain' comes only after a write() returned false, i.e. past the stream's highWaterMark — 16 KiB up to
- * Node 20, 64 KiB from Node 22 — so below it the buffer is watched as the socket empties it.
- */
-async function belowBuffer(res: ServerResponse, limit: number, signal: AbortSignal): Promise<void> {
-  while (res.writableLength > limit && !res.destroyed && !signal.aborted) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      const timer = setTimeout(done, res.writableNeedDrain ? 1000 : 5);
-      res.on('drain', done);
-      res.on('close', done);
-    });
+    // Wait only when write() asked to (writableNeedDrain): "drain" never comes otherwise. Node 22+ raised the
+    // default highWaterMark from 16 KiB to 64 KiB, so "buffer above half of LPR_WEB_CLIENT_BUFFER" no longer
+    // implies a pending drain and the catch-up hung on Node 24 (web/test/live.test.ts, Last-Event-ID resume).
+    if (res.writableNeedDrain) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
   }
 }
 

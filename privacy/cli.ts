@@ -3,6 +3,8 @@ import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
+import { readEventsConfig } from '../events/config.ts';
+import { readWorkerConfig } from '../worker/config.ts';
 import { auditTableStats } from './audit-db.ts';
 import { readRetentionSettings } from './config.ts';
 import { formatAge, privacyReport, unlimitedKinds } from './report.ts';
@@ -42,9 +44,18 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     io.stdout.write(HELP);
     return EXIT.ok;
   }
+  // Each stage's settings through that stage's own reader (same variables, bounds and defaults as the
+  // process that enforces them); each reports its own bad variables.
+  const worker = readWorkerConfig(new EnvReader(io.env), io.env);
+  const events = readEventsConfig(new EnvReader(io.env));
   const r = new EnvReader(io.env);
   const config = readRedisConfig(r);
-  const settings = readRetentionSettings(r);
+  const settings = readRetentionSettings(r, {
+    worker: worker.worker,
+    alerts: worker.alerts,
+    watchlist: worker.watchlist,
+    events: events.events,
+  });
   const databaseUrl = r.optionalString('DATABASE_URL');
   r.finish();
   const keys = new StreamKeys(config.prefix);

@@ -87,28 +87,60 @@ export function readAuditRetention(r: EnvReader): number {
   return r.int('AUDIT_RETENTION_MS', RETENTION_DEFAULTS.auditRetentionMs, { min: 60_000, max: 3650 * DAY });
 }
 
-/** Every retention setting, for `privacy report` (problems go to the reader; the caller finishes it). */
-export function readRetentionSettings(r: EnvReader): RetentionSettings {
-  const d = RETENTION_DEFAULTS;
+/**
+ * Every retention setting, for `privacy report`, read through the readers of the components that enforce
+ * them (`stages`: the worker's and the events stage's configuration, each read and checked as that process
+ * would), plus the privacy settings of its own; problems of the latter go to `r` (the caller finishes it).
+ */
+export function readRetentionSettings(
+  r: EnvReader,
+  stages: {
+    worker: Pick<
+      WorkerOptionsLike,
+      | 'resultRetention'
+      | 'resultsMaxLen'
+      | 'resultsRetentionMs'
+      | 'frameRetentionMs'
+      | 'plateIndexRetentionMs'
+      | 'dlqMaxLen'
+      | 'staticMaxAgeMs'
+    >;
+    alerts: { maxLen: number; windowMs: number };
+    watchlist: { hitTtlMs: number; missTtlMs: number };
+    events: { eventsMaxLen: number; indexMaxLen: number; idleFlushMs: number };
+  },
+): RetentionSettings {
+  const { worker: w, alerts, watchlist, events } = stages;
   return {
-    resultRetention: r.oneOf('RESULTS_RETENTION', d.resultRetention, ['maxlen', 'minid'] as const),
-    resultsMaxLen: r.int('RESULTS_MAXLEN', d.resultsMaxLen, { min: 1 }),
-    resultsRetentionMs: r.int('RESULTS_RETENTION_MS', d.resultsRetentionMs, { min: 1000 }),
-    frameRetentionMs: r.int('LPR_FRAME_RETENTION_MS', d.frameRetentionMs, { min: 0 }),
-    plateIndexRetentionMs: r.int('LPR_PLATE_INDEX_RETENTION_MS', d.plateIndexRetentionMs, { min: 0 }),
-    dlqMaxLen: r.int('DLQ_MAXLEN', d.dlqMaxLen, { min: 0 }),
-    alertsMaxLen: r.int('ALERTS_MAXLEN', d.alertsMaxLen, { min: 100 }),
-    alertWindowMs: r.int('ALERT_WINDOW_MS', d.alertWindowMs, { min: 1 }),
-    eventsMaxLen: r.int('EVENTS_MAXLEN', d.eventsMaxLen, { min: 100 }),
-    eventsIndexMaxLen: r.int('EVENTS_INDEX_MAXLEN', d.eventsIndexMaxLen, { min: 0 }),
-    eventsIdleFlushMs: r.int('EVENTS_IDLE_FLUSH_MS', d.eventsIdleFlushMs, { min: 10 }),
-    watchlistHitTtlMs: r.int('WATCHLIST_HIT_TTL_MS', d.watchlistHitTtlMs, { min: 1000 }),
-    watchlistMissTtlMs: r.int('WATCHLIST_MISS_TTL_MS', d.watchlistMissTtlMs, { min: 100 }),
-    staticMaxAgeMs: r.int('LPR_STATIC_MAX_AGE_MS', d.staticMaxAgeMs, { min: 100 }),
+    resultRetention: w.resultRetention,
+    resultsMaxLen: w.resultsMaxLen,
+    resultsRetentionMs: w.resultsRetentionMs,
+    frameRetentionMs: w.frameRetentionMs,
+    plateIndexRetentionMs: w.plateIndexRetentionMs,
+    dlqMaxLen: w.dlqMaxLen,
+    alertsMaxLen: alerts.maxLen,
+    alertWindowMs: alerts.windowMs,
+    eventsMaxLen: events.eventsMaxLen,
+    eventsIndexMaxLen: events.indexMaxLen,
+    eventsIdleFlushMs: events.idleFlushMs,
+    watchlistHitTtlMs: watchlist.hitTtlMs,
+    watchlistMissTtlMs: watchlist.missTtlMs,
+    staticMaxAgeMs: w.staticMaxAgeMs,
     ...webhookJobs(r),
     auditRetentionMs: readAuditRetention(r),
     ...readAgeLimits(r),
   };
+}
+
+/** The worker option fields the report needs (structural: privacy/ does not import worker/). */
+interface WorkerOptionsLike {
+  resultRetention: 'maxlen' | 'minid';
+  resultsMaxLen: number;
+  resultsRetentionMs: number;
+  frameRetentionMs: number;
+  plateIndexRetentionMs: number;
+  dlqMaxLen: number;
+  staticMaxAgeMs: number;
 }
 
 /** The notifier's webhook job retention, through the notifier's own definition of the variables. */

@@ -8,14 +8,15 @@ import Fastify, {
 } from 'fastify';
 import type { Redis } from 'ioredis';
 import { PlatestreamError } from '../shared/errors.ts';
+import { errorBody } from '../shared/http/fastify-errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { withTimeout } from '../shared/util/wait.ts';
-import { readBacklog } from './backlog-monitor.ts';
 import { CameraAuth } from './auth.ts';
+import { readBacklog } from './backlog-monitor.ts';
 import type { IngestConfig } from './config.ts';
 import { FRAMES_ROUTE, registerFramesRoute } from './frames-route.ts';
-import { errorBody, toHttpError } from './http-errors.ts';
+import { toHttpError } from './http-errors.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { FrameProducer } from './producer.ts';

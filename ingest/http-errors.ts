@@ -1,14 +1,7 @@
 import { CAMERA_ID_HINT } from '../shared/camera-id.ts';
-import { ERROR_CODES, type ErrorCode, PlatestreamError } from '../shared/errors.ts';
+import { PlatestreamError } from '../shared/errors.ts';
+import { type FastifyLikeError, fallbackError, validationFailure } from '../shared/http/fastify-errors.ts';
 
-/** The JSON error body every ingest answer uses. */
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
-}
-
-export function errorBody(err: PlatestreamError): ErrorBody {
-  return { error: { code: err.code, message: err.message } };
-}
 
 /** What to fix for each query parameter / form field, used in validation messages. */
 const FIELD_HINTS: Record<string, string> = {
@@ -17,14 +10,6 @@ const FIELD_HINTS: Record<string, string> = {
   meta: 'a JSON object of at most 4096 characters, URL-encoded',
   camera: `a camera id of ${CAMERA_ID_HINT}`,
 };
-
-interface FastifyLikeError {
-  code?: string;
-  statusCode?: number;
-  message?: string;
-  validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[];
-  validationContext?: string;
-}
 
 /**
  * Maps anything thrown while handling a request (our errors, Fastify's own errors for body size, media
@@ -69,22 +54,16 @@ export function toHttpError(raw: unknown, opts: { bodyLimitBytes: number }): Pla
     case 'FST_PROTO_VIOLATION':
       return new PlatestreamError('BAD_REQUEST', 'a multipart field name is not allowed', { cause: raw });
     case 'FST_ERR_VALIDATION': {
-      const first = err.validation?.[0];
-      const field =
-        (first?.params?.missingProperty as string | undefined) ??
-        first?.instancePath?.replace(/^\//, '') ??
-        '';
-      if (err.validationContext === 'params' && field === 'camera') {
+      const v = validationFailure(err);
+      if (err.validationContext === 'params' && v.field === 'camera') {
         return new PlatestreamError('BAD_CAMERA_ID', `camera id is invalid; expected ${FIELD_HINTS.camera}`, {
           cause: raw,
         });
       }
-      const where =
-        err.validationContext === 'querystring' ? 'query parameter' : (err.validationContext ?? 'value');
-      const hint = FIELD_HINTS[field];
+      const hint = FIELD_HINTS[v.field];
       return new PlatestreamError(
         'BAD_REQUEST',
-        `${where} "${field}" ${first?.message ?? 'is invalid'}${hint ? `; expected ${hint}` : ''}`,
+        `${v.where} "${v.field}" ${v.problem}${hint ? `; expected ${hint}` : ''}`,
         { cause: raw },
       );
     }
@@ -92,22 +71,7 @@ export function toHttpError(raw: unknown, opts: { bodyLimitBytes: number }): Pla
   if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') {
     return new PlatestreamError('BAD_REQUEST', 'the request body ended early', { cause: raw });
   }
-  const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    const known = (Object.keys(ERROR_CODES) as ErrorCode[]).find(
-      (c) => ERROR_CODES[c].status === status && c !== 'BAD_REQUEST',
-    );
-    return new PlatestreamError(
-      status === 400 || !known ? 'BAD_REQUEST' : known,
-      err.message ?? 'bad request',
-      {
-        cause: raw,
-      },
-    );
-  }
-  return new PlatestreamError('INTERNAL', 'an unexpected error occurred; the ingest log has details', {
-    cause: raw,
-  });
+  return fallbackError(raw, err, 'ingest');
 }
 
 /** Header and body helpers for frame-field parsing, shared by the raw and multipart paths. */

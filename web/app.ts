@@ -1,8 +1,8 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
-import { errorBody } from '../ingest/http-errors.ts';
 import { PlatestreamError } from '../shared/errors.ts';
+import { errorBody } from '../shared/http/fastify-errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
 import { registerAdminRoutes, type WatchlistAccess } from './admin-routes.ts';

@@ -1,5 +1,5 @@
 import { type Job, type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { runAll } from '../shared/lifecycle.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -49,7 +49,7 @@ export class Notifier {
   private readonly keys: StreamKeys;
   private readonly reader: BlockingReader;
   private readonly reclaimer: Reclaimer;
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly queue: Queue<AlertJobData>;
   private worker: Worker<AlertJobData> | undefined;
   private loop: Promise<void> | undefined;

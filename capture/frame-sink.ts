@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Frame } from '../shared/codec/frame-codec.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { isPlatestreamError } from '../shared/errors.ts';
@@ -37,7 +37,7 @@ class RedisCaptureSink implements CaptureSink {
   private readonly producers = new Map<string, FrameProducer>();
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
     private readonly backpressure: BackpressureOptions,
     private readonly logger: Logger,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type AlertOptions, alertFieldList, alertPayload } from '../alerts/index.ts';
 import { encodeEvent, type EventRecord } from '../shared/codec/event-codec.ts';
 import { decodeResult } from '../shared/codec/result-codec.ts';
@@ -77,7 +77,7 @@ export class EventStage extends EventEmitter {
   readonly metrics: EventsMetrics;
   readonly options: EventsOptions;
   private readonly log: Logger;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly reader: BlockingReader;
   private readonly lock: LeaseLock;
   private readonly reclaimer: Reclaimer;

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { WORKER_GROUP } from '../shared/redis/keys.ts';
 import type { IngestContext } from './app.ts';
 import { otherBytesOf, readBacklog } from './backlog-monitor.ts';
 
 /** /healthz, /readyz, /metrics, /openapi.json. */
-export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext, redis: Redis): void {
+export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext, redis: RedisClient): void {
   app.get('/healthz', { schema: { summary: 'The process is alive', tags: ['ops'] } }, async () => ({
     status: 'ok',
   }));

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { webhookQueue } from '../alerts/index.ts';
 import { decodeEvent } from '../shared/codec/event-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
@@ -55,7 +55,7 @@ const BATCH = 500;
  * run it again).
  */
 export async function erasePlate(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plate: string,
   opts: EraseOptions = {},
@@ -195,7 +195,7 @@ function fieldMap(fields: readonly string[]): Record<string, string | undefined>
 }
 
 /** The entries of `stream` with these ids that still exist (XRANGE id id, pipelined). */
-async function readByIds(redis: Redis, stream: string, ids: string[]): Promise<[string, string[]][]> {
+async function readByIds(redis: RedisClient, stream: string, ids: string[]): Promise<[string, string[]][]> {
   const out: [string, string[]][] = [];
   for (let i = 0; i < ids.length; i += BATCH) {
     const pipe = redis.pipeline();
@@ -208,13 +208,13 @@ async function readByIds(redis: Redis, stream: string, ids: string[]): Promise<[
   return out;
 }
 
-async function xdel(redis: Redis, stream: string, ids: string[]): Promise<number> {
+async function xdel(redis: RedisClient, stream: string, ids: string[]): Promise<number> {
   let n = 0;
   for (let i = 0; i < ids.length; i += BATCH) n += await redis.xdel(stream, ...ids.slice(i, i + BATCH));
   return n;
 }
 
-async function scanAll(redis: Redis, pattern: string): Promise<string[]> {
+async function scanAll(redis: RedisClient, pattern: string): Promise<string[]> {
   const out: string[] = [];
   let cursor = '0';
   do {
@@ -236,7 +236,7 @@ export function withinOneEdit(a: string, b: string): boolean {
 }
 
 /** Plates of the sighting index within edit distance 1 of `plate` (SCAN over the index keys). */
-async function nearPlates(redis: Redis, keys: StreamKeys, plate: string): Promise<string[]> {
+async function nearPlates(redis: RedisClient, keys: StreamKeys, plate: string): Promise<string[]> {
   if (platesPseudonymised())
     throw new PlatestreamError(
       'USAGE',
@@ -251,7 +251,7 @@ async function nearPlates(redis: Redis, keys: StreamKeys, plate: string): Promis
   return [...out].sort();
 }
 
-async function existingJobs(redis: Redis, keys: StreamKeys, alertIds: string[]): Promise<string[]> {
+async function existingJobs(redis: RedisClient, keys: StreamKeys, alertIds: string[]): Promise<string[]> {
   const q = `${keys.queuePrefix}:webhooks`;
   const out: string[] = [];
   for (const id of alertIds) if (await redis.exists(`${q}:${id}`)) out.push(id);
@@ -263,7 +263,7 @@ async function existingJobs(redis: Redis, keys: StreamKeys, alertIds: string[]):
  * (frames in flight while `erase` ran): member `<PLATE>|<until ms>` in StreamKeys.erasures.
  */
 export async function rememberErasure(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plates: string[],
   windowMs: number,
@@ -279,7 +279,7 @@ export async function rememberErasure(
  * One housekeeping round of recent erasures: erases again (reads, frames, events, alerts since the erasure)
  * every plate whose window is open, forgets the closed ones. Returns the items removed.
  */
-export async function reapplyErasures(redis: Redis, keys: StreamKeys, now = Date.now()): Promise<number> {
+export async function reapplyErasures(redis: RedisClient, keys: StreamKeys, now = Date.now()): Promise<number> {
   const rows = await redis.zrange(keys.erasures, 0, -1, 'WITHSCORES');
   let removed = 0;
   for (let i = 0; i + 1 < rows.length; i += 2) {
@@ -301,7 +301,7 @@ export async function reapplyErasures(redis: Redis, keys: StreamKeys, now = Date
  * from the stream (their job data carries the alert): every job id in the queue's sets is checked.
  */
 async function webhookJobsOf(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plates: Set<string>,
   alertIds: Set<string>,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type StreamKeys, WEBHOOK_QUEUE } from '../shared/redis/keys.ts';
 import { entryIdMs as idMs } from '../shared/redis/stream/index.ts';
 import type { RetentionSettings } from './config.ts';
@@ -30,7 +30,7 @@ const fmtMs = (ms: number) =>
   ms % 86_400_000 === 0 ? `${ms / 86_400_000} d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${ms} ms`;
 
 async function streamKind(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   now: number,
 ): Promise<{ items: number; oldestAgeMs: number | null }> {
@@ -42,7 +42,7 @@ async function streamKind(
   return { items: len, oldestAgeMs: id ? Math.max(0, now - idMs(id)) : null };
 }
 
-async function scanKeys(redis: Redis, pattern: string): Promise<{ keys: string[]; capped: boolean }> {
+async function scanKeys(redis: RedisClient, pattern: string): Promise<{ keys: string[]; capped: boolean }> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -54,7 +54,7 @@ async function scanKeys(redis: Redis, pattern: string): Promise<{ keys: string[]
 }
 
 /** Keys with a TTL: how many, the longest TTL left, and whether any has none (then the kind is unlimited). */
-async function ttlKind(redis: Redis, pattern: string) {
+async function ttlKind(redis: RedisClient, pattern: string) {
   const { keys, capped } = await scanKeys(redis, pattern);
   const pipe = redis.pipeline();
   for (const k of keys) pipe.pttl(k);
@@ -64,7 +64,7 @@ async function ttlKind(redis: Redis, pattern: string) {
 }
 
 /** Sorted sets whose scores are capture ms (the per-plate sighting index): the lowest score of any. */
-async function plateIndexKind(redis: Redis, pattern: string, now: number) {
+async function plateIndexKind(redis: RedisClient, pattern: string, now: number) {
   const { keys, capped } = await scanKeys(redis, pattern);
   const pipe = redis.pipeline();
   for (const k of keys) pipe.zrange(k, 0, 0, 'WITHSCORES').pttl(k);
@@ -84,7 +84,7 @@ async function plateIndexKind(redis: Redis, pattern: string, now: number) {
   };
 }
 
-async function lowestScoreAge(redis: Redis, key: string, now: number): Promise<number | null> {
+async function lowestScoreAge(redis: RedisClient, key: string, now: number): Promise<number | null> {
   const first = await redis.zrange(key, 0, 0, 'WITHSCORES');
   return first[1] === undefined ? null : Math.max(0, now - Number(first[1]));
 }
@@ -94,7 +94,7 @@ async function lowestScoreAge(redis: Redis, key: string, now: number): Promise<n
  * its oldest item. Reads only; pattern kinds are found with SCAN (never KEYS), at most 20 000 keys each.
  */
 export async function privacyReport(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   s: RetentionSettings,
   now = Date.now(),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import type { EntryInput, WatchlistEntry } from './entry.ts';
 import type { WatchlistStore } from './store.ts';
@@ -9,7 +9,7 @@ import type { WatchlistStore } from './store.ts';
  * clears its in-process cache. Returns the new generation.
  */
 export async function announceWatchlistChange(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plates: string[],
 ): Promise<number> {
@@ -29,7 +29,7 @@ export async function announceWatchlistChange(
 export class WatchlistAdmin {
   constructor(
     readonly store: WatchlistStore,
-    private readonly redis: Redis | undefined,
+    private readonly redis: RedisClient | undefined,
     private readonly keys: StreamKeys,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Roi } from '../shared/config/camera-roi.ts';
 import {
   changedFraction,
@@ -28,7 +28,7 @@ export interface StaticSettings {
 }
 
 export interface StaticGateOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: StreamKeys;
   /** The settings of a camera, or undefined when its frames are never skipped. */
   settingsFor: (camera: string) => StaticSettings | undefined;

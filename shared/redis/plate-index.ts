@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import { PlatestreamError } from '../errors.ts';
 import { platesPseudonymised, type StreamKeys } from './keys.ts';
 
@@ -45,7 +46,7 @@ export interface PlateSighting extends Sighting {
  * more matched.
  */
 export async function readSightingsMatching(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   glob: string,
   opts: { limit?: number; maxPlates?: number } = {},
@@ -75,7 +76,7 @@ export async function readSightingsMatching(
 
 /** Most recent sightings of a plate, newest first. */
 export async function readSightings(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plate: string,
   limit = 50,

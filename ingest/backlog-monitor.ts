@@ -132,7 +132,11 @@ export class BacklogMonitor {
    */
   estimate(r: BacklogReading): { backlog: number; memoryBytes: number; totalBytes: number } {
     const memoryBytes = r.memoryBytes + this.bytesSince;
-    return { backlog: r.backlog + this.admittedSince, memoryBytes, totalBytes: memoryBytes + otherBytesOf(r) };
+    return {
+      backlog: r.backlog + this.admittedSince,
+      memoryBytes,
+      totalBytes: memoryBytes + otherBytesOf(r),
+    };
   }
 
   /** Forgets the cached reading (after a reconnect or in tests). */
@@ -142,6 +146,6 @@ export class BacklogMonitor {
 }
 
 /** Bytes of the DLQ, results and events streams in a reading. */
-export function otherBytesOf(r: BacklogReading): number {
+export function otherBytesOf(r: Pick<BacklogReading, 'otherBytes'>): number {
   return r.otherBytes.dlq + r.otherBytes.results + r.otherBytes.events;
 }

@@ -25,7 +25,7 @@ Options:
   --rtsp-transport T     tcp | udp | udp_multicast | http | auto (default tcp)
   --ffmpeg PATH          ffmpeg binary (default $CAPTURE_FFMPEG or ffmpeg)
   --ffprobe PATH         ffprobe binary for --check (default $CAPTURE_FFPROBE or ffprobe)
-  --port N               /metrics and /healthz port (default $CAPTURE_HTTP_PORT or 9465; 0 = off)
+  --port N               /metrics and /healthz port (default $CAPTURE_HTTP_PORT or 9466; 0 = off)
   --ingest-url URL       send frames to this ingest service instead of Redis ($CAPTURE_INGEST_URL)
   --token TOKEN          bearer token for --ingest-url ($CAPTURE_INGEST_TOKEN)
   --check                connect to each camera once and print reachable, codec, resolution, fps; exit 1

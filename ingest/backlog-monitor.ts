@@ -26,7 +26,11 @@ export interface BacklogReading {
 }
 
 /** Reads group lag/pending (XINFO GROUPS), XLEN and MEMORY USAGE of every stream in one round trip. */
-export async function readBacklog(redis: RedisClient, keys: StreamKeys, group: string): Promise<BacklogReading> {
+export async function readBacklog(
+  redis: RedisClient,
+  keys: StreamKeys,
+  group: string,
+): Promise<BacklogReading> {
   let replies: [Error | null, unknown][] | null;
   try {
     replies = await redis
@@ -132,7 +136,11 @@ export class BacklogMonitor {
    */
   estimate(r: BacklogReading): { backlog: number; memoryBytes: number; totalBytes: number } {
     const memoryBytes = r.memoryBytes + this.bytesSince;
-    return { backlog: r.backlog + this.admittedSince, memoryBytes, totalBytes: memoryBytes + otherBytesOf(r) };
+    return {
+      backlog: r.backlog + this.admittedSince,
+      memoryBytes,
+      totalBytes: memoryBytes + otherBytesOf(r),
+    };
   }
 
   /** Forgets the cached reading (after a reconnect or in tests). */
@@ -142,6 +150,6 @@ export class BacklogMonitor {
 }
 
 /** Bytes of the DLQ, results and events streams in a reading. */
-export function otherBytesOf(r: BacklogReading): number {
+export function otherBytesOf(r: Pick<BacklogReading, 'otherBytes'>): number {
   return r.otherBytes.dlq + r.otherBytes.results + r.otherBytes.events;
 }

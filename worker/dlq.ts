@@ -38,7 +38,11 @@ export async function listDlq(
   return rows.map(([id, raw]) => toEntry(id, raw));
 }
 
-export async function getDlqEntry(redis: RedisClient, keys: StreamKeys, id: string): Promise<DlqEntry | undefined> {
+export async function getDlqEntry(
+  redis: RedisClient,
+  keys: StreamKeys,
+  id: string,
+): Promise<DlqEntry | undefined> {
   const rows = (await redis.xrangeBuffer(keys.dlq, id, id)) as unknown as [Buffer, Buffer[]][];
   const row = rows[0];
   return row ? toEntry(row[0], row[1]) : undefined;
@@ -47,7 +51,11 @@ export async function getDlqEntry(redis: RedisClient, keys: StreamKeys, id: stri
 export type RequeueOutcome = { id: string; frameId?: string; problem?: 'not-found' | 'missing' };
 
 /** Puts one DLQ entry back on the frames stream and removes it from the DLQ, atomically (dlqRequeue-2.lua). */
-export async function requeueDlqEntry(redis: RedisClient, keys: StreamKeys, id: string): Promise<RequeueOutcome> {
+export async function requeueDlqEntry(
+  redis: RedisClient,
+  keys: StreamKeys,
+  id: string,
+): Promise<RequeueOutcome> {
   const reply = await runScript<string | null>(redis, 'dlqRequeue', [keys.dlq, keys.frames], [id]);
   if (reply === null) return { id, problem: 'not-found' };
   if (reply === 'missing') return { id, problem: 'missing' };

@@ -35,7 +35,11 @@ export async function readHeartbeats(
 }
 
 /** The consumers of `group` with their pending count, idle time and liveness. */
-export async function readConsumers(redis: RedisClient, keys: StreamKeys, group: string): Promise<ConsumerStats[]> {
+export async function readConsumers(
+  redis: RedisClient,
+  keys: StreamKeys,
+  group: string,
+): Promise<ConsumerStats[]> {
   const { now, deadlines } = await readHeartbeats(redis, keys);
   return ((await redis.xinfo('CONSUMERS', keys.frames, group)) as unknown[]).map((c) => {
     const p = fieldPairs(c);
@@ -75,7 +79,11 @@ async function memoryUsage(redis: RedisClient, key: string): Promise<number | nu
 }
 
 /** Counts result entries written in the last `windowMs` (by entry id time, on the server's clock). */
-export async function countRecentResults(redis: RedisClient, key: string, windowMs = 60_000): Promise<number> {
+export async function countRecentResults(
+  redis: RedisClient,
+  key: string,
+  windowMs = 60_000,
+): Promise<number> {
   const [sec, usec] = (await redis.time()) as [number | string, number | string];
   const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
   let start = `${nowMs - windowMs}-0`;

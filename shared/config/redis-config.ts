@@ -1,6 +1,7 @@
 import { redactUrl } from '../redact-url.ts';
 import { clusterUrlFrom, isClusterUrl, parseClusterUrl } from '../redis/cluster-url.ts';
 import { setPlateKey } from '../redis/keys.ts';
+import { MAX_PARTITIONS } from '../redis/partitions.ts';
 import { deepFreeze, type EnvReader } from './env-reader.ts';
 
 export interface RedisConfig {
@@ -12,6 +13,11 @@ export interface RedisConfig {
   url: string;
   /** Key prefix for every key this project writes (LPR_PREFIX). */
   prefix: string;
+  /**
+   * Partitions of the streams (LPR_PARTITIONS, default 1 = the plain `lpr:frames` layout). A camera maps to
+   * one partition by a hash of its id (shared/redis/partitions.ts); see docs/partitions.md.
+   */
+  partitions: number;
   /** How long a producer waits for a TCP connect before failing (ms). */
   connectTimeoutMs: number;
   /** Per-command deadline on producer connections; past it the command fails instead of hanging (ms). */
@@ -21,6 +27,7 @@ export interface RedisConfig {
 export const REDIS_DEFAULTS: RedisConfig = {
   url: 'redis://127.0.0.1:6379',
   prefix: 'lpr',
+  partitions: 1,
   connectTimeoutMs: 2000,
   commandTimeoutMs: 2000,
 };
@@ -62,6 +69,7 @@ export function readRedisConfig(r: EnvReader): RedisConfig {
       pattern: PREFIX_RE,
       hint: '1-64 characters of A-Z a-z 0-9 _ . - (no ":" or braces; the project adds those)',
     }),
+    partitions: r.int('LPR_PARTITIONS', REDIS_DEFAULTS.partitions, { min: 1, max: MAX_PARTITIONS }),
     connectTimeoutMs: r.int('REDIS_CONNECT_TIMEOUT_MS', REDIS_DEFAULTS.connectTimeoutMs, {
       min: 50,
       max: 60_000,

@@ -183,6 +183,13 @@ export class StreamKeys {
   get erasures(): string {
     return `${this.base}:erasures`;
   }
+  /**
+   * The partition count the data of this prefix is laid out in (LPR_PARTITIONS; written once by the first
+   * process, changed only by `platestream partitions migrate`). Never hash-tagged.
+   */
+  get partitionsMeta(): string {
+    return `${this.prefix}:meta:partitions`;
+  }
   /** Pattern matching every key of this prefix; for SCAN in tests and tools, never KEYS on a live server. */
   get scanPattern(): string {
     return `${this.prefix}:*`;

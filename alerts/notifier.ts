@@ -19,7 +19,7 @@ import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 import { attemptsFor, backoffDelay } from './backoff.ts';
 import type { NotifierConfig } from './notifier-config.ts';
 import { type AlertJobData, deliverAlert } from './deliver.ts';
-import { webhookQueue } from './webhook-queue.ts';
+import { webhookQueue, webhookQueuePrefix } from './webhook-queue.ts';
 
 const BACKOFF_TYPE = 'platestream-jitter';
 
@@ -111,7 +111,7 @@ export class Notifier {
       },
       {
         connection: this.client,
-        prefix: this.keys.queuePrefix,
+        prefix: webhookQueuePrefix(this.client, this.keys),
         concurrency: c.concurrency,
         lockDuration: c.lockMs,
         stalledInterval: c.lockMs,

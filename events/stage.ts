@@ -7,7 +7,7 @@ import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { COUNTER, EVENTS_GROUP, eventsGroup, StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { COUNTER, EVENTS_GROUP, eventsGroup, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import {
   BlockingReader,
@@ -35,7 +35,7 @@ import {
   travel,
 } from './pass-builder.ts';
 import { passToEvent } from './pass-event.ts';
-import { cameraPartition } from '../shared/redis/partitions.ts';
+import { cameraPartition, partitionsOf } from '../shared/redis/partitions.ts';
 import { readsOfResult } from './result-reads.ts';
 
 export interface EventStageDeps {
@@ -110,7 +110,7 @@ export class EventStage extends EventEmitter {
         throw new Error(
           `events partitions (${count}) must equal LPR_PARTITIONS (${deps.redis.partitions}) when LPR_PARTITIONS > 1`,
         );
-      this.keys = new StreamKeys(deps.redis.prefix, String(index));
+      this.keys = partitionsOf(deps.redis).all[index]!;
       this.partition = {
         index,
         count,
@@ -120,7 +120,8 @@ export class EventStage extends EventEmitter {
       };
     } else {
       // One results stream (LPR_PARTITIONS=1): EVENTS_PARTITIONS groups on it, each keeping its cameras'.
-      this.keys = new StreamKeys(deps.redis.prefix);
+      // (partitionsOf: hash-tagged on a Redis Cluster, the plain single-node names otherwise.)
+      this.keys = partitionsOf(deps.redis).all[0]!;
       this.partition = {
         index,
         count,

@@ -1,5 +1,7 @@
+import { webhookQueue, webhookQueueKeyPrefix } from '../alerts/index.ts';
 import type { RedisClient } from '../shared/redis/connection.ts';
-import { webhookQueue } from '../alerts/index.ts';
+import { deleteKeys } from '../shared/redis/delete-keys.ts';
+import { scanKeys } from '../shared/redis/scan-keys.ts';
 import { decodeEvent } from '../shared/codec/event-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { platesPseudonymised, type StreamKeys } from '../shared/redis/keys.ts';
@@ -182,9 +184,12 @@ export async function erasePlate(
       await queue.close();
     }
   }
-  if (cacheKeys.length) removed['watchlist-cache'] = await redis.del(...cacheKeys);
-  if (windowKeys.length) removed['alert-windows'] = await redis.del(...windowKeys);
-  await redis.del(...plates.map((p) => keys.plateIndex(p)));
+  if (cacheKeys.length) removed['watchlist-cache'] = await deleteKeys(redis, cacheKeys);
+  if (windowKeys.length) removed['alert-windows'] = await deleteKeys(redis, windowKeys);
+  await deleteKeys(
+    redis,
+    plates.map((p) => keys.plateIndex(p)),
+  );
   return { plate, plates, dryRun, removed };
 }
 
@@ -214,14 +219,10 @@ async function xdel(redis: RedisClient, stream: string, ids: string[]): Promise<
   return n;
 }
 
+/** Every key matching `pattern` (SCAN on every master of a cluster). */
 async function scanAll(redis: RedisClient, pattern: string): Promise<string[]> {
   const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    out.push(...batch);
-  } while (cursor !== '0');
+  for await (const batch of scanKeys(redis, pattern, { count: 1000 })) out.push(...batch.keys);
   return out;
 }
 
@@ -252,7 +253,7 @@ async function nearPlates(redis: RedisClient, keys: StreamKeys, plate: string): 
 }
 
 async function existingJobs(redis: RedisClient, keys: StreamKeys, alertIds: string[]): Promise<string[]> {
-  const q = `${keys.queuePrefix}:webhooks`;
+  const q = webhookQueueKeyPrefix(redis, keys);
   const out: string[] = [];
   for (const id of alertIds) if (await redis.exists(`${q}:${id}`)) out.push(id);
   return out;
@@ -279,7 +280,11 @@ export async function rememberErasure(
  * One housekeeping round of recent erasures: erases again (reads, frames, events, alerts since the erasure)
  * every plate whose window is open, forgets the closed ones. Returns the items removed.
  */
-export async function reapplyErasures(redis: RedisClient, keys: StreamKeys, now = Date.now()): Promise<number> {
+export async function reapplyErasures(
+  redis: RedisClient,
+  keys: StreamKeys,
+  now = Date.now(),
+): Promise<number> {
   const rows = await redis.zrange(keys.erasures, 0, -1, 'WITHSCORES');
   let removed = 0;
   for (let i = 0; i + 1 < rows.length; i += 2) {
@@ -306,7 +311,7 @@ async function webhookJobsOf(
   plates: Set<string>,
   alertIds: Set<string>,
 ): Promise<string[]> {
-  const q = `${keys.queuePrefix}:webhooks`;
+  const q = webhookQueueKeyPrefix(redis, keys);
   const ids = new Set<string>();
   for (const set of ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children'])
     for (const id of await redis.zrange(`${q}:${set}`, 0, -1)) ids.add(id);

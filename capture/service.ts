@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { CameraConfig } from '../shared/config/camera-config.ts';
 import { redactCameraUrl } from '../shared/config/camera-config.ts';
+import { closeServer, listenOrExplain } from '../shared/http/listener.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { CameraRunner, type CameraStatus } from './camera-runner.ts';
@@ -41,7 +43,6 @@ export async function startCapture(
     config.ingestUrl !== undefined
       ? { kind: 'http', url: config.ingestUrl, token: config.ingestToken }
       : { kind: 'redis', redis: config.redis, backpressure: config.backpressure },
-    new Set(enabled.map((c) => c.partition)),
     logger,
   );
   const reaper = new ChildReaper();
@@ -64,7 +65,7 @@ export async function startCapture(
         id: c.id,
         url: redactCameraUrl(c.url),
         fps: c.fps,
-        partition: c.partition,
+        partition: partitionsOf(config.redis).index(c.id),
       })),
       disabled: cameras.length - enabled.length,
       target: config.ingestUrl ?? 'redis',
@@ -101,12 +102,10 @@ export async function startCapture(
         );
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(config.httpPort, config.httpHost, () => resolve());
+    const port = await listenOrExplain(server, config.httpPort, config.httpHost, {
+      variable: 'CAPTURE_HTTP_PORT',
+      what: '/metrics and /healthz',
     });
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
     const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
     url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info({ port }, 'capture /metrics and /healthz listening');
@@ -122,15 +121,7 @@ export async function startCapture(
         [
           ['cameras', () => Promise.all(runners.map((r) => r.stop()))],
           ['reaper', () => reaper.close()],
-          [
-            'http server',
-            () =>
-              server &&
-              new Promise<void>((r) => {
-                server.close(() => r());
-                server.closeAllConnections();
-              }),
-          ],
+          ['http server', () => server && closeServer(server)],
           ['sink', () => sink.close()],
         ],
         logger,

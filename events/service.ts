@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOrExplain } from '../shared/http/listener.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
+import { checkPartitions, partitionsOf } from '../shared/redis/partitions.ts';
 import { delay } from '../shared/util/wait.ts';
 import { createEnricher } from '../watchlist/index.ts';
 import type { EventsConfig } from './config.ts';
@@ -95,7 +96,7 @@ export async function startEvents(
           ['alive', () => redis.zrem(keys.eventsAlive, o.consumer)],
           ['redis', () => closeRedis(redis)],
           ['watchlist', () => lookup?.close()],
-          ['http listener', () => (http ? new Promise<void>((r) => http.close(() => r())) : undefined)],
+          ['http listener', () => (http ? closeServer(http) : undefined)],
         ],
         log,
       );
@@ -107,12 +108,13 @@ export async function startEvents(
   let httpPort: number | undefined;
   try {
     if (http) {
-      httpPort = await new Promise<number>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(o.httpPort, o.httpHost, () => resolve((http.address() as AddressInfo).port));
+      httpPort = await listenOrExplain(http, o.httpPort, o.httpHost, {
+        variable: 'EVENTS_HTTP_PORT',
+        what: '/metrics',
       });
       log.info({ port: httpPort }, 'metrics and health listener up (/metrics, /healthz, /readyz)');
     }
+    await checkPartitions(redis, partitionsOf(config.redis));
     await redis.zadd(keys.eventsAlive, Date.now() + 3 * o.lockTtlMs, o.consumer);
     alive = Math.max(1, await redis.zcard(keys.eventsAlive));
     beating = heartbeat();

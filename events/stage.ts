@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type AlertOptions, alertFieldList, alertPayload } from '../alerts/index.ts';
 import { encodeEvent, type EventRecord } from '../shared/codec/event-codec.ts';
 import { decodeResult } from '../shared/codec/result-codec.ts';
@@ -7,7 +7,7 @@ import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { COUNTER, eventsGroup, StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { COUNTER, EVENTS_GROUP, eventsGroup, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import {
   BlockingReader,
@@ -33,7 +33,7 @@ import {
 } from './pass-builder.ts';
 import { keepPass } from './pass-filter.ts';
 import { passToEvent } from './pass-event.ts';
-import { cameraPartition } from './partition.ts';
+import { cameraPartition, partitionsOf } from '../shared/redis/partitions.ts';
 import { readsOfResult } from './result-reads.ts';
 
 export interface EventStageDeps {
@@ -75,7 +75,7 @@ export class EventStage extends EventEmitter {
   readonly metrics: EventsMetrics;
   readonly options: EventsOptions;
   private readonly log: Logger;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly reader: BlockingReader;
   private readonly lock: LeaseLock;
   private readonly reclaimer: Reclaimer;
@@ -96,18 +96,38 @@ export class EventStage extends EventEmitter {
   constructor(private readonly deps: EventStageDeps) {
     super();
     this.options = deps.options;
-    this.keys = new StreamKeys(deps.redis.prefix);
     this.log = deps.logger ?? moduleLogger('events');
     this.metrics = deps.metrics ?? new EventsMetrics();
     const o = this.options;
     const { index, count } = deps.partition ?? { index: 0, count: 1 };
-    this.partition = {
-      index,
-      count,
-      group: eventsGroup(index, count),
-      state: this.keys.eventsPartitionState(index, count),
-      lock: this.keys.eventsPartitionLock(index, count),
-    };
+    if (deps.redis.partitions > 1) {
+      // Stream partitions (LPR_PARTITIONS): events partition p is stream partition p. It reads its own
+      // results stream with the plain `events` group and keeps state, lease, events and alerts beside it,
+      // all in the partition's hash slot.
+      if (count !== deps.redis.partitions)
+        throw new Error(
+          `events partitions (${count}) must equal LPR_PARTITIONS (${deps.redis.partitions}) when LPR_PARTITIONS > 1`,
+        );
+      this.keys = partitionsOf(deps.redis).all[index]!;
+      this.partition = {
+        index,
+        count,
+        group: EVENTS_GROUP,
+        state: this.keys.eventsState,
+        lock: this.keys.eventsLock,
+      };
+    } else {
+      // One results stream (LPR_PARTITIONS=1): EVENTS_PARTITIONS groups on it, each keeping its cameras'.
+      // (partitionsOf: hash-tagged on a Redis Cluster, the plain single-node names otherwise.)
+      this.keys = partitionsOf(deps.redis).all[0]!;
+      this.partition = {
+        index,
+        count,
+        group: eventsGroup(index, count),
+        state: this.keys.eventsPartitionState(index, count),
+        lock: this.keys.eventsPartitionLock(index, count),
+      };
+    }
     this.redis = createRedis(deps.redis, 'consumer', { name: `events:${o.consumer}`, logger: this.log });
     this.reader = new BlockingReader(deps.redis, {
       name: `events-read:${o.consumer}`,
@@ -371,7 +391,8 @@ export class EventStage extends EventEmitter {
         this.log.warn({ result: e.id }, 'result without camera or capture time; acknowledged and skipped');
         continue;
       }
-      // Every partition's group sees every result; each keeps its own cameras' and acknowledges the rest.
+      // With one results stream every partition's group sees every result; each keeps its own cameras' and
+      // acknowledges the rest. With stream partitions every result of the stream is this partition's.
       if (cameraPartition(r.camera, this.partition.count) !== this.partition.index) continue;
       let batch = byCamera.get(r.camera);
       if (!batch) {

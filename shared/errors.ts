@@ -89,6 +89,10 @@ export const ERROR_CODES = {
     status: 502,
     doc: 'A capture camera refused the credentials (401); logged once, retried every auth_retry_ms.',
   },
+  PARTITIONS_MISMATCH: {
+    status: 500,
+    doc: 'LPR_PARTITIONS differs from the partition count the data was written with; start with that count or run "platestream partitions migrate --to P" (docs/partitions.md).',
+  },
   INTERNAL: { status: 500, doc: 'An unexpected error; the log has details.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { plateGlobToRegExp } from '../results/filters.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
@@ -121,7 +121,7 @@ export interface SearchPage<T> {
  * entries, whichever comes first, and says where to continue; a page is never unbounded work.
  */
 export async function searchPage<T>(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   source: Source<T>,
   plan: SearchPlan,
@@ -146,7 +146,7 @@ export async function searchPage<T>(
 
 /** Every match, newest first, at most `maxRows` (for CSV exports: read as they are written). */
 export async function* searchAll<T>(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   source: Source<T>,
   plan: SearchPlan,
@@ -164,7 +164,7 @@ export async function* searchAll<T>(
 }
 
 async function* scanBatches(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   plan: SearchPlan,
   count: number,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { fieldMap } from '../shared/codec/frame-codec.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { runScript } from '../shared/redis/scripts.ts';
@@ -26,7 +26,7 @@ function toEntry(id: Buffer | string, raw: Buffer[]): DlqEntry {
 }
 
 export async function listDlq(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   opts: { count?: number; after?: string } = {},
 ): Promise<DlqEntry[]> {
@@ -38,7 +38,11 @@ export async function listDlq(
   return rows.map(([id, raw]) => toEntry(id, raw));
 }
 
-export async function getDlqEntry(redis: Redis, keys: StreamKeys, id: string): Promise<DlqEntry | undefined> {
+export async function getDlqEntry(
+  redis: RedisClient,
+  keys: StreamKeys,
+  id: string,
+): Promise<DlqEntry | undefined> {
   const rows = (await redis.xrangeBuffer(keys.dlq, id, id)) as unknown as [Buffer, Buffer[]][];
   const row = rows[0];
   return row ? toEntry(row[0], row[1]) : undefined;
@@ -47,7 +51,11 @@ export async function getDlqEntry(redis: Redis, keys: StreamKeys, id: string): P
 export type RequeueOutcome = { id: string; frameId?: string; problem?: 'not-found' | 'missing' };
 
 /** Puts one DLQ entry back on the frames stream and removes it from the DLQ, atomically (dlqRequeue-2.lua). */
-export async function requeueDlqEntry(redis: Redis, keys: StreamKeys, id: string): Promise<RequeueOutcome> {
+export async function requeueDlqEntry(
+  redis: RedisClient,
+  keys: StreamKeys,
+  id: string,
+): Promise<RequeueOutcome> {
   const reply = await runScript<string | null>(redis, 'dlqRequeue', [keys.dlq, keys.frames], [id]);
   if (reply === null) return { id, problem: 'not-found' };
   if (reply === 'missing') return { id, problem: 'missing' };
@@ -55,7 +63,7 @@ export async function requeueDlqEntry(redis: Redis, keys: StreamKeys, id: string
 }
 
 /** Requeues every DLQ entry present when called; returns one outcome per entry. */
-export async function requeueAll(redis: Redis, keys: StreamKeys): Promise<RequeueOutcome[]> {
+export async function requeueAll(redis: RedisClient, keys: StreamKeys): Promise<RequeueOutcome[]> {
   const out: RequeueOutcome[] = [];
   let after: string | undefined;
   for (;;) {
@@ -69,7 +77,7 @@ export async function requeueAll(redis: Redis, keys: StreamKeys): Promise<Requeu
 }
 
 /** Deletes the given DLQ entries, or the whole DLQ when `ids` is empty. Returns how many were removed. */
-export async function purgeDlq(redis: Redis, keys: StreamKeys, ids: string[] = []): Promise<number> {
+export async function purgeDlq(redis: RedisClient, keys: StreamKeys, ids: string[] = []): Promise<number> {
   if (ids.length > 0) return redis.xdel(keys.dlq, ...ids);
   const n = await redis.xlen(keys.dlq);
   await redis.del(keys.dlq);

@@ -1,5 +1,4 @@
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../shared/logger.ts';
 import type { Worker } from './worker.ts';
 
@@ -28,24 +27,5 @@ export function createWorkerHttpServer(worker: Worker, logger?: Logger): Server 
       return;
     }
     reply(404, 'not found: try /metrics, /healthz or /readyz\n');
-  });
-}
-
-/** Listens and resolves with the bound port (useful with port 0 in tests). */
-export function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections?.();
   });
 }

@@ -1,13 +1,13 @@
 import type { Server } from 'node:http';
-import { PlatestreamError } from '../shared/errors.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import type { Recognizer } from '../shared/recognizer.ts';
 import { createRedis } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { createEnricher } from '../watchlist/index.ts';
 import type { WorkerConfig } from './config.ts';
-import { closeServer, createWorkerHttpServer, listen } from './http-server.ts';
+import { closeServer, listenOrExplain } from '../shared/http/listener.ts';
+import { createWorkerHttpServer } from './http-server.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { createRecognizer } from './recognizers.ts';
 import { StaticGate, skipsAnyCamera, staticSettingsLookup } from './static-gate.ts';
@@ -62,7 +62,7 @@ export async function startWorker(
     recognizer = new StaticGate(recognizer, {
       redis: createRedis(config.redis, 'consumer', { name: `${o.consumer}:static`, logger: log }),
       ownsRedis: true,
-      keys: new StreamKeys(config.redis.prefix),
+      keys: partitionsOf(config.redis),
       settingsFor: staticSettingsLookup(o, config.recognizer?.cameraRoi),
       logger: moduleLogger('static-gate'),
     });
@@ -99,7 +99,11 @@ export async function startWorker(
   let httpPort: number | undefined;
   try {
     if (http) {
-      httpPort = await listenOrExplain(http, o.httpPort, o.httpHost);
+      httpPort = await listenOrExplain(http, o.httpPort, o.httpHost, {
+        variable: 'WORKER_HTTP_PORT',
+        what: '/metrics',
+        auto: true,
+      });
       log.info(
         { port: httpPort, host: o.httpHost, auto: o.httpPort === 'auto' },
         'metrics and health listener up (/metrics, /healthz, /readyz)',
@@ -111,24 +115,4 @@ export async function startWorker(
     throw err;
   }
   return { worker, httpPort, close, closed };
-}
-
-/**
- * Binds the metrics listener; a port another process holds (a second worker on the same host) becomes one
- * ADDRESS_IN_USE error that says how to run several workers on one host, instead of a stack trace.
- */
-async function listenOrExplain(http: Server, port: number | 'auto', host: string): Promise<number> {
-  try {
-    return await listen(http, port === 'auto' ? 0 : port, host);
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new PlatestreamError(
-        'ADDRESS_IN_USE',
-        `cannot listen on ${host}:${port} for /metrics (${String(code)}): another process (a second worker on this host?) holds it; give each worker its own WORKER_HTTP_PORT, or WORKER_HTTP_PORT=auto for any free port, or 0 to turn the listener off`,
-        { cause: err },
-      );
-    }
-    throw err;
-  }
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { type AppendOnly, readAppendOnly } from '../shared/redis/persistence.ts';
 import { fieldPairs, type GroupInfo, nullableNumber, parseGroupInfo } from '../shared/redis/stream/index.ts';
@@ -19,7 +19,7 @@ export interface ConsumerStats {
 
 /** Heartbeat deadlines of the workers (ms epoch, Redis clock) and Redis's time now. */
 export async function readHeartbeats(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
 ): Promise<{ now: number; deadlines: Map<string, number> }> {
   const replies = await redis.pipeline().time().zrange(keys.workerHeartbeats, 0, -1, 'WITHSCORES').exec();
@@ -35,7 +35,11 @@ export async function readHeartbeats(
 }
 
 /** The consumers of `group` with their pending count, idle time and liveness. */
-export async function readConsumers(redis: Redis, keys: StreamKeys, group: string): Promise<ConsumerStats[]> {
+export async function readConsumers(
+  redis: RedisClient,
+  keys: StreamKeys,
+  group: string,
+): Promise<ConsumerStats[]> {
   const { now, deadlines } = await readHeartbeats(redis, keys);
   return ((await redis.xinfo('CONSUMERS', keys.frames, group)) as unknown[]).map((c) => {
     const p = fieldPairs(c);
@@ -66,7 +70,7 @@ export interface PipelineStats {
 /** How many result ids the frames/s estimate reads at most (a cap for very busy pipelines). */
 const RATE_SCAN_CAP = 500_000;
 
-async function memoryUsage(redis: Redis, key: string): Promise<number | null> {
+async function memoryUsage(redis: RedisClient, key: string): Promise<number | null> {
   try {
     return nullableNumber(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '5'));
   } catch {
@@ -75,7 +79,11 @@ async function memoryUsage(redis: Redis, key: string): Promise<number | null> {
 }
 
 /** Counts result entries written in the last `windowMs` (by entry id time, on the server's clock). */
-export async function countRecentResults(redis: Redis, key: string, windowMs = 60_000): Promise<number> {
+export async function countRecentResults(
+  redis: RedisClient,
+  key: string,
+  windowMs = 60_000,
+): Promise<number> {
   const [sec, usec] = (await redis.time()) as [number | string, number | string];
   const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
   let start = `${nowMs - windowMs}-0`;
@@ -89,7 +97,7 @@ export async function countRecentResults(redis: Redis, key: string, windowMs = 6
   return count;
 }
 
-export async function collectStats(redis: Redis, keys: StreamKeys): Promise<PipelineStats> {
+export async function collectStats(redis: RedisClient, keys: StreamKeys): Promise<PipelineStats> {
   const framesExists = (await redis.exists(keys.frames)) === 1;
   const frameInfo = framesExists ? fieldPairs(await redis.xinfo('STREAM', keys.frames)) : {};
   const first = frameInfo['first-entry'] as [string, unknown] | null | undefined;
@@ -190,7 +198,7 @@ export function formatStats(s: PipelineStats): string {
  * nil after deletions ahead of the group; then XLEN - pending is used (an upper bound).
  */
 export async function readGroupStats(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   group: string,
 ): Promise<{ lag: number; pending: number; consumers: number; deadConsumers: number } | undefined> {

@@ -68,6 +68,11 @@ export class Partitions {
   }
 }
 
+/** Readers accept either: a plain StreamKeys is the one partition of the single-node layout. */
+export function asPartitions(k: StreamKeys | Partitions): Partitions {
+  return k instanceof Partitions ? k : new Partitions(k.prefix, 1);
+}
+
 /** The partitions of a Redis configuration (prefix + LPR_PARTITIONS). */
 export function partitionsOf(config: { prefix: string; partitions: number }): Partitions {
   return new Partitions(config.prefix, config.partitions);

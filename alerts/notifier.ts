@@ -1,5 +1,5 @@
 import { type Job, type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { runAll } from '../shared/lifecycle.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -19,7 +19,7 @@ import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 import { attemptsFor, backoffDelay } from './backoff.ts';
 import type { NotifierConfig } from './notifier-config.ts';
 import { type AlertJobData, deliverAlert } from './deliver.ts';
-import { webhookQueue } from './webhook-queue.ts';
+import { webhookQueue, webhookQueuePrefix } from './webhook-queue.ts';
 
 const BACKOFF_TYPE = 'platestream-jitter';
 
@@ -51,7 +51,7 @@ export class Notifier {
   private readonly parts: Partitions;
   /** Per partition (LPR_PARTITIONS): its alerts stream's reader (own connection) and reclaimer. */
   private readonly units: { p: number; keys: StreamKeys; reader: BlockingReader; reclaimer: Reclaimer }[];
-  private readonly client: Redis;
+  private readonly client: RedisClient;
   private readonly queue: Queue<AlertJobData>;
   private worker: Worker<AlertJobData> | undefined;
   private loops: Promise<void>[] = [];
@@ -111,7 +111,7 @@ export class Notifier {
       },
       {
         connection: this.client,
-        prefix: this.keys.queuePrefix,
+        prefix: webhookQueuePrefix(this.client, this.keys),
         concurrency: c.concurrency,
         lockDuration: c.lockMs,
         stalledInterval: c.lockMs,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Frame } from '../shared/codec/frame-codec.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { isPlatestreamError } from '../shared/errors.ts';
@@ -32,7 +32,7 @@ export async function openCaptureSink(target: CaptureTarget, logger: Logger): Pr
  */
 class RedisCaptureSink implements CaptureSink {
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly router: FrameRouter,
     private readonly backpressure: BackpressureOptions,
     private readonly logger: Logger,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type AlertOptions, alertFieldList, alertPayload } from '../alerts/index.ts';
 import { encodeEvent, type EventRecord } from '../shared/codec/event-codec.ts';
 import { decodeResult } from '../shared/codec/result-codec.ts';
@@ -7,7 +7,7 @@ import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { COUNTER, EVENTS_GROUP, eventsGroup, StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { COUNTER, EVENTS_GROUP, eventsGroup, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import {
   BlockingReader,
@@ -35,7 +35,7 @@ import {
   travel,
 } from './pass-builder.ts';
 import { passToEvent } from './pass-event.ts';
-import { cameraPartition } from '../shared/redis/partitions.ts';
+import { cameraPartition, partitionsOf } from '../shared/redis/partitions.ts';
 import { readsOfResult } from './result-reads.ts';
 
 export interface EventStageDeps {
@@ -77,7 +77,7 @@ export class EventStage extends EventEmitter {
   readonly metrics: EventsMetrics;
   readonly options: EventsOptions;
   private readonly log: Logger;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly reader: BlockingReader;
   private readonly lock: LeaseLock;
   private readonly reclaimer: Reclaimer;
@@ -110,7 +110,7 @@ export class EventStage extends EventEmitter {
         throw new Error(
           `events partitions (${count}) must equal LPR_PARTITIONS (${deps.redis.partitions}) when LPR_PARTITIONS > 1`,
         );
-      this.keys = new StreamKeys(deps.redis.prefix, String(index));
+      this.keys = partitionsOf(deps.redis).all[index]!;
       this.partition = {
         index,
         count,
@@ -120,7 +120,8 @@ export class EventStage extends EventEmitter {
       };
     } else {
       // One results stream (LPR_PARTITIONS=1): EVENTS_PARTITIONS groups on it, each keeping its cameras'.
-      this.keys = new StreamKeys(deps.redis.prefix);
+      // (partitionsOf: hash-tagged on a Redis Cluster, the plain single-node names otherwise.)
+      this.keys = partitionsOf(deps.redis).all[0]!;
       this.partition = {
         index,
         count,

@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { errorBody } from '../shared/http/fastify-errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
@@ -23,7 +23,7 @@ import { FrameRouter } from './frame-router.ts';
 
 export interface IngestDeps {
   /** Producer-role connection (createRedis(config.redis, 'producer')): fails fast when Redis is down. */
-  redis: Redis;
+  redis: RedisClient;
   logger?: Logger;
   metrics?: IngestMetrics;
   /** Defaults to the table built from `config.auth`. */

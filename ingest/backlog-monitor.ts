@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { asRedisError } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { isRedisError, parseGroupInfo } from '../shared/redis/stream/index.ts';
@@ -26,7 +26,11 @@ export interface BacklogReading {
 }
 
 /** Reads group lag/pending (XINFO GROUPS), XLEN and MEMORY USAGE of every stream in one round trip. */
-export async function readBacklog(redis: Redis, keys: StreamKeys, group: string): Promise<BacklogReading> {
+export async function readBacklog(
+  redis: RedisClient,
+  keys: StreamKeys,
+  group: string,
+): Promise<BacklogReading> {
   let replies: [Error | null, unknown][] | null;
   try {
     replies = await redis
@@ -95,7 +99,7 @@ export class BacklogMonitor {
   private bytesSince = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StreamKeys,
     private readonly group: string,
     private readonly intervalMs: number,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Frame } from '../shared/codec/frame-codec.ts';
 import { isPlatestreamError, type PlatestreamError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -23,7 +23,7 @@ export class FrameRouter {
   private mismatch: PlatestreamError | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly parts: Partitions,
     readonly options: BackpressureOptions,
     hooks: Omit<ProducerHooks, 'onReading'> & { onReading?(total: BacklogTotal): void } = {},

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { encodeFrame, type Frame } from '../shared/codec/frame-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -45,7 +45,7 @@ export class FrameProducer {
   readonly monitor: BacklogMonitor;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: StreamKeys,
     readonly options: BackpressureOptions,
     private readonly hooks: ProducerHooks = {},

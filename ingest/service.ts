@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { isPlatestreamError } from '../shared/errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
@@ -11,7 +11,7 @@ import { createIngestMetrics } from './metrics.ts';
 
 export interface IngestService {
   app: FastifyInstance;
-  redis: Redis;
+  redis: RedisClient;
   /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
   url: string;
   port: number;

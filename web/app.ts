@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { errorBody } from '../shared/http/fastify-errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
@@ -22,7 +22,7 @@ import { registerStaticRoutes } from './static-routes.ts';
 
 export interface WebDeps {
   /** Producer-role connection (createRedis(config.redis, 'producer')): fails fast when Redis is down. */
-  redis: Redis;
+  redis: RedisClient;
   /** The process's one shared live reader (started by the caller). */
   hub: LiveHub;
   logger?: Logger;
@@ -35,7 +35,7 @@ export interface WebDeps {
 /** What the web app carries besides Fastify itself. */
 export interface WebContext {
   config: WebConfig;
-  redis: Redis;
+  redis: RedisClient;
   /** Keys that are not per partition (with LPR_PARTITIONS=1: the one partition's too). */
   keys: StreamKeys;
   /** Every partition's keys (LPR_PARTITIONS); readers merge across them. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { plateGlobToRegExp } from '../results/filters.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
@@ -133,7 +133,7 @@ export interface SearchPage<T> {
  * unbounded work.
  */
 export async function searchPage<T>(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   source: Source<T>,
   plan: SearchPlan,
@@ -157,7 +157,7 @@ export async function searchPage<T>(
 
 /** Every match, newest first, at most `maxRows` (for CSV exports: read as they are written). */
 export async function* searchAll<T>(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   source: Source<T>,
   plan: SearchPlan,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { fieldMap } from '../shared/codec/frame-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
@@ -33,7 +33,7 @@ function toEntry(id: Buffer | string, raw: Buffer[]): DlqEntry {
  * LPR_PARTITIONS > 1 (shared/redis/stream/merged.ts), and `after` takes the same form.
  */
 export async function listDlq(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys | Partitions,
   opts: { count?: number; after?: string } = {},
 ): Promise<DlqEntry[]> {
@@ -64,7 +64,7 @@ function locate(parts: Partitions, text: string): { id: string; ps: number[] } |
 }
 
 export async function getDlqEntry(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys | Partitions,
   text: string,
 ): Promise<DlqEntry | undefined> {
@@ -88,7 +88,7 @@ export type RequeueOutcome = { id: string; frameId?: string; problem?: 'not-foun
  * (dlqRequeue-2.lua: the DLQ and the frames stream of one partition, one hash slot).
  */
 export async function requeueDlqEntry(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys | Partitions,
   text: string,
 ): Promise<RequeueOutcome> {
@@ -106,7 +106,10 @@ export async function requeueDlqEntry(
 }
 
 /** Requeues every DLQ entry present when called; returns one outcome per entry. */
-export async function requeueAll(redis: Redis, keys: StreamKeys | Partitions): Promise<RequeueOutcome[]> {
+export async function requeueAll(
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
+): Promise<RequeueOutcome[]> {
   const parts = asPartitions(keys);
   const out: RequeueOutcome[] = [];
   for (const [p, k] of parts.all.entries()) {
@@ -125,7 +128,7 @@ export async function requeueAll(redis: Redis, keys: StreamKeys | Partitions): P
 
 /** Deletes the given DLQ entries, or every partition's whole DLQ when `ids` is empty. Returns how many were removed. */
 export async function purgeDlq(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys | Partitions,
   ids: string[] = [],
 ): Promise<number> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type AgeLimits, reapplyErasures } from '../privacy/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
@@ -17,7 +17,7 @@ export interface HousekeepingReport {
 }
 
 export interface HousekeeperOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: StreamKeys;
   /** The workers' consumer group (its consumers are the ones removed when idle). */
   group: string;
@@ -41,7 +41,7 @@ export interface HousekeeperOptions {
  * lease value inside its script.
  */
 export class Housekeeper {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: StreamKeys;
   private readonly group: string;
   private readonly lock: LeaseLock;

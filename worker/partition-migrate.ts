@@ -1,13 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
-import {
-  EVENTS_GROUP,
-  NOTIFIER_GROUP,
-  type StreamKeys,
-  WORKER_GROUP,
-  eventsGroup,
-} from '../shared/redis/keys.ts';
+import { EVENTS_GROUP, NOTIFIER_GROUP, StreamKeys, WORKER_GROUP, eventsGroup } from '../shared/redis/keys.ts';
 import { Partitions } from '../shared/redis/partitions.ts';
+import { scanKeys } from '../shared/redis/scan-keys.ts';
 import { compareIds, nextId, parseGroupInfo } from '../shared/redis/stream/index.ts';
 
 /**
@@ -52,12 +47,12 @@ export interface MigrateOptions {
   /** EVENTS_PARTITIONS of the events processes when the target is one partition (their groups are recreated). */
   eventsPartitions?: number;
   dryRun?: boolean;
-  /** SCAN over the keys of a pattern (default: SCAN on `redis`; a cluster needs every master's). */
-  scan?: (pattern: string) => AsyncIterable<string>;
+  /** Hash-tag one partition too (a Redis Cluster: `lpr:{0}:frames`), as partitionsOf does for a cluster URL. */
+  hashTag?: boolean;
 }
 
-export async function storedPartitions(redis: Redis, prefix: string): Promise<number> {
-  const g = new Partitions(prefix, 1).global;
+export async function storedPartitions(redis: RedisClient, prefix: string): Promise<number> {
+  const g = new StreamKeys(prefix);
   const v = await redis.get(g.partitionsMeta);
   if (v === null) return 1;
   const n = Number(v);
@@ -70,13 +65,13 @@ export async function storedPartitions(redis: Redis, prefix: string): Promise<nu
 }
 
 export async function migratePartitions(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   o: MigrateOptions,
 ): Promise<MigrateReport> {
   const fromCount = await storedPartitions(redis, prefix);
-  const src = new Partitions(prefix, fromCount);
-  const dst = new Partitions(prefix, o.to);
+  const src = new Partitions(prefix, fromCount, { hashTag: o.hashTag });
+  const dst = new Partitions(prefix, o.to, { hashTag: o.hashTag });
   const report: MigrateReport = {
     from: fromCount,
     to: o.to,
@@ -88,7 +83,7 @@ export async function migratePartitions(
   };
   await refuseUnlessDrained(redis, src);
   if (fromCount === o.to || o.dryRun) return countOnly(redis, src, report);
-  const scan = o.scan ?? ((pattern: string) => scanKeys(redis, pattern));
+  const scan = (pattern: string) => allKeys(redis, pattern);
   const meta = src.global.partitionsMeta;
   await redis.set(meta, `migrating:${fromCount}:${o.to}`);
   const temps: string[] = [];
@@ -120,7 +115,7 @@ function tempKey(k: StreamKeys, kind: Kind): string {
   return k.partition === undefined ? `{${final}}:migrate` : `${final}:migrate`;
 }
 
-async function refuseUnlessDrained(redis: Redis, src: Partitions): Promise<void> {
+async function refuseUnlessDrained(redis: RedisClient, src: Partitions): Promise<void> {
   const problems: string[] = [];
   const [sec] = (await redis.time()) as unknown as [string, string];
   const now = Number(sec) * 1000;
@@ -149,7 +144,7 @@ async function refuseUnlessDrained(redis: Redis, src: Partitions): Promise<void>
 }
 
 /** Lag + pending of a group (0 when the stream or the group does not exist). */
-async function behind(redis: Redis, stream: string, group: string): Promise<number> {
+async function behind(redis: RedisClient, stream: string, group: string): Promise<number> {
   let groups: ReturnType<typeof parseGroupInfo>;
   try {
     groups = parseGroupInfo(await redis.xinfo('GROUPS', stream));
@@ -165,7 +160,7 @@ async function behind(redis: Redis, stream: string, group: string): Promise<numb
   return n;
 }
 
-async function countOnly(redis: Redis, src: Partitions, report: MigrateReport): Promise<MigrateReport> {
+async function countOnly(redis: RedisClient, src: Partitions, report: MigrateReport): Promise<MigrateReport> {
   for (const k of src.all) for (const kind of KINDS) report.moved[kind] += await redis.xlen(k[kind]);
   return report;
 }
@@ -175,7 +170,7 @@ async function countOnly(redis: Redis, src: Partitions, report: MigrateReport): 
  * streams, each entry to its camera's new partition, keeping its id where it is free.
  */
 async function moveStream(
-  redis: Redis,
+  redis: RedisClient,
   src: Partitions,
   dst: Partitions,
   kind: Kind,
@@ -237,7 +232,7 @@ function fieldOf(fields: Buffer[], name: string): string | undefined {
 
 /** The moved streams' groups start at their end: everything in them was already consumed. */
 async function createGroupsAtEnd(
-  redis: Redis,
+  redis: RedisClient,
   k: StreamKeys,
   kind: Kind,
   eventsPartitions: number,
@@ -257,7 +252,7 @@ async function createGroupsAtEnd(
 }
 
 async function moveHashesAndKeys(
-  redis: Redis,
+  redis: RedisClient,
   src: Partitions,
   dst: Partitions,
   idMap: Map<string, { p: number; id: string }>,
@@ -381,17 +376,13 @@ function idempotencyPrefix(k: StreamKeys): string {
   return k.idempotency('', '').slice(0, -1);
 }
 
-/** Every key matching `pattern` (SCAN, never KEYS). */
-async function* scanKeys(redis: Redis, pattern: string): AsyncGenerator<string> {
-  let cursor = '0';
+/** Every key matching `pattern` (SCAN on every master, never KEYS), each once. */
+async function* allKeys(redis: RedisClient, pattern: string): AsyncGenerator<string> {
   const seen = new Set<string>();
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    for (const key of batch)
+  for await (const { keys } of scanKeys(redis, pattern))
+    for (const key of keys)
       if (!seen.has(key)) {
         seen.add(key);
         yield key;
       }
-  } while (cursor !== '0');
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Partitions } from '../shared/redis/partitions.ts';
@@ -12,7 +12,7 @@ import {
 export interface PartitionReaderOptions {
   redis: RedisConfig;
   /** A non-blocking connection for XINFO GROUPS (the worker's own). */
-  conn: Redis;
+  conn: RedisClient;
   parts: Partitions;
   group: string;
   consumer: string;

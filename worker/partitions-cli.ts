@@ -9,6 +9,7 @@ import {
 } from '../shared/cli/index.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
+import { isClusterUrl } from '../shared/redis/cluster-url.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { MAX_PARTITIONS, Partitions } from '../shared/redis/partitions.ts';
 import { migratePartitions, storedPartitions } from './partition-migrate.ts';
@@ -58,7 +59,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   try {
     if (sub === 'status') {
       const stored = await storedPartitions(redis, config.prefix);
-      const parts = new Partitions(config.prefix, stored);
+      const parts = new Partitions(config.prefix, stored, { hashTag: isClusterUrl(config.url) });
       const byPartition = [];
       for (const k of parts.all)
         byPartition.push({
@@ -86,6 +87,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       to,
       dryRun: values['dry-run'],
       eventsPartitions: eventsPartitions ?? envEvents,
+      hashTag: isClusterUrl(config.url),
     });
     if (values.json) io.stdout.write(`${JSON.stringify(report)}\n`);
     else {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Roi } from '../shared/config/camera-roi.ts';
 import {
   changedFraction,
@@ -29,7 +29,7 @@ export interface StaticSettings {
 }
 
 export interface StaticGateOptions {
-  redis: Redis;
+  redis: RedisClient;
   /** Keys of the single partition, or the partitions (LPR_PARTITIONS): each camera's reference and counter in its own. */
   keys: StreamKeys | Partitions;
   /** The settings of a camera, or undefined when its frames are never skipped. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { asPartitions, type Partitions } from '../shared/redis/partitions.ts';
 import { type AppendOnly, readAppendOnly } from '../shared/redis/persistence.ts';
@@ -26,7 +26,7 @@ export interface ConsumerStats {
 
 /** Heartbeat deadlines of the workers (ms epoch, Redis clock) and Redis's time now. */
 export async function readHeartbeats(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
 ): Promise<{ now: number; deadlines: Map<string, number> }> {
   const replies = await redis.pipeline().time().zrange(keys.workerHeartbeats, 0, -1, 'WITHSCORES').exec();
@@ -42,7 +42,11 @@ export async function readHeartbeats(
 }
 
 /** The consumers of `group` with their pending count, idle time and liveness. */
-export async function readConsumers(redis: Redis, keys: StreamKeys, group: string): Promise<ConsumerStats[]> {
+export async function readConsumers(
+  redis: RedisClient,
+  keys: StreamKeys,
+  group: string,
+): Promise<ConsumerStats[]> {
   const { now, deadlines } = await readHeartbeats(redis, keys);
   return ((await redis.xinfo('CONSUMERS', keys.frames, group)) as unknown[]).map((c) => {
     const p = fieldPairs(c);
@@ -85,7 +89,7 @@ export interface PartitionStats {
 /** How many result ids the frames/s estimate reads at most (a cap for very busy pipelines). */
 const RATE_SCAN_CAP = 500_000;
 
-async function memoryUsage(redis: Redis, key: string): Promise<number | null> {
+async function memoryUsage(redis: RedisClient, key: string): Promise<number | null> {
   try {
     return nullableNumber(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '5'));
   } catch {
@@ -94,7 +98,11 @@ async function memoryUsage(redis: Redis, key: string): Promise<number | null> {
 }
 
 /** Counts result entries written in the last `windowMs` (by entry id time, on the server's clock). */
-export async function countRecentResults(redis: Redis, key: string, windowMs = 60_000): Promise<number> {
+export async function countRecentResults(
+  redis: RedisClient,
+  key: string,
+  windowMs = 60_000,
+): Promise<number> {
   const [sec, usec] = (await redis.time()) as [number | string, number | string];
   const nowMs = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
   let start = `${nowMs - windowMs}-0`;
@@ -113,7 +121,10 @@ export async function countRecentResults(redis: Redis, key: string, windowMs = 6
  * are summed over the partitions, a worker is listed once (pending summed, alive when it beats in any), and
  * `byPartition` shows each partition's frames, backlog, results and DLQ.
  */
-export async function collectStats(redis: Redis, keys: StreamKeys | Partitions): Promise<PipelineStats> {
+export async function collectStats(
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
+): Promise<PipelineStats> {
   const parts = asPartitions(keys);
   if (parts.count === 1) return { ...(await collectPartitionStats(redis, parts.all[0]!)), partitions: 1 };
   const each = await Promise.all(parts.all.map((k) => collectPartitionStats(redis, k)));
@@ -192,7 +203,7 @@ export async function collectStats(redis: Redis, keys: StreamKeys | Partitions):
 }
 
 async function collectPartitionStats(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
 ): Promise<Omit<PipelineStats, 'partitions'>> {
   const framesExists = (await redis.exists(keys.frames)) === 1;
@@ -301,7 +312,7 @@ export function formatStats(s: PipelineStats): string {
  * nil after deletions ahead of the group; then XLEN - pending is used (an upper bound).
  */
 export async function readGroupStats(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   group: string,
 ): Promise<{ lag: number; pending: number; consumers: number; deadConsumers: number } | undefined> {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type FrameEntry, decodeFrame } from '../shared/codec/frame-codec.ts';
 import { encodeResult } from '../shared/codec/result-codec.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
@@ -80,7 +80,7 @@ export class Worker extends EventEmitter {
   readonly metrics: WorkerMetrics;
   readonly options: WorkerOptions;
   private readonly log: Logger;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly reader: PartitionReader;
   /** Per partition (index = partition number): its keys, reclaimer and housekeeper (own lease). */
   private readonly units: { keys: StreamKeys; reclaimer: Reclaimer; housekeeper: Housekeeper }[];

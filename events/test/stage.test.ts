@@ -129,7 +129,9 @@ describe('events stage', () => {
     expect(first.map((e) => e.plate)).toEqual(['AB123CD']);
     // cam-2 has been quiet longer than the idle time (wall clock), yet stays open: a frame is still queued.
     const cam2 = JSON.parse((await redis.client.hget(keys.eventsState, 'cam-2'))!) as { seenAt: number };
-    await waitFor(() => Date.now() > cam2.seenAt + 400 + 3 * 200, { what: 'three flush rounds past the idle time' });
+    await waitFor(() => Date.now() > cam2.seenAt + 400 + 3 * 200, {
+      what: 'three flush rounds past the idle time',
+    });
     expect(await redis.client.hkeys(keys.eventsState)).toEqual(['cam-2']);
     // The frame is done: cam-2, the newest camera, is flushed on the wall clock.
     await redis.client.xreadgroup('GROUP', 'workers', 'w', 'COUNT', 10, 'STREAMS', keys.frames, '>');

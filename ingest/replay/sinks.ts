@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.ts';
 import type { Frame } from '../../shared/codec/frame-codec.ts';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
 import { isPlatestreamError } from '../../shared/errors.ts';
@@ -88,7 +88,7 @@ export class HttpSink implements FrameSink {
 /** Writes straight into the frames stream through the same FrameProducer (and backpressure) as ingest. */
 export class RedisSink implements FrameSink {
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly producer: FrameRouter,
     private readonly maxPixels: number,
   ) {}

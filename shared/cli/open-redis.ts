@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.ts';
 import { EnvReader } from '../config/env-reader.ts';
 import { type RedisConfig, readRedisConfig } from '../config/redis-config.ts';
 import { type ConnectionRole, closeRedis, createRedis, waitReady } from '../redis/connection.ts';
@@ -12,7 +12,7 @@ import { type Partitions, partitionsOf } from '../redis/partitions.ts';
 export async function openRedis(
   config: RedisConfig,
   opts: { name: string; role?: ConnectionRole },
-): Promise<Redis> {
+): Promise<RedisClient> {
   const redis = createRedis(config, opts.role ?? 'producer', { name: opts.name });
   try {
     await waitReady(redis, config.connectTimeoutMs + 1000);
@@ -27,7 +27,7 @@ export async function openRedis(
 export async function openOperatorRedis(
   env: NodeJS.ProcessEnv,
   opts: { name: string; role?: ConnectionRole },
-): Promise<{ redis: Redis; keys: StreamKeys; parts: Partitions; config: RedisConfig }> {
+): Promise<{ redis: RedisClient; keys: StreamKeys; parts: Partitions; config: RedisConfig }> {
   const r = new EnvReader(env);
   const config = readRedisConfig(r);
   r.finish();

@@ -119,6 +119,13 @@ export class StreamKeys {
   get queuePrefix(): string {
     return `${this.prefix}:bull`;
   }
+  /**
+   * The BullMQ prefix for this connection: on a Redis Cluster in braces (`{lpr:bull}`), so every key of a
+   * queue shares one hash slot as BullMQ's scripts require; on one server `queuePrefix` (unchanged keys).
+   */
+  queuePrefixFor(cluster: boolean): string {
+    return cluster ? `{${this.queuePrefix}}` : this.queuePrefix;
+  }
   /** Alert de-duplication window marker per camera and plate (plate part pseudonymised with LPR_PLATE_KEY). */
   alertWindow(camera: string, plate: string): string {
     return `${this.base}:alert-window:${camera}:${plateKeyPart(plate)}`;

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
 import { PlatestreamError } from '../errors.ts';
+import { isClusterUrl } from './cluster-url.ts';
+import type { RedisClient } from './connection.ts';
 import { StreamKeys } from './keys.ts';
 
 /** Most partitions LPR_PARTITIONS accepts (each costs every worker one blocking connection). */
@@ -26,6 +27,10 @@ export function cameraPartition(camera: string, count: number): number {
  * are P of them, `new StreamKeys(prefix, "<p>")` (`lpr:{0}:frames` .. `lpr:{P-1}:frames`), each of which
  * keeps all of a partition's keys in one hash slot.
  *
+ * On a Redis Cluster (`hashTag`), one partition is `new StreamKeys(prefix, "0")` (`lpr:{0}:frames`) too:
+ * the untagged names of a partition's keys fall in different hash slots, and every script that touches
+ * several of them (complete, emitEvents, ...) must stay in one slot.
+ *
  * `global` names the keys that are not per partition (watchlist cache, audit log, the partition meta
  * key): the unpartitioned StreamKeys, whatever the count.
  */
@@ -38,13 +43,14 @@ export class Partitions {
   constructor(
     readonly prefix: string,
     count: number,
+    opts: { hashTag?: boolean } = {},
   ) {
     if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS)
       throw new Error(`invalid partition count ${count} (1..${MAX_PARTITIONS})`);
     this.count = count;
     this.global = new StreamKeys(prefix);
     this.all =
-      count === 1
+      count === 1 && !opts.hashTag
         ? [this.global]
         : Array.from({ length: count }, (_, p) => new StreamKeys(prefix, String(p)));
     this.all.forEach((k, p) => {
@@ -73,9 +79,14 @@ export function asPartitions(k: StreamKeys | Partitions): Partitions {
   return k instanceof Partitions ? k : new Partitions(k.prefix, 1);
 }
 
-/** The partitions of a Redis configuration (prefix + LPR_PARTITIONS). */
-export function partitionsOf(config: { prefix: string; partitions: number }): Partitions {
-  return new Partitions(config.prefix, config.partitions);
+/**
+ * The partitions of a Redis configuration (prefix + LPR_PARTITIONS); hash-tagged even with one partition
+ * when the URL names a Redis Cluster.
+ */
+export function partitionsOf(config: { prefix: string; partitions: number; url?: string }): Partitions {
+  return new Partitions(config.prefix, config.partitions, {
+    hashTag: config.url !== undefined && isClusterUrl(config.url),
+  });
 }
 
 /**
@@ -84,12 +95,14 @@ export function partitionsOf(config: { prefix: string; partitions: number }): Pa
  * meta key existed counts as one partition when its plain streams (`lpr:frames`, `lpr:results`) exist.
  * Changing the count goes through `platestream partitions migrate --to P` (docs/partitions.md).
  */
-export async function checkPartitions(redis: Redis, parts: Partitions): Promise<void> {
+export async function checkPartitions(redis: RedisClient, parts: Partitions): Promise<void> {
   const meta = parts.global.partitionsMeta;
   let stored = await redis.get(meta);
   if (stored === null) {
     const g = parts.global;
-    const legacy = parts.count !== 1 && (await redis.exists(g.frames, g.results)) > 0;
+    // One key per EXISTS: on a cluster the two untagged names lie in different slots.
+    const legacy =
+      parts.count !== 1 && ((await redis.exists(g.frames)) > 0 || (await redis.exists(g.results)) > 0);
     if (legacy) stored = '1';
     else {
       await redis.set(meta, String(parts.count), 'NX');

@@ -16,7 +16,10 @@ describe('default listener ports', () => {
     };
     const seen = new Map<unknown, string>();
     for (const [service, port] of Object.entries(ports)) {
-      expect(seen.get(port), `${service} and ${seen.get(port)} both default to ${String(port)}`).toBeUndefined();
+      expect(
+        seen.get(port),
+        `${service} and ${seen.get(port)} both default to ${String(port)}`,
+      ).toBeUndefined();
       seen.set(port, service);
     }
   });

@@ -41,7 +41,9 @@ describe('static scene detection', () => {
 
   it('reads a frame size from JPEG and PNG headers without decoding', async () => {
     expect(imageSize(await scene({ w: 1280, h: 720 }))).toEqual({ width: 1280, height: 720 });
-    const png = await sharp({ create: { width: 33, height: 17, channels: 3, background: '#123' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 33, height: 17, channels: 3, background: '#123' } })
+      .png()
+      .toBuffer();
     expect(imageSize(png)).toEqual({ width: 33, height: 17 });
     expect(imageSize(Buffer.from('GIF89a...'))).toBeUndefined();
   });

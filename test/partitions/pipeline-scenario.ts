@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.ts';
 import { expect } from 'vitest';
 import { decodeEvent, type EventRecord } from '../../shared/codec/event-codec.ts';
 import type { Frame } from '../../shared/codec/frame-codec.ts';
@@ -42,7 +42,7 @@ export interface ScenarioResult {
  * `redis` is a plain client (or Cluster) for the checks; the processes connect with `config`.
  */
 export async function runPartitionedPipeline(
-  redis: Redis,
+  redis: RedisClient,
   config: RedisConfig,
   o: ScenarioOptions,
 ): Promise<ScenarioResult> {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.ts';
 import type { RedisConfig } from '../../config/redis-config.ts';
 import { PlatestreamError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -71,7 +71,7 @@ export interface PlainReadRequest {
 }
 
 export class BlockingReader {
-  private conn: Redis;
+  private conn: RedisClient;
   private closed = false;
 
   constructor(
@@ -83,7 +83,7 @@ export class BlockingReader {
     this.conn = this.open();
   }
 
-  private open(): Redis {
+  private open(): RedisClient {
     return createRedis(this.config, 'blocking', { name: this.opts.name, logger: this.opts.logger });
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.ts';
 import { compareIds, isEntryId } from './entry-id.ts';
 
 /**
@@ -53,7 +53,7 @@ export interface MergedRangeOptions {
 
 /** Newest first over every stream (index in `streams` = partition). Ends when every stream is read down to `start`. */
 export async function* mergedNewestFirst(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   o: MergedRangeOptions,
 ): AsyncGenerator<MergedEntry> {
@@ -62,7 +62,7 @@ export async function* mergedNewestFirst(
 
 /** Oldest first over every stream. Ends when every stream is read up to `end`. */
 export async function* mergedOldestFirst(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   o: MergedRangeOptions,
 ): AsyncGenerator<MergedEntry> {
@@ -78,7 +78,7 @@ interface Head {
 }
 
 async function* merge(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   o: MergedRangeOptions,
   dir: 'asc' | 'desc',

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.ts';
 import type { RedisConfig } from '../../config/redis-config.ts';
 import { BlockingReader } from './blocking-reader.ts';
 import { compareIds, MIN_ENTRY_ID, previousId } from './entry-id.ts';
@@ -26,7 +26,7 @@ export interface PartitionTailOptions {
  */
 export async function* tailPartitions(
   config: RedisConfig,
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   o: PartitionTailOptions,
 ): AsyncGenerator<MergedEntry> {

@@ -24,16 +24,14 @@ import { emitEvents } from './emit.ts';
 import { EventsMetrics } from './metrics.ts';
 import {
   type CameraState,
-  dominated,
   emptyCameraState,
   isIdle,
   type OpenPass,
   type PassRead,
-  type PassSummary,
   stepCamera,
   summarise,
-  travel,
 } from './pass-builder.ts';
+import { keepPass } from './pass-filter.ts';
 import { passToEvent } from './pass-event.ts';
 import { cameraPartition, partitionsOf } from '../shared/redis/partitions.ts';
 import { readsOfResult } from './result-reads.ts';
@@ -430,7 +428,7 @@ export class EventStage extends EventEmitter {
       states.set(camera, isIdle(out.state) ? '' : JSON.stringify(out.state));
       const others = [...out.state.passes.map(summarise), ...(out.state.recent ?? [])];
       for (const pass of out.closed) {
-        if (this.keeps(pass, others)) closed.push({ camera, pass });
+        if (keepPass(pass, others, this.options)) closed.push({ camera, pass });
         else dropped++;
       }
     }
@@ -488,18 +486,6 @@ export class EventStage extends EventEmitter {
       }
     });
     this.metrics.openPasses.set({ partition: String(this.partition.index) }, countPasses(this.cache));
-  }
-
-  /**
-   * A closed pass becomes an event when it has enough frames, its plate moved (vehicles pass; signs stay),
-   * and no far more confident vehicle pass was read in the same frames (text riding on that vehicle).
-   */
-  private keeps(pass: OpenPass, others: readonly PassSummary[]): boolean {
-    const o = this.options;
-    if (new Set(pass.reads.map((r) => r.frame)).size < o.minReads) return false;
-    const moved = travel(pass.reads);
-    if (moved !== undefined && o.minTravel > 0 && moved < o.minTravel) return false;
-    return !dominated(pass, others, o.secondaryMargin, o.minTravel);
   }
 
   /** Looks the voted plate up (sets `watchlist`); the alert's fields on a hit. Never throws. */

@@ -75,7 +75,8 @@ describe.skipIf(!canOwnServer())('LPR_WAIT_REPLICAS on one server', () => {
   });
 
   it('without a replica: 503 REPLICA_WAIT_TIMEOUT (Retry-After); once a replica syncs, the retry is confirmed', async () => {
-    const config = ingestEnv(t.url, {});
+    // A generous WAIT: on a loaded 2-core machine a healthy replica may take a few hundred ms to confirm.
+    const config = ingestEnv(t.url, { LPR_WAIT_TIMEOUT_MS: '1500', REDIS_COMMAND_TIMEOUT_MS: '3000' });
     const keys = new StreamKeys(config.redis.prefix);
     const svc = await startIngest(config, { logger: silentLogger });
     try {
@@ -87,6 +88,7 @@ describe.skipIf(!canOwnServer())('LPR_WAIT_REPLICAS on one server', () => {
       expect(first.body.error?.message).toMatch(/0 of 1 replicas .*LPR_WAIT_REPLICAS.*Idempotency-Key/);
       // Written on the master all the same (WAIT cannot undo a write): the retry must find it.
       expect(await t.client.xlen(keys.frames)).toBe(1);
+      await t.client.config('SET', 'repl-diskless-sync-delay', '0');
       replica = await RedisServerProcess.start({
         args: ['--replicaof', '127.0.0.1', String(t.server!.port)],
       });

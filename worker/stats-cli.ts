@@ -39,7 +39,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     return 0;
   }
   const intervalS = numberOption('interval', values.interval, { min: 0.1 })!;
-  const { redis, keys } = await openOperatorRedis(io.env, { name: 'stats' });
+  const { redis, parts: keys } = await openOperatorRedis(io.env, { name: 'stats' });
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   if (values.watch) process.once('SIGINT', onSigint);

@@ -1,7 +1,14 @@
 import type { RedisClient } from '../shared/redis/connection.ts';
 import { COUNTER, EVENTS_GROUP, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { asPartitions, type Partitions } from '../shared/redis/partitions.ts';
 import { type AppendOnly, readAppendOnly } from '../shared/redis/persistence.ts';
-import { fieldPairs, type GroupInfo, nullableNumber, parseGroupInfo } from '../shared/redis/stream/index.ts';
+import {
+  compareIds,
+  fieldPairs,
+  type GroupInfo,
+  nullableNumber,
+  parseGroupInfo,
+} from '../shared/redis/stream/index.ts';
 
 /** One consumer group on the frames stream, as `stats` shows it. */
 export type GroupStats = GroupInfo;
@@ -66,6 +73,18 @@ export interface PipelineStats {
   events: EventsStats;
   /** Redis persistence: exactly-once needs appendonly yes (`unknown` when CONFIG is refused). */
   redis: { appendonly: AppendOnly };
+  /** LPR_PARTITIONS; with more than one, the figures above are sums and `byPartition` has each one's. */
+  partitions: number;
+  byPartition?: PartitionStats[];
+}
+
+/** One partition's share (LPR_PARTITIONS > 1). */
+export interface PartitionStats {
+  partition: number;
+  frames: number;
+  backlog: number;
+  results: number;
+  dlq: number;
 }
 
 /** The events stage as `stats` shows it (all zero / empty when it never ran). */
@@ -127,7 +146,111 @@ export async function countRecentResults(
   return count;
 }
 
-export async function collectStats(redis: RedisClient, keys: StreamKeys): Promise<PipelineStats> {
+/**
+ * The pipeline's state. With several partitions (LPR_PARTITIONS): lengths, memory, lag, pending and counters
+ * are summed over the partitions, a worker is listed once (pending summed, alive when it beats in any), and
+ * `byPartition` shows each partition's frames, backlog, results and DLQ.
+ */
+export async function collectStats(
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
+): Promise<PipelineStats> {
+  const parts = asPartitions(keys);
+  if (parts.count === 1) return { ...(await collectPartitionStats(redis, parts.all[0]!)), partitions: 1 };
+  const each = await Promise.all(parts.all.map((k) => collectPartitionStats(redis, k)));
+  const groups = new Map<string, GroupStats>();
+  const consumers = new Map<string, ConsumerStats>();
+  const counters: Record<string, number> = {};
+  for (const s of each) {
+    for (const g of s.groups) {
+      const prev = groups.get(g.name);
+      groups.set(
+        g.name,
+        prev
+          ? {
+              ...prev,
+              pending: prev.pending + g.pending,
+              lag: prev.lag === null || g.lag === null ? null : prev.lag + g.lag,
+              consumers: Math.max(prev.consumers, g.consumers),
+            }
+          : { ...g },
+      );
+    }
+    for (const c of s.consumers) {
+      const prev = consumers.get(c.name);
+      consumers.set(
+        c.name,
+        prev
+          ? {
+              ...prev,
+              pending: prev.pending + c.pending,
+              idleMs: Math.min(prev.idleMs, c.idleMs),
+              alive: prev.alive || c.alive,
+            }
+          : { ...c },
+      );
+    }
+    for (const [k, v] of Object.entries(s.counters)) counters[k] = (counters[k] ?? 0) + v;
+  }
+  const sum = (f: (s: Omit<PipelineStats, 'partitions'>) => number) => each.reduce((a, s) => a + f(s), 0);
+  const sumNullable = (f: (s: Omit<PipelineStats, 'partitions'>) => number | null) =>
+    each.some((s) => f(s) === null) ? null : sum((s) => f(s) ?? 0);
+  const firsts = each.map((s) => s.frames.firstId).filter((x): x is string => x !== null);
+  const lasts = each.map((s) => s.frames.lastId).filter((x): x is string => x !== null);
+  const lastMinute = sum((s) => s.results.lastMinute);
+  return {
+    at: new Date().toISOString(),
+    prefix: parts.prefix,
+    frames: {
+      length: sum((s) => s.frames.length),
+      memoryBytes: sumNullable((s) => s.frames.memoryBytes),
+      firstId: firsts.sort(compareIds)[0] ?? null,
+      lastId: lasts.sort(compareIds).at(-1) ?? null,
+    },
+    groups: [...groups.values()],
+    consumers: [...consumers.values()],
+    results: {
+      length: sum((s) => s.results.length),
+      memoryBytes: sumNullable((s) => s.results.memoryBytes),
+      lastMinute,
+      framesPerSecond: Math.round((lastMinute / 60) * 100) / 100,
+    },
+    dlq: { length: sum((s) => s.dlq.length) },
+    counters,
+    events: mergeEvents(each.map((s) => s.events)),
+    redis: each[0]!.redis,
+    partitions: parts.count,
+    byPartition: each.map((s, p) => {
+      const g = s.groups.find((x) => x.name === WORKER_GROUP);
+      return {
+        partition: p,
+        frames: s.frames.length,
+        backlog: g ? g.pending + (g.lag ?? 0) : s.frames.length,
+        results: s.results.length,
+        dlq: s.dlq.length,
+      };
+    }),
+  };
+}
+
+/** The events stage over LPR_PARTITIONS partitions (each its own results and events streams): sums; groups listed per partition. */
+function mergeEvents(each: readonly EventsStats[]): EventsStats {
+  const sum = (f: (e: EventsStats) => number) => each.reduce((a, e) => a + f(e), 0);
+  return {
+    length: sum((e) => e.length),
+    lastMinute: sum((e) => e.lastMinute),
+    emitted: sum((e) => e.emitted),
+    lateResults: sum((e) => e.lateResults),
+    droppedPasses: sum((e) => e.droppedPasses),
+    processes: Math.max(0, ...each.map((e) => e.processes)),
+    partitions: each.flatMap((e, p) => e.partitions.map((x) => ({ ...x, index: p }))),
+  };
+}
+
+async function collectPartitionStats(
+  redis: RedisClient,
+  keys: StreamKeys,
+): Promise<Omit<PipelineStats, 'partitions'>> {
   const framesExists = (await redis.exists(keys.frames)) === 1;
   const frameInfo = framesExists ? fieldPairs(await redis.xinfo('STREAM', keys.frames)) : {};
   const first = frameInfo['first-entry'] as [string, unknown] | null | undefined;
@@ -250,9 +373,15 @@ export function formatStats(s: PipelineStats): string {
     `results   ${s.results.length} entries, ${bytes(s.results.memoryBytes)}; last minute ${s.results.lastMinute} (${s.results.framesPerSecond} frames/s)`,
     `dlq       ${s.dlq.length} entries`,
     `redis     appendonly ${s.redis.appendonly}${APPENDONLY_NOTE[s.redis.appendonly]}`,
-    '',
-    'groups',
   ];
+  if (s.byPartition) {
+    lines.push('', `partitions ${s.partitions} (LPR_PARTITIONS; figures above are sums)`);
+    for (const b of s.byPartition)
+      lines.push(
+        `  ${String(b.partition).padStart(3)}  frames ${String(b.frames).padStart(8)}  backlog ${String(b.backlog).padStart(8)}  results ${String(b.results).padStart(9)}  dlq ${String(b.dlq).padStart(6)}`,
+      );
+  }
+  lines.push('', 'groups');
   if (s.groups.length === 0) lines.push('  (none)');
   for (const g of s.groups) {
     lines.push(

@@ -74,6 +74,11 @@ export class Partitions {
   }
 }
 
+/** Readers accept either: a plain StreamKeys is the one partition of the single-node layout. */
+export function asPartitions(k: StreamKeys | Partitions): Partitions {
+  return k instanceof Partitions ? k : new Partitions(k.prefix, 1);
+}
+
 /**
  * The partitions of a Redis configuration (prefix + LPR_PARTITIONS); hash-tagged even with one partition
  * when the URL names a Redis Cluster.

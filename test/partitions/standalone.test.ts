@@ -6,16 +6,7 @@ import { StreamKeys } from '../../shared/redis/keys.ts';
 import { cameraPartition, checkPartitions, Partitions } from '../../shared/redis/partitions.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../harness/index.ts';
 import { testWorker } from '../../worker/test/helpers.ts';
-import { runPartitionedPipeline } from './pipeline-scenario.ts';
-import type { RedisConfig } from '../../shared/config/redis-config.ts';
-import { partitionsOf } from '../../shared/redis/partitions.ts';
-import { compareIds } from '../../shared/redis/stream/index.ts';
-import { parsePartitionedId, partitionedId } from '../../shared/redis/stream/merged.ts';
-import { tailPartitions } from '../../shared/redis/stream/partitioned-tail.ts';
-import { compileSearch, searchAll, searchPage } from '../../web/search.ts';
-import { SOURCES } from '../../web/sources.ts';
-import { listDlq, requeueDlqEntry } from '../../worker/dlq.ts';
-import { collectStats } from '../../worker/stats.ts';
+import { expectReadersSeeAllPartitions, runPartitionedPipeline } from './pipeline-scenario.ts';
 
 let t: TestRedis;
 beforeAll(async () => {
@@ -24,68 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-/** stats, the web search pages (cursor across partitions), tails and the DLQ see every partition. */
-async function expectReadersSeeAllPartitions(config: RedisConfig): Promise<void> {
-  const parts = partitionsOf(config);
-  const stats = await collectStats(t.client, parts);
-  expect(stats.results.length).toBe(2000);
-  expect(stats.partitions).toBe(6);
-  expect(stats.byPartition!.map((b) => b.results)).toEqual(
-    await Promise.all(parts.all.map((k) => t.client.xlen(k.results))),
-  );
-  expect(stats.consumers.filter((c) => c.alive).length).toBeLessThanOrEqual(3);
-
-  // /v1/results: pages of 170 follow `next` through all 2000 results, newest first, none twice or skipped.
-  const streams = parts.all.map((k) => k.results);
-  const plan = compileSearch({ withEmpty: true }, { allowEmpty: true });
-  const ids: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await searchPage(
-      t.client,
-      streams,
-      SOURCES.results,
-      compileSearch({ withEmpty: true, cursor }, { allowEmpty: true }),
-      { limit: 170, maxScan: 10_000 },
-    );
-    ids.push(...page.items.map((i) => (i as { id: string }).id));
-    cursor = page.next ?? undefined;
-  } while (cursor);
-  expect(ids).toHaveLength(2000);
-  expect(new Set(ids).size).toBe(2000);
-  const key = (s: string) => {
-    const p = parsePartitionedId(s)!;
-    return [p.id, p.partition!] as const;
-  };
-  for (let i = 1; i < ids.length; i++) {
-    const [a, pa] = key(ids[i - 1]!);
-    const [b, pb] = key(ids[i]!);
-    expect(compareIds(a, b) > 0 || (a === b && pa > pb), `${ids[i - 1]} before ${ids[i]}`).toBe(true);
-  }
-  // The CSV export (searchAll) reads the same merged order.
-  const all: string[] = [];
-  for await (const i of searchAll(t.client, streams, SOURCES.results, plan, 5000))
-    all.push((i as { id: string }).id);
-  expect(all).toEqual(ids);
-  // results tail --no-follow: oldest first, the exact reverse.
-  const tailed: string[] = [];
-  for await (const e of tailPartitions(config, t.client, streams, { follow: false, keep: () => true }))
-    tailed.push(partitionedId(e.id, e.partition, parts.count));
-  expect(tailed).toEqual([...ids].reverse());
-
-  // Two dead letters with the same stream id in two partitions: both listed, shown and requeued apart.
-  const [k1, k4] = [parts.all[1]!, parts.all[4]!];
-  for (const k of [k1, k4])
-    await t.client.xadd(k.dlq, '5-1', 'camera', 'x', 'mime', 'image/jpeg', 'img', 'abc');
-  const listed = await listDlq(t.client, parts);
-  expect(listed.map((e) => e.id)).toEqual(['5-1@1', '5-1@4']);
-  expect((await listDlq(t.client, parts, { after: '5-1@1' })).map((e) => e.id)).toEqual(['5-1@4']);
-  const back = await requeueDlqEntry(t.client, parts, '5-1@4');
-  expect(back.frameId).toMatch(/@4$/);
-  expect(await t.client.xlen(k4.dlq)).toBe(0);
-  expect(await t.client.xlen(k1.dlq)).toBe(1);
-}
 
 describe('partitions (LPR_PARTITIONS) on one Redis', () => {
   it('LPR_PARTITIONS=1 is the single-node layout, key for key', () => {
@@ -159,7 +88,7 @@ describe('partitions (LPR_PARTITIONS) on one Redis', () => {
     const r = await runPartitionedPipeline(t.client, config, { cameras: 12, frames: 2000, workers: 3 });
     expect(r.events).toBe(250);
     expect(r.resultsPerPartition.filter((n) => n > 0).length).toBeGreaterThan(3);
-    await expectReadersSeeAllPartitions(config);
+    await expectReadersSeeAllPartitions(t.client, config, 2000);
     await t.cleanup(config.prefix);
   }, 180_000);
 

@@ -439,6 +439,7 @@ export class EventStage extends EventEmitter {
     const counters = new Map<string, number>();
     if (late > 0) counters.set(COUNTER.lateResults, late);
     if (dropped > 0) counters.set(COUNTER.droppedPasses, dropped);
+    if (events.length > 0) counters.set(COUNTER.eventsEmitted, events.length);
     let out: Awaited<ReturnType<typeof emitEvents>>;
     try {
       out = await emitEvents(this.redis, {

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../shared/redis/connection.ts';
-import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { COUNTER, EVENTS_GROUP, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { asPartitions, type Partitions } from '../shared/redis/partitions.ts';
 import { type AppendOnly, readAppendOnly } from '../shared/redis/persistence.ts';
 import {
@@ -70,6 +70,7 @@ export interface PipelineStats {
   results: { length: number; memoryBytes: number | null; lastMinute: number; framesPerSecond: number };
   dlq: { length: number };
   counters: Record<string, number>;
+  events: EventsStats;
   /** Redis persistence: exactly-once needs appendonly yes (`unknown` when CONFIG is refused). */
   redis: { appendonly: AppendOnly };
   /** LPR_PARTITIONS; with more than one, the figures above are sums and `byPartition` has each one's. */
@@ -84,6 +85,35 @@ export interface PartitionStats {
   backlog: number;
   results: number;
   dlq: number;
+}
+
+/** The events stage as `stats` shows it (all zero / empty when it never ran). */
+export interface EventsStats {
+  /** Events stream length (bounded by EVENTS_MAXLEN) and events written in the last minute. */
+  length: number;
+  lastMinute: number;
+  /** Events written since the counters were created (`events:emitted`). */
+  emitted: number;
+  /** Results that arrived after their camera's watermark (`events:late`); passes dropped (`events:dropped-passes`). */
+  lateResults: number;
+  droppedPasses: number;
+  /** Running events processes (heartbeat in `events:alive`). */
+  processes: number;
+  /** One per partition: its consumer group on the results stream, open passes and cameras, lease holder. */
+  partitions: EventsPartitionStats[];
+}
+
+export interface EventsPartitionStats {
+  /** Partition number, from the group name (`events` = 0 of 1, `events-<p>` = p). */
+  index: number;
+  group: GroupStats;
+  /** Cameras with open state and the passes open on them. */
+  cameras: number;
+  openPasses: number;
+  /** Reads waiting for their camera's watermark. */
+  bufferedReads: number;
+  /** The process holding the partition's lease (`<owner>`), or null when none does. */
+  holder: string | null;
 }
 
 /** How many result ids the frames/s estimate reads at most (a cap for very busy pipelines). */
@@ -187,6 +217,7 @@ export async function collectStats(
     },
     dlq: { length: sum((s) => s.dlq.length) },
     counters,
+    events: mergeEvents(each.map((s) => s.events)),
     redis: each[0]!.redis,
     partitions: parts.count,
     byPartition: each.map((s, p) => {
@@ -199,6 +230,20 @@ export async function collectStats(
         dlq: s.dlq.length,
       };
     }),
+  };
+}
+
+/** The events stage over LPR_PARTITIONS partitions (each its own results and events streams): sums; groups listed per partition. */
+function mergeEvents(each: readonly EventsStats[]): EventsStats {
+  const sum = (f: (e: EventsStats) => number) => each.reduce((a, e) => a + f(e), 0);
+  return {
+    length: sum((e) => e.length),
+    lastMinute: sum((e) => e.lastMinute),
+    emitted: sum((e) => e.emitted),
+    lateResults: sum((e) => e.lateResults),
+    droppedPasses: sum((e) => e.droppedPasses),
+    processes: Math.max(0, ...each.map((e) => e.processes)),
+    partitions: each.flatMap((e, p) => e.partitions.map((x) => ({ ...x, index: p }))),
   };
 }
 
@@ -236,7 +281,66 @@ async function collectPartitionStats(
     },
     dlq: { length: await redis.xlen(keys.dlq) },
     counters,
+    events: await collectEventsStats(redis, keys, counters),
     redis: { appendonly: await readAppendOnly(redis) },
+  };
+}
+
+/**
+ * The events stage: its groups on the results stream (one per partition: `events`, or `events-<p>` with
+ * EVENTS_PARTITIONS > 1), each partition's open state (cameras, open passes, buffered reads) and lease holder,
+ * the live events processes, the events stream and the stage's counters.
+ */
+export async function collectEventsStats(
+  redis: RedisClient,
+  keys: StreamKeys,
+  counters: Readonly<Record<string, number>>,
+): Promise<EventsStats> {
+  const resultsExist = (await redis.exists(keys.results)) === 1;
+  const groups = resultsExist
+    ? parseGroupInfo(await redis.xinfo('GROUPS', keys.results)).filter(
+        (g) => g.name === EVENTS_GROUP || new RegExp(`^${EVENTS_GROUP}-\\d+$`).test(g.name),
+      )
+    : [];
+  const partitions: EventsPartitionStats[] = [];
+  for (const group of groups) {
+    const index = group.name === EVENTS_GROUP ? 0 : Number(group.name.slice(EVENTS_GROUP.length + 1));
+    // Key names only tell one partition (n = 1) from several; the group name says which.
+    const n = group.name === EVENTS_GROUP ? 1 : Math.max(2, groups.length);
+    const states = await redis.hvals(keys.eventsPartitionState(index, n));
+    let openPasses = 0;
+    let bufferedReads = 0;
+    for (const raw of states) {
+      try {
+        const st = JSON.parse(raw) as { passes?: unknown[]; buffer?: unknown[] };
+        openPasses += st.passes?.length ?? 0;
+        bufferedReads += st.buffer?.length ?? 0;
+      } catch {
+        // A state the stage cannot have written; the stage itself reports it when it loads it.
+      }
+    }
+    const lease = await redis.get(keys.eventsPartitionLock(index, n));
+    partitions.push({
+      index,
+      group,
+      cameras: states.length,
+      openPasses,
+      bufferedReads,
+      holder: lease ? lease.slice(lease.indexOf(':') + 1) : null,
+    });
+  }
+  partitions.sort((a, b) => a.index - b.index);
+  // Heartbeat scores are on the events processes' clocks (as the processes compare them).
+  const processes = await redis.zcount(keys.eventsAlive, `(${Date.now()}`, '+inf');
+  const eventsExist = (await redis.exists(keys.events)) === 1;
+  return {
+    length: eventsExist ? await redis.xlen(keys.events) : 0,
+    lastMinute: eventsExist ? await countRecentResults(redis, keys.events) : 0,
+    emitted: counters[COUNTER.eventsEmitted] ?? 0,
+    lateResults: counters[COUNTER.lateResults] ?? 0,
+    droppedPasses: counters[COUNTER.droppedPasses] ?? 0,
+    processes,
+    partitions,
   };
 }
 
@@ -298,12 +402,27 @@ export function formatStats(s: PipelineStats): string {
     );
     for (const c of dead) lines.push(consumerLine(c));
   }
+  lines.push('', ...formatEvents(s.events));
   const counters = Object.entries(s.counters);
   if (counters.length > 0) {
     lines.push('', 'counters');
     for (const [k, v] of counters) lines.push(`  ${k.padEnd(24)} ${v}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function formatEvents(e: EventsStats): string[] {
+  if (e.partitions.length === 0 && e.length === 0)
+    return ['events stage: not started (no events group on results)'];
+  const lines = [
+    `events stage: ${e.processes} process${e.processes === 1 ? '' : 'es'} alive; events ${e.length} entries, last minute ${e.lastMinute}; emitted ${e.emitted}, late results ${e.lateResults}, dropped passes ${e.droppedPasses}`,
+  ];
+  for (const p of e.partitions) {
+    lines.push(
+      `  ${p.group.name.padEnd(16)} lag ${String(p.group.lag ?? '?').padStart(8)}  pending ${String(p.group.pending).padStart(8)}  open passes ${String(p.openPasses).padStart(4)} on ${p.cameras} camera${p.cameras === 1 ? '' : 's'}  buffered ${p.bufferedReads}  holder ${p.holder ?? '(none)'}`,
+    );
+  }
+  return lines;
 }
 
 /**

@@ -233,4 +233,6 @@ export const COUNTER = {
   lateResults: 'events:late',
   /** Passes closed with fewer reads than EVENTS_MIN_READS (no event written). */
   droppedPasses: 'events:dropped-passes',
+  /** Events written by the events stage (in the same script as the events themselves). */
+  eventsEmitted: 'events:emitted',
 } as const;

@@ -171,10 +171,21 @@ export class LocalRedisCluster {
    * replica of the new master).
    */
   async failMasterOf(key: string, timeoutMs = 30_000): Promise<RedisServerProcess> {
+    const old = await this.killMasterOf(key);
+    await this.waitForFailover(key, timeoutMs);
+    return old;
+  }
+
+  /** SIGKILLs the master serving `key`'s slot, without waiting for the failover. */
+  async killMasterOf(key: string): Promise<RedisServerProcess> {
     const old = await this.masterForKey(key);
     await old.kill();
-    await this.waitHealthy(timeoutMs, (port) => this.servedByRunningMaster(port, key));
     return old;
+  }
+
+  /** Waits until a running master serves `key`'s slot, as every running node sees it, and the cluster is ok. */
+  async waitForFailover(key: string, timeoutMs = 30_000): Promise<void> {
+    await this.waitHealthy(timeoutMs, (port) => this.servedByRunningMaster(port, key));
   }
 
   /** Whether the node on `port` sees `key`'s slot served by a running master. */

@@ -16,7 +16,7 @@ export {
 } from './alert-codec.ts';
 export { ALERT_DEFAULTS, type AlertOptions, readAlertConfig } from './alert-config.ts';
 export { type AlertPayload, alertScriptArgs, alertToWrite, alertWindowKey } from './alert-write.ts';
-export { webhookQueue } from './webhook-queue.ts';
+export { webhookQueue, webhookQueueKeyPrefix } from './webhook-queue.ts';
 export { webhookProblem } from './webhook-url.ts';
 export {
   DEFAULT_WEBHOOK_POLICY,

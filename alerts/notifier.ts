@@ -1,10 +1,11 @@
 import { type Job, type Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { runAll } from '../shared/lifecycle.ts';
 import type { Logger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { NOTIFIER_GROUP, StreamKeys, WEBHOOK_QUEUE } from '../shared/redis/keys.ts';
+import { NOTIFIER_GROUP, type StreamKeys, WEBHOOK_QUEUE } from '../shared/redis/keys.ts';
+import { checkPartitions, type Partitions, partitionsOf } from '../shared/redis/partitions.ts';
 import {
   BlockingReader,
   entryFields,
@@ -18,7 +19,7 @@ import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 import { attemptsFor, backoffDelay } from './backoff.ts';
 import type { NotifierConfig } from './notifier-config.ts';
 import { type AlertJobData, deliverAlert } from './deliver.ts';
-import { webhookQueue } from './webhook-queue.ts';
+import { webhookQueue, webhookQueuePrefix } from './webhook-queue.ts';
 
 const BACKOFF_TYPE = 'platestream-jitter';
 
@@ -47,12 +48,13 @@ export interface NotifierStats {
 export class Notifier {
   readonly stats: NotifierStats = { handedOver: 0, delivered: 0, failedAttempts: 0 };
   private readonly keys: StreamKeys;
-  private readonly reader: BlockingReader;
-  private readonly reclaimer: Reclaimer;
-  private readonly client: Redis;
+  private readonly parts: Partitions;
+  /** Per partition (LPR_PARTITIONS): its alerts stream's reader (own connection) and reclaimer. */
+  private readonly units: { p: number; keys: StreamKeys; reader: BlockingReader; reclaimer: Reclaimer }[];
+  private readonly client: RedisClient;
   private readonly queue: Queue<AlertJobData>;
   private worker: Worker<AlertJobData> | undefined;
-  private loop: Promise<void> | undefined;
+  private loops: Promise<void>[] = [];
   private stopping = false;
   private closing: Promise<void> | undefined;
   private readonly attempts: number;
@@ -63,23 +65,28 @@ export class Notifier {
     private readonly config: NotifierConfig,
     private readonly logger: Logger,
   ) {
-    this.keys = new StreamKeys(redisConfig.prefix);
-    this.reader = new BlockingReader(redisConfig, {
-      name: 'notifier-read',
-      blockMs: config.blockMs,
-      marginMs: 5000,
-      logger,
-      recreateGroupFrom: '0',
-    });
+    this.parts = partitionsOf(redisConfig);
+    this.keys = this.parts.global;
     this.client = createRedis(redisConfig, 'consumer', { name: 'notifier', logger });
-    this.reclaimer = new Reclaimer({
-      redis: this.client,
-      stream: this.keys.alerts,
-      group: NOTIFIER_GROUP,
-      consumer: config.consumer,
-      minIdleMs: config.claimIdleMs,
-      logger,
-    });
+    this.units = this.parts.all.map((keys, p) => ({
+      p,
+      keys,
+      reader: new BlockingReader(redisConfig, {
+        name: this.parts.count === 1 ? 'notifier-read' : `notifier-read:${p}`,
+        blockMs: config.blockMs,
+        marginMs: 5000,
+        logger,
+        recreateGroupFrom: '0',
+      }),
+      reclaimer: new Reclaimer({
+        redis: this.client,
+        stream: keys.alerts,
+        group: NOTIFIER_GROUP,
+        consumer: config.consumer,
+        minIdleMs: config.claimIdleMs,
+        logger,
+      }),
+    }));
     this.queue = webhookQueue(this.client, this.keys);
     this.queue.on('error', (err) => this.warning.warn({ err }, 'webhook queue error'));
     this.attempts = attemptsFor(config.retryForMs, config.backoffBaseMs, config.backoffMaxMs);
@@ -92,7 +99,8 @@ export class Notifier {
   }
 
   async start(): Promise<void> {
-    await ensureGroup(this.client, this.keys.alerts, NOTIFIER_GROUP);
+    await checkPartitions(this.client, this.parts);
+    for (const u of this.units) await ensureGroup(this.client, u.keys.alerts, NOTIFIER_GROUP);
     const c = this.config;
     this.worker = new Worker<AlertJobData>(
       WEBHOOK_QUEUE,
@@ -103,7 +111,7 @@ export class Notifier {
       },
       {
         connection: this.client,
-        prefix: this.keys.queuePrefix,
+        prefix: webhookQueuePrefix(this.client, this.keys),
         concurrency: c.concurrency,
         lockDuration: c.lockMs,
         stalledInterval: c.lockMs,
@@ -130,15 +138,15 @@ export class Notifier {
         );
     });
     this.worker.on('error', (err) => this.warning.warn({ err }, 'webhook worker error'));
-    this.loop = this.readLoop();
+    this.loops = this.units.map((u) => this.readLoop(u));
     this.logger.info(
       { consumer: c.consumer, attempts: this.attempts, retryForMs: c.retryForMs },
       'notifier started: alerts stream → webhook jobs',
     );
   }
 
-  /** Never throws: logs, waits a little and goes on. */
-  private async readLoop(): Promise<void> {
+  /** One partition's alerts stream (a loop per partition, each on its own connection). Never throws. */
+  private async readLoop(u: Notifier['units'][number]): Promise<void> {
     const c = this.config;
     let ownPending = true; // first drain what this consumer read before a restart
     let nextClaim = 0;
@@ -146,7 +154,7 @@ export class Notifier {
     let pause = 100;
     while (!this.stopping) {
       try {
-        if (Date.now() >= nextClean) {
+        if (u.p === 0 && Date.now() >= nextClean) {
           // Failed jobs older than NOTIFIER_KEEP_FAILED_MS go even when no new job fails (BullMQ's
           // removeOnFail age only acts when another job fails).
           await this.queue.clean(c.keepFailedMs, 1000, 'failed');
@@ -154,18 +162,18 @@ export class Notifier {
         }
         if (Date.now() >= nextClaim) {
           // Entries that a dead notifier read but never acknowledged.
-          await this.reclaimer.claimAll((entries) => this.handOver(entries));
+          await u.reclaimer.claimAll((entries) => this.handOver(u, entries));
           nextClaim = Date.now() + Math.max(100, Math.floor(c.claimIdleMs / 2));
         }
-        const entries = await this.reader.readGroup({
+        const entries = await u.reader.readGroup({
           group: NOTIFIER_GROUP,
           consumer: c.consumer,
-          streams: [this.keys.alerts],
+          streams: [u.keys.alerts],
           count: 100,
           pending: ownPending,
         });
         if (ownPending && entries.length === 0) ownPending = false;
-        await this.handOver(entries);
+        await this.handOver(u, entries);
         pause = 100;
       } catch (err) {
         if (this.stopping) break;
@@ -176,11 +184,13 @@ export class Notifier {
     }
   }
 
-  private async handOver(entries: StreamEntry[]): Promise<void> {
+  private async handOver(u: { p: number; keys: StreamKeys }, entries: StreamEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const jobs: Array<{ name: string; data: AlertJobData; opts: object }> = [];
     for (const entry of entries) {
-      const id = entry.id;
+      // Stream ids are unique per partition only: with LPR_PARTITIONS > 1 the job id (and the alert id the
+      // webhook carries) is `<stream id>@<partition>`, the form the web API uses too.
+      const id = this.parts.count === 1 ? entry.id : `${entry.id}@${u.p}`;
       if (entry.fields.length === 0) continue; // deleted or trimmed while pending: nothing left to deliver
       try {
         jobs.push({
@@ -199,7 +209,7 @@ export class Notifier {
       }
     }
     if (jobs.length) await this.queue.addBulk(jobs);
-    await this.client.xack(this.keys.alerts, NOTIFIER_GROUP, ...entries.map((e) => e.id));
+    await this.client.xack(u.keys.alerts, NOTIFIER_GROUP, ...entries.map((e) => e.id));
     this.stats.handedOver += jobs.length;
   }
 
@@ -209,8 +219,8 @@ export class Notifier {
       this.stopping = true;
       await runAll(
         [
-          ['reader', () => this.reader.close()],
-          ['read loop', () => this.loop],
+          ['readers', () => Promise.all(this.units.map((u) => u.reader.close()))],
+          ['read loops', () => Promise.all(this.loops)],
           ['worker', () => this.worker?.close()],
           ['queue', () => this.queue.close()],
           ['client', () => closeRedis(this.client)],

@@ -250,7 +250,7 @@ export class CameraRunner {
   }
 
   private async send(img: Buffer, ts: number): Promise<void> {
-    const { metrics, camera, sink } = this.opts;
+    const { metrics, sink } = this.opts;
     const labels = { camera: this.id };
     try {
       if (this.opts.isStatic && (await this.opts.isStatic(img))) {
@@ -258,10 +258,7 @@ export class CameraRunner {
         return;
       }
       this.seq += 1;
-      const outcome = await sink.send(
-        { camera: this.id, ts, mime: 'image/jpeg', img, seq: this.seq },
-        camera.partition,
-      );
+      const outcome = await sink.send({ camera: this.id, ts, mime: 'image/jpeg', img, seq: this.seq });
       if (outcome.kind === 'accepted') metrics.sent.inc(labels);
       else if (outcome.kind === 'retry' && outcome.reason === 'BACKPRESSURE')
         metrics.skipped.inc({ ...labels, reason: 'backpressure' });

@@ -23,10 +23,9 @@ Options:
   --fps N                frames per second to sample (default 5)
   --type T               auto | rtsp | mjpeg | snapshot | file | ffmpeg (default auto: from the URL)
   --rtsp-transport T     tcp | udp | udp_multicast | http | auto (default tcp)
-  --partition P          Redis Cluster partition of the camera's frames
   --ffmpeg PATH          ffmpeg binary (default $CAPTURE_FFMPEG or ffmpeg)
   --ffprobe PATH         ffprobe binary for --check (default $CAPTURE_FFPROBE or ffprobe)
-  --port N               /metrics and /healthz port (default $CAPTURE_HTTP_PORT or 9465; 0 = off)
+  --port N               /metrics and /healthz port (default $CAPTURE_HTTP_PORT or 9466; 0 = off)
   --ingest-url URL       send frames to this ingest service instead of Redis ($CAPTURE_INGEST_URL)
   --token TOKEN          bearer token for --ingest-url ($CAPTURE_INGEST_TOKEN)
   --check                connect to each camera once and print reachable, codec, resolution, fps; exit 1
@@ -49,7 +48,6 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       fps: { type: 'string' },
       type: { type: 'string' },
       'rtsp-transport': { type: 'string' },
-      partition: { type: 'string' },
       ffmpeg: { type: 'string' },
       ffprobe: { type: 'string' },
       port: { type: 'string' },
@@ -84,7 +82,6 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       fps: values.fps,
       type: values.type,
       rtspTransport: values['rtsp-transport'],
-      partition: values.partition,
     },
     env,
   );
@@ -107,14 +104,11 @@ interface CameraSelection {
   fps: string | undefined;
   type: string | undefined;
   rtspTransport: string | undefined;
-  partition: string | undefined;
 }
 
 /** Cameras from the file, or the one camera given by --url/--camera (checked by the same rules). */
 async function loadCameras(sel: CameraSelection, env: NodeJS.ProcessEnv): Promise<readonly CameraConfig[]> {
-  const oneCameraFlags = [sel.camera, sel.fps, sel.type, sel.rtspTransport, sel.partition].some(
-    (v) => v !== undefined,
-  );
+  const oneCameraFlags = [sel.camera, sel.fps, sel.type, sel.rtspTransport].some((v) => v !== undefined);
   if (sel.url !== undefined) {
     if (sel.path !== undefined) throw usageError('give --config FILE or --url URL --camera ID, not both');
     if (sel.camera === undefined) throw usageError('--url needs --camera ID');
@@ -126,15 +120,12 @@ async function loadCameras(sel: CameraSelection, env: NodeJS.ProcessEnv): Promis
     }
     if (sel.type !== undefined) fields.type = sel.type;
     if (sel.rtspTransport !== undefined) fields.rtsp_transport = sel.rtspTransport;
-    if (sel.partition !== undefined) fields.partition = sel.partition;
     return [cameraFromFields(fields, env)];
   }
   if (sel.path === undefined)
     throw usageError('give --config cameras.yaml (or CAPTURE_CONFIG), or --url URL --camera ID');
   if (oneCameraFlags)
-    throw usageError(
-      '--camera, --fps, --type, --rtsp-transport and --partition go with --url; set them in the file',
-    );
+    throw usageError('--camera, --fps, --type and --rtsp-transport go with --url; set them in the file');
   let text: string;
   try {
     text = await readFile(sel.path, 'utf8');

@@ -23,7 +23,7 @@ export interface CaptureConfig {
 export const CAPTURE_DEFAULTS = {
   ffmpegPath: 'ffmpeg',
   ffprobePath: 'ffprobe',
-  httpPort: 9465,
+  httpPort: 9466,
   httpHost: '0.0.0.0',
   shutdownTimeoutMs: 10_000,
 };

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { CameraConfig } from '../shared/config/camera-config.ts';
 import { redactCameraUrl } from '../shared/config/camera-config.ts';
 import { closeServer, listenOrExplain } from '../shared/http/listener.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { CameraRunner, type CameraStatus } from './camera-runner.ts';
@@ -42,7 +43,6 @@ export async function startCapture(
     config.ingestUrl !== undefined
       ? { kind: 'http', url: config.ingestUrl, token: config.ingestToken }
       : { kind: 'redis', redis: config.redis, backpressure: config.backpressure },
-    new Set(enabled.map((c) => c.partition)),
     logger,
   );
   const reaper = new ChildReaper();
@@ -65,7 +65,7 @@ export async function startCapture(
         id: c.id,
         url: redactCameraUrl(c.url),
         fps: c.fps,
-        partition: c.partition,
+        partition: partitionsOf(config.redis).index(c.id),
       })),
       disabled: cameras.length - enabled.length,
       target: config.ingestUrl ?? 'redis',

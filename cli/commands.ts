@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   worker: () => import('../worker/cli.ts'),
   stats: () => import('../worker/stats-cli.ts'),
   dlq: () => import('../worker/dlq-cli.ts'),
+  partitions: () => import('../worker/partitions-cli.ts'),
   results: () => import('../results/cli.ts'),
   annotate: () => import('../results/annotate-cli.ts'),
   models: () => import('../models/cli.ts'),

@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: the whole pipeline on one machine in one command.
- * Redis (REDIS_URL, else a private redis-server) → ingest (HTTP, open auth) → N workers (ONNX) → results.
- * Sends synthetic plate frames rendered on the fly, prints each plate as it is read, then a summary,
- * and stops everything cleanly.
+ * Redis (REDIS_URL, else a private redis-server) → ingest (HTTP, open auth) → N workers (ONNX) → results →
+ * the events stage → events. Sends short synthetic vehicle passes rendered on the fly (each camera sees
+ * vehicles drive through its view over several frames), prints each frame as it is read and one line per
+ * vehicle event, then a summary, and stops everything cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -11,23 +12,26 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HttpSink } from '../ingest/replay/sinks.ts';
-import { demoFrames, type SetItem } from '../models/synthetic/index.ts';
+import { renderSequences, type SequenceOptions, type TruthFrame } from '../models/synthetic/sequences.ts';
+import { decodeEvent, type EventRecord } from '../shared/codec/event-codec.ts';
 import { latencyMs } from '../results/format.ts';
-import { readResults } from '../results/result-reader.ts';
-import type { ResultRecord } from '../shared/codec/result-codec.ts';
+import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { closeRedis, createRedis } from '../shared/redis/connection.ts';
+import { EVENTS_GROUP, StreamKeys } from '../shared/redis/keys.ts';
 import { RedisServerProcess, redisServerBinary } from '../shared/redis/local-redis-server.ts';
-import { BlockingReader } from '../shared/redis/stream/index.ts';
+import { BlockingReader, entryFields, tailStreams } from '../shared/redis/stream/index.ts';
 import { freePort } from '../shared/util/free-port.ts';
 import { percentile } from '../shared/util/percentile.ts';
 import { delay, waitFor } from '../shared/util/wait.ts';
 
 const BIN = fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
 
-const HELP = `usage: npm run demo [-- --frames 24 --workers 2 --cameras 2 --fps 8 --timeout 90]
-Starts ingest and workers against REDIS_URL (or a private redis-server), sends synthetic plate frames,
-prints every plate read with camera, confidence and latency, then a summary.`;
+const HELP = `usage: npm run demo [-- --vehicles 4 --workers 2 --cameras 2 --fps 8 --timeout 90]
+Starts ingest, workers and the events stage against REDIS_URL (or a private redis-server), sends synthetic
+vehicle passes (6-9 frames per vehicle, empty frames between them) from each camera, prints every frame
+read (plate, truth, confidence, latency) and one line per vehicle event (voted plate, truth, frames,
+direction), then a summary. --fps counts frames over all cameras.`;
 
 const NO_REDIS = `The demo needs Redis 7 and found neither REDIS_URL nor a redis-server binary. Get one with:
   Debian/Ubuntu:  sudo apt-get install redis-server
@@ -42,7 +46,8 @@ interface Child {
 }
 
 interface DemoOptions {
-  frames: number;
+  /** Vehicle passes in all (spread over the cameras). */
+  vehicles: number;
   workers: number;
   cameras: number;
   /** Frames per second over all cameras; 0 = as fast as ingest accepts. */
@@ -55,7 +60,7 @@ function parseOptions(argv: string[]): DemoOptions | number {
   const { values } = parseArgs({
     args: argv,
     options: {
-      frames: { type: 'string', default: '24' },
+      vehicles: { type: 'string', default: '4' },
       workers: { type: 'string', default: '2' },
       cameras: { type: 'string', default: '2' },
       timeout: { type: 'string', default: '90' },
@@ -68,14 +73,14 @@ function parseOptions(argv: string[]): DemoOptions | number {
     return 0;
   }
   const o: DemoOptions = {
-    frames: Number(values.frames),
+    vehicles: Number(values.vehicles),
     workers: Number(values.workers),
     cameras: Number(values.cameras),
     fps: Number(values.fps),
     timeoutS: Number(values.timeout),
   };
   for (const [name, v, min] of [
-    ['frames', o.frames, 1],
+    ['vehicles', o.vehicles, 1],
     ['workers', o.workers, 1],
     ['cameras', o.cameras, 1],
     ['fps', o.fps, 0],
@@ -180,12 +185,26 @@ async function startPipeline(
       WORKER_HTTP_HOST: '127.0.0.1',
     });
   }
+  const eventsPort = await freePort();
+  procs.start('events', ['events'], {
+    EVENTS_CONSUMER: 'demo-events',
+    EVENTS_HTTP_PORT: String(eventsPort),
+    EVENTS_HTTP_HOST: '127.0.0.1',
+    // The demo's cameras stop after a few seconds: close their last passes 2 s after the last result
+    // instead of the production 5 s.
+    EVENTS_IDLE_FLUSH_MS: '2000',
+  });
   const ingestUrl = `http://127.0.0.1:${ingestPort}`;
   await Promise.race([
     Promise.all([
       waitFor(() => ok(`${ingestUrl}/healthz`), {
         timeoutMs: deadline - Date.now(),
         what: 'ingest to start',
+      }),
+      waitFor(() => ok(`http://127.0.0.1:${eventsPort}/readyz`), {
+        timeoutMs: deadline - Date.now(),
+        intervalMs: 100,
+        what: 'the events stage to start',
       }),
       ...workerPorts.map((p, i) =>
         waitFor(() => ok(`http://127.0.0.1:${p}/readyz`), {
@@ -201,19 +220,46 @@ async function startPipeline(
   return ingestUrl;
 }
 
+/** One frame to send: its image and what it shows. */
+interface DemoFrame {
+  truth: TruthFrame;
+  img: Buffer;
+}
+
+/** The demo's vehicle passes, rendered in memory: 6-9 frames per vehicle, the same on every machine. */
+async function demoSequences(o: DemoOptions): Promise<DemoFrame[]> {
+  const opts: SequenceOptions = {
+    sequences: o.vehicles,
+    seed: 'platestream-demo',
+    cameras: o.cameras,
+    framesPerPass: [6, 9],
+  };
+  const frames: DemoFrame[] = [];
+  for await (const { frame, scene } of renderSequences(opts)) frames.push({ truth: frame, img: scene.image });
+  // Send in timeline order: every camera's first frame, then every camera's second, ...
+  return frames.sort((a, b) => a.truth.index - b.truth.index || (a.truth.camera < b.truth.camera ? -1 : 1));
+}
+
 /**
- * Prints each result beside the text its frame was rendered with. A result can arrive before its 202 has
- * been handled here: it waits in `early` until its frame's truth is known.
+ * Prints each result beside what its frame shows, and each event beside the vehicle most of its reads
+ * came from. A result or event can arrive before the 202 of its frames has been handled here: it waits
+ * until their truth is known.
  */
-class ResultBoard {
-  readonly truth = new Map<string, string>();
+class Board {
+  /** Frames stream id → what the frame shows. */
+  readonly truth = new Map<string, TruthFrame>();
   readonly latencies: number[] = [];
   private readonly early = new Map<string, ResultRecord>();
+  private readonly earlyEvents: EventRecord[] = [];
+  /** Vehicle passes sent (pass index → true plate). */
+  readonly vehicles = new Map<number, string>();
   printed = 0;
   correct = 0;
+  events = 0;
+  eventsExact = 0;
   private sentAll = false;
 
-  constructor(private readonly done: () => void) {}
+  constructor(private readonly framesDone: () => void) {}
 
   /** A result from the stream. */
   result(r: ResultRecord): void {
@@ -222,40 +268,70 @@ class ResultBoard {
     else this.print(r, expected);
   }
 
-  /** A frame ingest accepted, with the text it was rendered with. */
-  accepted(id: string, text: string): void {
-    this.truth.set(id, text);
+  /** An event from the events stream. */
+  event(e: EventRecord): void {
+    if (e.results.some((r) => !this.truth.has(r.frame))) this.earlyEvents.push(e);
+    else this.printEvent(e);
+  }
+
+  /** A frame ingest accepted, with what it shows. */
+  accepted(id: string, truth: TruthFrame): void {
+    this.truth.set(id, truth);
+    if (truth.pass >= 0 && truth.plate) this.vehicles.set(truth.pass, truth.plate);
     const r = this.early.get(id);
     if (r) {
       this.early.delete(id);
-      this.print(r, text);
+      this.print(r, truth);
+    }
+    for (const e of [...this.earlyEvents]) {
+      if (e.results.every((x) => this.truth.has(x.frame))) {
+        this.earlyEvents.splice(this.earlyEvents.indexOf(e), 1);
+        this.printEvent(e);
+      }
     }
   }
 
   allSent(): void {
     this.sentAll = true;
-    if (this.printed === this.truth.size) this.done();
+    if (this.printed === this.truth.size) this.framesDone();
   }
 
-  private print(r: ResultRecord, expected: string): void {
-    const hit = r.plate === expected;
+  private print(r: ResultRecord, t: TruthFrame): void {
+    const hit = r.plate === t.plate;
     if (hit) this.correct++;
     const lat = latencyMs(r) ?? 0;
     this.latencies.push(lat);
     this.printed++;
+    const expected = t.plate || '(none)';
     console.log(
       `${hit ? '✓' : '✗'}  ${r.camera.padEnd(8)} ${(r.plate || '(none)').padEnd(10)} ${expected.padEnd(10)} ${(r.confidence * 100).toFixed(1).padStart(5)}%  ${String(lat).padStart(5)} ms`,
     );
-    if (this.sentAll && this.printed === this.truth.size) this.done();
+    if (this.sentAll && this.printed === this.truth.size) this.framesDone();
+  }
+
+  private printEvent(e: EventRecord): void {
+    const votes = new Map<number, number>();
+    for (const r of e.results) {
+      const pass = this.truth.get(r.frame)?.pass ?? -1;
+      if (pass >= 0) votes.set(pass, (votes.get(pass) ?? 0) + 1);
+    }
+    const pass = [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
+    const expected = pass === undefined ? '(no vehicle)' : (this.vehicles.get(pass) ?? '?');
+    const hit = e.plate === expected;
+    this.events++;
+    if (hit) this.eventsExact++;
+    console.log(
+      `${hit ? '✓' : '✗'}  vehicle  ${e.camera.padEnd(8)} ${e.plate.padEnd(10)} ${expected.padEnd(10)} ${(e.confidence * 100).toFixed(1).padStart(5)}%  ${String(e.frames).padStart(2)} frames  ${e.direction || '-'}`,
+    );
   }
 }
 
-/** Sends the frames round-robin over the cameras, paced like cameras would, honouring 503 retry hints. */
+/** Sends the frames in timeline order, paced like cameras would, honouring 503 retry hints. */
 async function sendFrames(
   ingestUrl: string,
-  items: readonly SetItem[],
+  items: readonly DemoFrame[],
   o: DemoOptions,
-  board: ResultBoard,
+  board: Board,
   signal: AbortSignal,
 ): Promise<void> {
   const sink = new HttpSink(ingestUrl);
@@ -263,11 +339,11 @@ async function sendFrames(
   try {
     for (const [i, item] of items.entries()) {
       if (o.fps > 0) await delay(sendStart + (i * 1000) / o.fps - Date.now());
-      const camera = `cam-${(i % o.cameras) + 1}`;
+      const camera = item.truth.camera;
       for (;;) {
-        const out = await sink.send({ camera, ts: Date.now(), mime: 'image/jpeg', img: item.image, seq: i });
+        const out = await sink.send({ camera, ts: Date.now(), mime: 'image/jpeg', img: item.img, seq: i });
         if (out.kind === 'accepted') {
-          board.accepted(out.id, item.text);
+          board.accepted(out.id, item.truth);
           break;
         }
         if (out.kind === 'rejected') throw new Error(`ingest rejected demo frame ${i}: ${out.message}`);
@@ -299,69 +375,103 @@ async function main(): Promise<number> {
     { ...process.env, REDIS_URL: url, LPR_PREFIX: prefix, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     mkdtempSync(join(tmpdir(), 'platestream-demo-')),
   );
-  const reader = new BlockingReader(
-    { ...REDIS_DEFAULTS, url, prefix },
-    { name: 'demo', blockMs: 250, marginMs: 5000 },
-  );
+  const config = { ...REDIS_DEFAULTS, url, prefix };
+  const reader = new BlockingReader(config, { name: 'demo', blockMs: 250, marginMs: 5000 });
+  const admin = createRedis(config, 'producer', { name: 'demo' });
   let exitCode = 0;
-  // Ends the result reader, and the send loop's retries, at the deadline or on any failure.
+  // Ends the stream reader, and the send loop's retries, at the deadline or on any failure.
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
+  let board: Board | undefined;
   try {
     await reader.waitReady(5000);
     console.log(`demo: key prefix "${prefix}", process logs in ${procs.logDir}`);
-    const frames = demoFrames({ count: o.frames });
+    const frames = demoSequences(o);
     const ingestUrl = await startPipeline(procs, o, deadline, frames);
-    console.log(`demo: ingest on ${ingestUrl}, ${o.workers} workers ready after ${Date.now() - started} ms`);
+    console.log(
+      `demo: ingest on ${ingestUrl}, ${o.workers} workers and the events stage ready after ${Date.now() - started} ms`,
+    );
 
-    const board = new ResultBoard(() => stop.abort());
+    let framesDone = () => {};
+    const allRead = new Promise<void>((resolve) => {
+      framesDone = resolve;
+    });
+    board = new Board(framesDone);
+    const b = board;
     const items = await frames;
-    console.log(`demo: sending ${items.length} frames from ${o.cameras} cameras at ${o.fps || 'max'} fps\n`);
+    console.log(
+      `demo: sending ${items.length} frames of ${o.vehicles} vehicles from ${o.cameras} cameras at ${o.fps || 'max'} fps\n`,
+    );
     console.log('   camera   plate      truth      conf   latency');
     const reading = (async () => {
-      const results = readResults(reader, {
-        stream: keys.results,
-        after: '0-0',
+      for await (const entry of tailStreams(reader, {
+        from: [
+          { stream: keys.results, after: '0-0' },
+          { stream: keys.events, after: '0-0' },
+        ],
         follow: true,
+        count: 500,
         signal: stop.signal,
-      });
-      for await (const r of results) board.result(r);
+      })) {
+        if (entry.stream === keys.events) b.event(decodeEvent(entry.id, entryFields(entry)));
+        else b.result(decodeResult(entry.id, entryFields(entry)));
+      }
     })();
-    await sendFrames(ingestUrl, items, o, board, stop.signal);
+    await sendFrames(ingestUrl, items, o, b, stop.signal);
+    await Promise.race([allRead, reading]);
+    // Every frame is read; the events stage closes the last passes once their cameras go quiet.
+    await waitFor(
+      async () => {
+        const open = await admin.hlen(keys.eventsState);
+        const pending = (await admin.xpending(keys.results, EVENTS_GROUP)) as [number];
+        return open === 0 && Number(pending[0]) === 0 && b.events >= (await admin.xlen(keys.events));
+      },
+      {
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        intervalMs: 100,
+        what: 'the events stage to close every pass',
+      },
+    );
+    stop.abort();
     await reading;
     clearTimeout(timer);
-    if (!summarise(board, started, procs.logDir)) exitCode = 1;
+    if (!summarise(b, started, procs.logDir)) exitCode = 1;
     console.log(
       server
         ? 'demo: the private Redis goes away with the demo; run it with REDIS_URL=redis://... to keep the results'
-        : `demo: results stay in Redis under the prefix "${prefix}": LPR_PREFIX=${prefix} npx platestream results tail --from 0-0 --no-follow, or redis-cli XREVRANGE ${keys.results} + - COUNT 10`,
+        : `demo: results and events stay in Redis under the prefix "${prefix}": LPR_PREFIX=${prefix} npx platestream events tail --from 0 --no-follow, or redis-cli XREVRANGE ${keys.results} + - COUNT 10`,
     );
   } catch (err) {
     console.error(`demo: ${(err as Error).message}`);
+    if (board) summarise(board, started, procs.logDir);
     exitCode = 1;
   } finally {
     stop.abort();
     clearTimeout(timer);
     if (!(await procs.stop())) exitCode = 1;
     await reader.close();
+    await closeRedis(admin);
     if (server) await server.destroy();
     // The process logs are only worth keeping when something went wrong (the messages above point to them).
     if (exitCode === 0) rmSync(procs.logDir, { recursive: true, force: true });
     console.log(
       server
-        ? 'demo: stopped ingest, workers and Redis cleanly'
-        : 'demo: stopped ingest and workers cleanly (your Redis keeps running)',
+        ? 'demo: stopped ingest, workers, the events stage and Redis cleanly'
+        : 'demo: stopped ingest, workers and the events stage cleanly (your Redis keeps running)',
     );
   }
   return exitCode;
 }
 
-/** The closing line; false when results are missing. */
-function summarise(board: ResultBoard, started: number, logDir: string): boolean {
+/** The closing lines; false when results are missing. */
+function summarise(board: Board, started: number, logDir: string): boolean {
   const total = board.truth.size;
   const pct = (p: number) => percentile(board.latencies, p) || 0;
   console.log(
     `\ndemo: ${board.printed}/${total} frames have a result, ${board.correct} read exactly (${((100 * board.correct) / Math.max(1, total)).toFixed(1)}%), latency p50 ${pct(50)} ms, p95 ${pct(95)} ms, total ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `demo: ${board.vehicles.size} vehicles, ${board.events} events, ${board.eventsExact} with the vehicle's true plate`,
   );
   if (board.printed < total) {
     console.log(`demo: timed out waiting for ${total - board.printed} results; see ${logDir}`);

@@ -16,12 +16,14 @@ import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { configureRootLogger } from '../shared/logger.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import type { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
+import { type MergedEntry, parsePartitionedId, partitionedId } from '../shared/redis/stream/merged.ts';
+import { tailPartitions } from '../shared/redis/stream/partitioned-tail.ts';
 import {
   BlockingReader,
   compareIds,
   entryFields,
-  isEntryId,
   newestEntries,
   newestId,
   previousId,
@@ -79,7 +81,8 @@ function readConfig(io: CliIO) {
   const r = new EnvReader(io.env);
   const config = readRedisConfig(r);
   r.finish();
-  return { config, keys: new StreamKeys(config.prefix) };
+  const parts = partitionsOf(config);
+  return { config, keys: parts.global, parts };
 }
 
 function position(name: 'from' | 'to', value: string): string {
@@ -120,12 +123,35 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   const re = values.plate ? plateGlobToRegExp(values.plate) : undefined;
   const keep = (e: { camera: string; plate: string }) =>
     (cameras.size === 0 || cameras.has(e.camera)) && (!re || re.test(e.plate));
-  const { config, keys } = readConfig(io);
+  const { config, keys, parts } = readConfig(io);
   let printed = 0;
   const print = (e: ReturnType<typeof decodeEvent>) => {
     printed++;
     io.stdout.write(`${values.json ? JSON.stringify(eventJson(e)) : eventLine(e)}\n`);
   };
+  if (parts.count > 1) {
+    // Every partition's events stream: merged by (id, partition), ids shown as <id>@<p>.
+    const redis = await openRedis(config, { name: 'events-tail' });
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const decode = (e: MergedEntry) => decodeEvent(partitionedId(e.id, e.partition, parts.count), e.fields);
+    try {
+      for await (const e of tailPartitions(
+        config,
+        redis,
+        parts.all.map((k) => k.events),
+        { from, to, limit, follow, keep: (e) => keep(decode(e)), signal: stop.signal },
+      ))
+        print(decode(e));
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await closeRedis(redis);
+    }
+    return finishTail(io, config, keys, values, printed);
+  }
   // --limit N: like `tail -n N`, the newest N matching events already written (oldest first); then new ones
   // when following.
   if (limit !== undefined) {
@@ -196,22 +222,36 @@ async function show(argv: string[], io: CliIO): Promise<number> {
   }
   const id = positionals[0];
   if (!id) throw usageError('show needs an event id, e.g. "events show 1700000000000-0"');
-  const { config, keys } = readConfig(io);
+  const { config, parts } = readConfig(io);
   const redis = await openRedis(config, { name: 'events-show' });
   try {
     let event: EventRecord | undefined;
-    if (isEntryId(id)) {
-      const rows = (await redis.xrange(keys.events, id, id)) as [string, string[]][];
-      if (rows[0]) event = decodeEvent(rows[0][0], rows[0][1]);
+    let keys = parts.all[0]!;
+    const sid = parsePartitionedId(id);
+    if (sid) {
+      // A stream id: `<id>@<p>` names its partition; a plain one may be in any.
+      for (const p of sid.partition !== undefined ? [sid.partition] : parts.all.map((_, i) => i)) {
+        const k = parts.all[p];
+        if (!k) continue;
+        const rows = (await redis.xrange(k.events, sid.id, sid.id)) as [string, string[]][];
+        if (rows[0]) {
+          event = decodeEvent(partitionedId(rows[0][0], p, parts.count), rows[0][1]);
+          keys = k;
+          break;
+        }
+      }
     } else {
-      // An event id (<camera>:<first ms>:<n>): scan back from the first capture time it names.
+      // An event id (<camera>:<first ms>:<n>): in its camera's partition, scan from the first capture time it names.
+      const camera = id.split(':').slice(0, -2).join(':');
+      const p = parts.index(camera);
+      keys = parts.all[p]!;
       const firstMs = Number(id.split(':').at(-2));
       const start = Number.isFinite(firstMs) ? `${firstMs}-0` : '-';
       for (const [sid, fields] of (await redis.xrange(keys.events, start, '+', 'COUNT', 10_000)) as [
         string,
         string[],
       ][]) {
-        const e = decodeEvent(sid, fields);
+        const e = decodeEvent(partitionedId(sid, p, parts.count), fields);
         if (e.event === id) {
           event = e;
           break;
@@ -219,7 +259,9 @@ async function show(argv: string[], io: CliIO): Promise<number> {
       }
     }
     if (!event) {
-      io.stderr.write(`events: no event ${id} in ${keys.events} (trimmed, or a wrong id)\n`);
+      io.stderr.write(
+        `events: no event ${id} in ${parts.all.map((k) => k.events).join(', ')} (trimmed, or a wrong id)\n`,
+      );
       return 1;
     }
     const reads = [];
@@ -269,22 +311,27 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
   const text = normalisePlate(positionals[0] ?? '');
   if (!text) throw usageError('plate needs the plate text, e.g. "events plate AB123CD"');
   const limit = numberOption('limit', values.limit, { min: 1 }) ?? 50;
-  const { config, keys } = readConfig(io);
+  const { config, keys, parts } = readConfig(io);
   const redis = await openRedis(config, { name: 'events-plate' });
   try {
-    const members = await redis.zrevrangebylex(
-      keys.eventsByPlate,
-      `[${text};`,
-      `[${text}:`,
-      'LIMIT',
-      0,
-      limit,
-    );
+    // Each partition indexes its own cameras' events: newest first across them.
+    const found: { m: string; p: number }[] = [];
+    for (const [p, k] of parts.all.entries())
+      for (const m of await redis.zrevrangebylex(
+        k.eventsByPlate,
+        `[${text};`,
+        `[${text}:`,
+        'LIMIT',
+        0,
+        limit,
+      ))
+        found.push({ m, p });
+    found.sort((a, b) => (a.m < b.m ? 1 : a.m > b.m ? -1 : b.p - a.p));
     const events: EventRecord[] = [];
-    for (const m of members) {
+    for (const { m, p } of found.slice(0, limit)) {
       const id = m.split(':').at(-1)!;
-      const rows = (await redis.xrange(keys.events, id, id)) as [string, string[]][];
-      if (rows[0]) events.push(decodeEvent(rows[0][0], rows[0][1]));
+      const rows = (await redis.xrange(parts.all[p]!.events, id, id)) as [string, string[]][];
+      if (rows[0]) events.push(decodeEvent(partitionedId(rows[0][0], p, parts.count), rows[0][1]));
     }
     await auditCommand(io.env, redis, keys, {
       action: 'search:events-plate',

@@ -13,8 +13,9 @@ export interface EventsOptions extends PassOptions {
   /** Consumer name in the `events` group; unique per process. Default `<hostname>-<pid>`. */
   consumer: string;
   /**
-   * Partitions of the cameras (EVENTS_PARTITIONS): each has its own consumer group on the results stream,
-   * open state and lease, and is worked by one process at a time; processes share them out.
+   * Partitions of the cameras, each worked by one process at a time under its lease; processes share them
+   * out. With LPR_PARTITIONS=1: EVENTS_PARTITIONS, each with its own consumer group on the one results
+   * stream. With LPR_PARTITIONS=P > 1: P, the stream partitions (each consumes its own results stream).
    */
   partitions: number;
   /** A camera with open passes and no new result for this long (wall clock) is flushed: its passes close. */
@@ -135,8 +136,18 @@ export function readEventsConfig(r: EnvReader): Readonly<EventsConfig> {
       `${events.claimIdleMs} ms must be at least twice EVENTS_BLOCK_MS + EVENTS_WATCHDOG_MARGIN_MS (${2 * (events.blockMs + events.watchdogMarginMs)} ms)`,
     );
   }
+  const redis = readRedisConfig(r);
+  if (redis.partitions > 1) {
+    // Stream partitions: each events partition consumes its own results stream (docs/partitions.md).
+    if (r.optionalString('EVENTS_PARTITIONS') !== undefined && events.partitions !== redis.partitions)
+      r.problem(
+        'EVENTS_PARTITIONS',
+        `${events.partitions} differs from LPR_PARTITIONS (${redis.partitions}): with LPR_PARTITIONS > 1 the events partitions are the stream partitions (each consumes its own results stream); leave EVENTS_PARTITIONS unset`,
+      );
+    events.partitions = redis.partitions;
+  }
   const config: EventsConfig = {
-    redis: readRedisConfig(r),
+    redis,
     events,
     watchlist: readWatchlistConfig(r),
     alerts: readAlertConfig(r),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { runScript } from '../shared/redis/scripts.ts';
@@ -64,7 +64,7 @@ export function emitArgs(req: EmitRequest): { keys: string[]; args: string[] } {
 }
 
 /** Runs emitEvents-8.lua. */
-export async function emitEvents(redis: Redis, req: EmitRequest): Promise<EmitOutcome> {
+export async function emitEvents(redis: RedisClient, req: EmitRequest): Promise<EmitOutcome> {
   const call = emitArgs(req);
   const reply = await runScript<number | [number, string[], string[]]>(
     redis,

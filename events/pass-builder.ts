@@ -71,7 +71,15 @@ export interface PassSummary {
   /** Plate widths travelled (undefined: fewer than two boxes). */
   travel?: number;
   last: number;
+  /**
+   * Per frame with a box: [frame, centre x, centre y, width, height, confidence] (pixels rounded to 0.1),
+   * for telling text that rides on this vehicle (see `riderOf`). Absent in state written before it existed.
+   */
+  track?: TrackPoint[];
 }
+
+/** One boxed read of a pass: [frame, centre x, centre y, width, height, confidence]. */
+export type TrackPoint = [string, number, number, number, number, number];
 
 export interface PassOptions {
   /** How far behind the newest capture ts a result may arrive and still be ordered correctly. */
@@ -181,14 +189,42 @@ export function summarise(pass: OpenPass): PassSummary {
     conf: pass.reads.reduce((a, r) => a + r.conf, 0) / Math.max(1, pass.reads.length),
     ...(t !== undefined && { travel: t }),
     last: lastTs(pass),
+    track: pass.reads
+      .filter((r) => r.box && r.box.w > 0)
+      .map((r) => {
+        const b = r.box!;
+        return [
+          r.frame,
+          r1(b.x + b.w / 2),
+          r1(b.y + b.h / 2),
+          r1(b.w),
+          r1(b.h),
+          Math.round(r.conf * 1e4) / 1e4,
+        ];
+      }),
   };
 }
 
+function r1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
 /**
- * True when another pass seen in the same frames (at least half of the shorter pass's frames) was read with
- * confidence higher by `margin` and moved like a vehicle: this pass is then text riding along with that
- * vehicle (a badge, a dealer sticker, the state name on the plate) rather than a second vehicle, whose plate
- * would read about as well. `margin` 0 turns the rule off.
+ * True when this pass is text riding along with a vehicle rather than a vehicle of its own, judged against
+ * the camera's other passes (open, and closed lately):
+ *
+ * - **far less confident in the same frames**: another pass that moved like a vehicle shares at least half
+ *   of the shorter pass's frames and was read with mean confidence higher by `margin` (a second vehicle's
+ *   plate would read about as well);
+ * - **riding on it**: in the frames they share, this pass's box keeps the same place relative to another
+ *   pass's box (moves with it: a badge, a sticker, the dealer's name under the plate, the state name on a
+ *   US plate), was read less confidently there, and is either clearly smaller (most text on a car body is
+ *   lower than the plate's) or less confident by at least `margin` / 2. Two vehicles in view seldom hold one
+ *   offset while they move, and when they do (parallel lanes) their plates are of one size and read about
+ *   equally well. The same badge text on the next car can join this pass: the frames riding on any vehicle are
+ *   added up, and at least half of this pass's frames must be riding ones.
+ *
+ * `margin` 0 turns both rules off.
  */
 export function dominated(
   pass: OpenPass,
@@ -198,16 +234,46 @@ export function dominated(
 ): boolean {
   if (margin <= 0) return false;
   const mine = summarise(pass);
+  const riding = new Set<string>();
   for (const o of others) {
     if (o.id === mine.id) continue;
+    if (o.travel !== undefined && o.travel < minTravel) continue;
     const theirs = new Set(o.frames);
     const shared = mine.frames.filter((f) => theirs.has(f)).length;
-    if (shared * 2 < Math.min(mine.frames.length, o.frames.length)) continue;
-    if (o.conf < mine.conf + margin) continue;
-    if (o.travel !== undefined && o.travel < minTravel) continue;
-    return true;
+    if (shared * 2 >= Math.min(mine.frames.length, o.frames.length) && o.conf >= mine.conf + margin)
+      return true;
+    for (const f of ridingFrames(mine.track ?? [], o.track ?? [], margin / 2)) riding.add(f);
   }
-  return false;
+  return riding.size * 2 >= mine.frames.length && riding.size >= 2;
+}
+
+/** Largest spread (plate widths) of a rider's offset from its vehicle's plate over their shared frames. */
+const RIDER_MAX_SPREAD = 0.35;
+/** A rider's text line is at most this high relative to the vehicle's plate box. */
+const RIDER_MAX_HEIGHT = 0.8;
+
+/**
+ * The frames in which `mine` rides on `theirs`: they share at least two boxed frames, `mine`'s centre keeps
+ * one offset from `theirs` (in `theirs`'s box widths, within RIDER_MAX_SPREAD of the mean), its box is at
+ * at most RIDER_MAX_HEIGHT of `theirs`'s height or its confidence lower by `confGap`, and it was read less
+ * confidently there in any case. Else none.
+ */
+function ridingFrames(mine: readonly TrackPoint[], theirs: readonly TrackPoint[], confGap: number): string[] {
+  const byFrame = new Map(theirs.map((t) => [t[0], t]));
+  const pairs = mine.flatMap((m) => {
+    const t = byFrame.get(m[0]);
+    return t ? [{ m, t }] : [];
+  });
+  if (pairs.length < 2) return [];
+  const offsets = pairs.map(({ m, t }) => ({ x: (m[1] - t[1]) / t[3], y: (m[2] - t[2]) / t[3] }));
+  const mx = offsets.reduce((a, o) => a + o.x, 0) / offsets.length;
+  const my = offsets.reduce((a, o) => a + o.y, 0) / offsets.length;
+  if (offsets.some((o) => Math.hypot(o.x - mx, o.y - my) > RIDER_MAX_SPREAD)) return [];
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const gap = mean(pairs.map(({ t }) => t[5])) - mean(pairs.map(({ m }) => m[5]));
+  if (gap <= 0) return [];
+  if (mean(pairs.map(({ m, t }) => m[4] / t[4])) > RIDER_MAX_HEIGHT && gap < confGap) return [];
+  return pairs.map(({ m }) => m[0]);
 }
 
 /**

@@ -4,6 +4,7 @@ import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
 import { StreamKeys } from '../shared/redis/keys.ts';
+import { checkPartitions, partitionsOf } from '../shared/redis/partitions.ts';
 import { delay } from '../shared/util/wait.ts';
 import { createEnricher } from '../watchlist/index.ts';
 import type { EventsConfig } from './config.ts';
@@ -113,6 +114,7 @@ export async function startEvents(
       });
       log.info({ port: httpPort }, 'metrics and health listener up (/metrics, /healthz, /readyz)');
     }
+    await checkPartitions(redis, partitionsOf(config.redis));
     await redis.zadd(keys.eventsAlive, Date.now() + 3 * o.lockTtlMs, o.consumer);
     alive = Math.max(1, await redis.zcard(keys.eventsAlive));
     beating = heartbeat();

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type AlertOptions, alertFieldList, alertPayload } from '../alerts/index.ts';
 import { encodeEvent, type EventRecord } from '../shared/codec/event-codec.ts';
 import { decodeResult } from '../shared/codec/result-codec.ts';
@@ -7,7 +7,7 @@ import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { COUNTER, eventsGroup, StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { COUNTER, EVENTS_GROUP, eventsGroup, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import {
   BlockingReader,
@@ -24,18 +24,16 @@ import { emitEvents } from './emit.ts';
 import { EventsMetrics } from './metrics.ts';
 import {
   type CameraState,
-  dominated,
   emptyCameraState,
   isIdle,
   type OpenPass,
   type PassRead,
-  type PassSummary,
   stepCamera,
   summarise,
-  travel,
 } from './pass-builder.ts';
+import { keepPass } from './pass-filter.ts';
 import { passToEvent } from './pass-event.ts';
-import { cameraPartition } from './partition.ts';
+import { cameraPartition, partitionsOf } from '../shared/redis/partitions.ts';
 import { readsOfResult } from './result-reads.ts';
 
 export interface EventStageDeps {
@@ -77,7 +75,7 @@ export class EventStage extends EventEmitter {
   readonly metrics: EventsMetrics;
   readonly options: EventsOptions;
   private readonly log: Logger;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly reader: BlockingReader;
   private readonly lock: LeaseLock;
   private readonly reclaimer: Reclaimer;
@@ -98,18 +96,38 @@ export class EventStage extends EventEmitter {
   constructor(private readonly deps: EventStageDeps) {
     super();
     this.options = deps.options;
-    this.keys = new StreamKeys(deps.redis.prefix);
     this.log = deps.logger ?? moduleLogger('events');
     this.metrics = deps.metrics ?? new EventsMetrics();
     const o = this.options;
     const { index, count } = deps.partition ?? { index: 0, count: 1 };
-    this.partition = {
-      index,
-      count,
-      group: eventsGroup(index, count),
-      state: this.keys.eventsPartitionState(index, count),
-      lock: this.keys.eventsPartitionLock(index, count),
-    };
+    if (deps.redis.partitions > 1) {
+      // Stream partitions (LPR_PARTITIONS): events partition p is stream partition p. It reads its own
+      // results stream with the plain `events` group and keeps state, lease, events and alerts beside it,
+      // all in the partition's hash slot.
+      if (count !== deps.redis.partitions)
+        throw new Error(
+          `events partitions (${count}) must equal LPR_PARTITIONS (${deps.redis.partitions}) when LPR_PARTITIONS > 1`,
+        );
+      this.keys = partitionsOf(deps.redis).all[index]!;
+      this.partition = {
+        index,
+        count,
+        group: EVENTS_GROUP,
+        state: this.keys.eventsState,
+        lock: this.keys.eventsLock,
+      };
+    } else {
+      // One results stream (LPR_PARTITIONS=1): EVENTS_PARTITIONS groups on it, each keeping its cameras'.
+      // (partitionsOf: hash-tagged on a Redis Cluster, the plain single-node names otherwise.)
+      this.keys = partitionsOf(deps.redis).all[0]!;
+      this.partition = {
+        index,
+        count,
+        group: eventsGroup(index, count),
+        state: this.keys.eventsPartitionState(index, count),
+        lock: this.keys.eventsPartitionLock(index, count),
+      };
+    }
     this.redis = createRedis(deps.redis, 'consumer', { name: `events:${o.consumer}`, logger: this.log });
     this.reader = new BlockingReader(deps.redis, {
       name: `events-read:${o.consumer}`,
@@ -373,7 +391,8 @@ export class EventStage extends EventEmitter {
         this.log.warn({ result: e.id }, 'result without camera or capture time; acknowledged and skipped');
         continue;
       }
-      // Every partition's group sees every result; each keeps its own cameras' and acknowledges the rest.
+      // With one results stream every partition's group sees every result; each keeps its own cameras' and
+      // acknowledges the rest. With stream partitions every result of the stream is this partition's.
       if (cameraPartition(r.camera, this.partition.count) !== this.partition.index) continue;
       let batch = byCamera.get(r.camera);
       if (!batch) {
@@ -409,7 +428,7 @@ export class EventStage extends EventEmitter {
       states.set(camera, isIdle(out.state) ? '' : JSON.stringify(out.state));
       const others = [...out.state.passes.map(summarise), ...(out.state.recent ?? [])];
       for (const pass of out.closed) {
-        if (this.keeps(pass, others)) closed.push({ camera, pass });
+        if (keepPass(pass, others, this.options)) closed.push({ camera, pass });
         else dropped++;
       }
     }
@@ -420,6 +439,7 @@ export class EventStage extends EventEmitter {
     const counters = new Map<string, number>();
     if (late > 0) counters.set(COUNTER.lateResults, late);
     if (dropped > 0) counters.set(COUNTER.droppedPasses, dropped);
+    if (events.length > 0) counters.set(COUNTER.eventsEmitted, events.length);
     let out: Awaited<ReturnType<typeof emitEvents>>;
     try {
       out = await emitEvents(this.redis, {
@@ -467,18 +487,6 @@ export class EventStage extends EventEmitter {
       }
     });
     this.metrics.openPasses.set({ partition: String(this.partition.index) }, countPasses(this.cache));
-  }
-
-  /**
-   * A closed pass becomes an event when it has enough frames, its plate moved (vehicles pass; signs stay),
-   * and no far more confident vehicle pass was read in the same frames (text riding on that vehicle).
-   */
-  private keeps(pass: OpenPass, others: readonly PassSummary[]): boolean {
-    const o = this.options;
-    if (new Set(pass.reads.map((r) => r.frame)).size < o.minReads) return false;
-    const moved = travel(pass.reads);
-    if (moved !== undefined && o.minTravel > 0 && moved < o.minTravel) return false;
-    return !dominated(pass, others, o.secondaryMargin, o.minTravel);
   }
 
   /** Looks the voted plate up (sets `watchlist`); the alert's fields on a hit. Never throws. */

@@ -6,24 +6,24 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { errorBody } from '../shared/http/fastify-errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
-import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import type { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { withTimeout } from '../shared/util/wait.ts';
 import { CameraAuth } from './auth.ts';
-import { readBacklog } from './backlog-monitor.ts';
 import type { IngestConfig } from './config.ts';
 import { FRAMES_ROUTE, registerFramesRoute } from './frames-route.ts';
 import { toHttpError } from './http-errors.ts';
 import { createIngestMetrics, type IngestMetrics } from './metrics.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
-import { FrameProducer } from './producer.ts';
+import { FrameRouter } from './frame-router.ts';
 
 export interface IngestDeps {
   /** Producer-role connection (createRedis(config.redis, 'producer')): fails fast when Redis is down. */
-  redis: Redis;
+  redis: RedisClient;
   logger?: Logger;
   metrics?: IngestMetrics;
   /** Defaults to the table built from `config.auth`. */
@@ -33,9 +33,11 @@ export interface IngestDeps {
 /** What the ingest app carries besides Fastify itself. */
 export interface IngestContext {
   config: IngestConfig;
-  producer: FrameProducer;
+  /** Writes each frame to its camera's partition (one FrameProducer per partition). */
+  producer: FrameRouter;
   metrics: IngestMetrics;
   auth: CameraAuth;
+  /** Keys that are not per partition; with LPR_PARTITIONS=1 also the one partition's (`lpr:frames`). */
   keys: StreamKeys;
   /** Refuse new frame requests with 503 SHUTTING_DOWN (in-flight ones finish). */
   startDraining(): void;
@@ -48,7 +50,7 @@ declare module 'fastify' {
   }
 }
 
-const RETRY_CODES = new Set(['BACKPRESSURE', 'REDIS_UNAVAILABLE', 'SHUTTING_DOWN']);
+const RETRY_CODES = new Set(['BACKPRESSURE', 'REDIS_UNAVAILABLE', 'SHUTTING_DOWN', 'REPLICA_WAIT_TIMEOUT']);
 const CLOSE_CODES = new Set(['SHUTTING_DOWN', 'UNAUTHORIZED', 'FORBIDDEN']);
 
 /**
@@ -59,10 +61,11 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
   const logger = deps.logger ?? moduleLogger('ingest');
   const metrics = deps.metrics ?? createIngestMetrics();
   const auth = deps.auth ?? CameraAuth.fromOptions(config.auth);
-  const keys = new StreamKeys(config.redis.prefix);
-  const producer = new FrameProducer(
+  const parts = partitionsOf(config.redis);
+  const keys = parts.global;
+  const producer = new FrameRouter(
     deps.redis,
-    keys,
+    parts,
     config.backpressure,
     {
       onDropped: (n) => metrics.framesDropped.inc(n),
@@ -75,7 +78,7 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
   );
   // Bounded: a scrape during a Redis outage answers with the last values instead of hanging.
   metrics.setBacklogSource(() =>
-    withTimeout(readBacklog(deps.redis, keys, WORKER_GROUP), 1000, 'reading the backlog for /metrics'),
+    withTimeout(producer.readBacklog(), 1000, 'reading the backlog for /metrics'),
   );
 
   const app = Fastify({
@@ -199,7 +202,7 @@ export async function buildIngestApp(config: IngestConfig, deps: IngestDeps): Pr
   });
 
   registerFramesRoute(app, { config, auth, producer, metrics, isDraining: () => draining });
-  registerOpsRoutes(app, ctx, deps.redis);
+  registerOpsRoutes(app, ctx);
   return app;
 }
 

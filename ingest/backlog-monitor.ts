@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { asRedisError } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { isRedisError, parseGroupInfo } from '../shared/redis/stream/index.ts';
@@ -26,7 +26,11 @@ export interface BacklogReading {
 }
 
 /** Reads group lag/pending (XINFO GROUPS), XLEN and MEMORY USAGE of every stream in one round trip. */
-export async function readBacklog(redis: Redis, keys: StreamKeys, group: string): Promise<BacklogReading> {
+export async function readBacklog(
+  redis: RedisClient,
+  keys: StreamKeys,
+  group: string,
+): Promise<BacklogReading> {
   let replies: [Error | null, unknown][] | null;
   try {
     replies = await redis
@@ -95,7 +99,7 @@ export class BacklogMonitor {
   private bytesSince = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: StreamKeys,
     private readonly group: string,
     private readonly intervalMs: number,
@@ -132,7 +136,11 @@ export class BacklogMonitor {
    */
   estimate(r: BacklogReading): { backlog: number; memoryBytes: number; totalBytes: number } {
     const memoryBytes = r.memoryBytes + this.bytesSince;
-    return { backlog: r.backlog + this.admittedSince, memoryBytes, totalBytes: memoryBytes + otherBytesOf(r) };
+    return {
+      backlog: r.backlog + this.admittedSince,
+      memoryBytes,
+      totalBytes: memoryBytes + otherBytesOf(r),
+    };
   }
 
   /** Forgets the cached reading (after a reconnect or in tests). */
@@ -142,6 +150,6 @@ export class BacklogMonitor {
 }
 
 /** Bytes of the DLQ, results and events streams in a reading. */
-export function otherBytesOf(r: BacklogReading): number {
+export function otherBytesOf(r: Pick<BacklogReading, 'otherBytes'>): number {
   return r.otherBytes.dlq + r.otherBytes.results + r.otherBytes.events;
 }

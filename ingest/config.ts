@@ -30,6 +30,13 @@ export interface BackpressureOptions {
    * this window writes nothing and gets the first id back. 0 = no de-duplication.
    */
   idempotencyWindowMs: number;
+  /**
+   * Replicas that must confirm a frame before it is acknowledged (LPR_WAIT_REPLICAS; 0 = off): after the
+   * write, `WAIT n LPR_WAIT_TIMEOUT_MS` on the frame's master; fewer → REPLICA_WAIT_TIMEOUT (503).
+   */
+  waitReplicas: number;
+  /** How long WAIT may block (ms); below REDIS_COMMAND_TIMEOUT_MS. */
+  waitTimeoutMs: number;
 }
 
 export interface AuthOptions {
@@ -83,6 +90,8 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
     checkIntervalMs: 100,
     maxDropPerAdmit: 64,
     idempotencyWindowMs: 10 * 60_000,
+    waitReplicas: 0,
+    waitTimeoutMs: 1000,
   },
   shutdownTimeoutMs: 10_000,
   logRequests: false,
@@ -94,8 +103,8 @@ export const INGEST_DEFAULTS: Omit<IngestConfig, 'redis' | 'log'> = {
  * Variables: LPR_INGEST_HOST, LPR_INGEST_PORT, LPR_INGEST_BODY_LIMIT, LPR_INGEST_MAX_PIXELS,
  * LPR_INGEST_REQUEST_TIMEOUT_MS, LPR_TS_MAX_SKEW_MS, LPR_IDEMPOTENCY_WINDOW_MS, LPR_AUTH,
  * LPR_CAMERA_TOKENS, LPR_CAMERA_TOKENS_FILE, LPR_BACKPRESSURE_POLICY, LPR_MAX_BACKLOG,
- * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_SHUTDOWN_TIMEOUT_MS,
- * LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis (readRedisConfig) and log (readLogConfig) variables.
+ * LPR_STREAM_MEMORY_BUDGET, LPR_RETRY_AFTER_S, LPR_BACKPRESSURE_CHECK_MS, LPR_WAIT_REPLICAS,
+ * LPR_WAIT_TIMEOUT_MS, LPR_SHUTDOWN_TIMEOUT_MS, LPR_LOG_REQUESTS, LPR_INGEST_PROCESSES, plus the Redis (readRedisConfig) and log (readLogConfig) variables.
  */
 export function readIngestConfig(r: EnvReader): IngestConfig {
   const d = INGEST_DEFAULTS;
@@ -136,6 +145,8 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
         min: 0,
         max: 7 * 24 * 3600_000,
       }),
+      waitReplicas: r.int('LPR_WAIT_REPLICAS', d.backpressure.waitReplicas, { min: 0, max: 16 }),
+      waitTimeoutMs: r.int('LPR_WAIT_TIMEOUT_MS', d.backpressure.waitTimeoutMs, { min: 1, max: 60_000 }),
     },
     shutdownTimeoutMs: r.int('LPR_SHUTDOWN_TIMEOUT_MS', d.shutdownTimeoutMs, { min: 100, max: 600_000 }),
     logRequests: r.bool('LPR_LOG_REQUESTS', d.logRequests),
@@ -143,6 +154,13 @@ export function readIngestConfig(r: EnvReader): IngestConfig {
     redis: readRedisConfig(r),
     log: readLogConfig(r),
   };
+  const b = config.backpressure;
+  if (b.waitReplicas > 0 && b.waitTimeoutMs >= config.redis.commandTimeoutMs) {
+    r.problem(
+      'LPR_WAIT_TIMEOUT_MS',
+      `${b.waitTimeoutMs} ms must be below REDIS_COMMAND_TIMEOUT_MS (${config.redis.commandTimeoutMs} ms), or the WAIT itself times out first`,
+    );
+  }
   r.finish();
   return deepFreeze(config);
 }

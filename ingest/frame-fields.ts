@@ -31,7 +31,11 @@ export function checkCameraId(camera: string): void {
  * Validates ts/seq/meta; `now` is used when no capture time is given. Throws BAD_REQUEST naming the field,
  * or TS_OUT_OF_RANGE when `ts` lies more than `maxSkewMs` from `now` (a clock that is off, or ms vs s).
  */
-export function parseFrameFields(f: FrameFields, now: number, maxSkewMs = Number.POSITIVE_INFINITY): ParsedFields {
+export function parseFrameFields(
+  f: FrameFields,
+  now: number,
+  maxSkewMs = Number.POSITIVE_INFINITY,
+): ParsedFields {
   const out: ParsedFields = { ts: now };
   if (f.ts !== undefined) {
     if (!/^\d{1,16}$/.test(f.ts)) throw badField('ts', f.ts, 'is not a non-negative integer');

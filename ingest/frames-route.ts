@@ -8,14 +8,14 @@ import type { IngestConfig } from './config.ts';
 import { checkCameraId, type FrameFields, MAX_META_CHARS, parseFrameFields } from './frame-fields.ts';
 import { detectImageType, inspectImage } from './image-header.ts';
 import type { IngestMetrics } from './metrics.ts';
-import type { FrameProducer } from './producer.ts';
+import type { FrameRouter } from './frame-router.ts';
 
 export const FRAMES_ROUTE = '/v1/cameras/:camera/frames';
 
 export interface FramesRouteDeps {
   config: IngestConfig;
   auth: CameraAuth;
-  producer: FrameProducer;
+  producer: Pick<FrameRouter, 'add'>;
   metrics: IngestMetrics;
   /** True once shutdown began: new frame requests get 503 SHUTTING_DOWN. */
   isDraining(): boolean;
@@ -63,7 +63,7 @@ const schema = {
         duplicate: {
           type: 'boolean',
           description:
-            'Present (true) when this request repeated an Idempotency-Key (or camera + seq + ts) admitted within LPR_IDEMPOTENCY_WINDOW_MS: nothing was written, id is the first request\'s.',
+            "Present (true) when this request repeated an Idempotency-Key (or camera + seq + ts) admitted within LPR_IDEMPOTENCY_WINDOW_MS: nothing was written, id is the first request's.",
         },
       },
     },

@@ -2,7 +2,6 @@ import { CAMERA_ID_HINT } from '../shared/camera-id.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { type FastifyLikeError, fallbackError, validationFailure } from '../shared/http/fastify-errors.ts';
 
-
 /** What to fix for each query parameter / form field, used in validation messages. */
 const FIELD_HINTS: Record<string, string> = {
   ts: 'the capture time in milliseconds since the epoch, as an integer (e.g. ts=1700000000000)',

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { PlatestreamError } from '../shared/errors.ts';
 import { WORKER_GROUP } from '../shared/redis/keys.ts';
 import type { IngestContext } from './app.ts';
-import { otherBytesOf, readBacklog } from './backlog-monitor.ts';
+import { otherBytesOf } from './backlog-monitor.ts';
 
 /** /healthz, /readyz, /metrics, /openapi.json. */
-export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext, redis: Redis): void {
+export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext): void {
   app.get('/healthz', { schema: { summary: 'The process is alive', tags: ['ops'] } }, async () => ({
     status: 'ok',
   }));
@@ -21,21 +20,23 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: IngestContext, redi
     },
     async () => {
       if (ctx.draining) throw new PlatestreamError('SHUTTING_DOWN', 'the ingest service is shutting down');
-      let reading = await readBacklog(redis, ctx.keys, WORKER_GROUP);
+      let reading = await ctx.producer.readBacklog();
       if (!reading.groupExists) {
         // A Redis restart without persistence loses the stream and group; put them back.
-        await ctx.producer.ensureGroup();
-        reading = await readBacklog(redis, ctx.keys, WORKER_GROUP);
+        await ctx.producer.ensureGroups();
+        reading = await ctx.producer.readBacklog();
       }
-      if (!reading.groupExists) {
+      const missing = ctx.producer.parts.all.filter((_, p) => !reading.partitions[p]?.groupExists);
+      if (missing.length > 0) {
         throw new PlatestreamError(
           'REDIS_UNAVAILABLE',
-          `group ${WORKER_GROUP} on ${ctx.keys.frames} is missing`,
+          `group ${WORKER_GROUP} on ${missing.map((k) => k.frames).join(', ')} is missing`,
         );
       }
       return {
         status: 'ready',
-        stream: ctx.keys.frames,
+        stream: ctx.producer.parts.all[0]!.frames,
+        partitions: ctx.producer.parts.count,
         backlog: reading.backlog,
         length: reading.length,
         memoryBytes: reading.memoryBytes,

@@ -1,9 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { encodeFrame, type Frame } from '../shared/codec/frame-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { asRedisError } from '../shared/redis/connection.ts';
 import { COUNTER, type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { ReplicaWait } from '../shared/redis/replica-wait.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 import { ensureGroup } from '../shared/redis/stream/index.ts';
 import { BacklogMonitor, type BacklogReading, otherBytesOf } from './backlog-monitor.ts';
@@ -43,15 +44,20 @@ export interface ProducerHooks {
  */
 export class FrameProducer {
   readonly monitor: BacklogMonitor;
+  private readonly replicaWait: ReplicaWait | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: StreamKeys,
     readonly options: BackpressureOptions,
     private readonly hooks: ProducerHooks = {},
     private readonly logger?: Logger,
   ) {
     this.monitor = new BacklogMonitor(redis, keys, WORKER_GROUP, options.checkIntervalMs, hooks.onReading);
+    this.replicaWait =
+      options.waitReplicas > 0
+        ? new ReplicaWait(redis, options.waitReplicas, options.waitTimeoutMs)
+        : undefined;
   }
 
   /**
@@ -69,8 +75,33 @@ export class FrameProducer {
       this.logger?.info({ stream: this.keys.frames, group: WORKER_GROUP }, 'created consumer group');
   }
 
-  /** Admits one frame; throws BACKPRESSURE or REDIS_UNAVAILABLE. */
+  /**
+   * Admits one frame; throws BACKPRESSURE or REDIS_UNAVAILABLE. With LPR_WAIT_REPLICAS it resolves only
+   * once that many replicas confirmed the write (a duplicate's too: the first write may not be replicated
+   * yet), else throws REPLICA_WAIT_TIMEOUT.
+   */
   async add(frame: Frame, opts: AddOptions = {}): Promise<AddResult> {
+    const rw = this.replicaWait;
+    if (!rw) return this.admit(frame, opts);
+    const node = rw.nodeFor(this.keys.frames);
+    const result = await this.admit(frame, opts);
+    let confirmed: { acked: number; moved: boolean };
+    try {
+      confirmed = await rw.confirm(this.keys.frames, node);
+    } catch (err) {
+      throw asRedisError(err, `waiting for replicas of frame ${result.id} of camera "${frame.camera}"`);
+    }
+    if (confirmed.acked >= rw.replicas) return result;
+    throw new PlatestreamError(
+      'REPLICA_WAIT_TIMEOUT',
+      confirmed.moved
+        ? `frame ${result.id} of camera "${frame.camera}" was written while ${this.keys.frames} moved to another master (failover); it may be lost. Retry with the same Idempotency-Key (a frame that survived is answered as a duplicate).`
+        : `frame ${result.id} of camera "${frame.camera}" is on the master of ${this.keys.frames} but ${confirmed.acked} of ${rw.replicas} replicas (LPR_WAIT_REPLICAS) confirmed it within ${rw.timeoutMs} ms (LPR_WAIT_TIMEOUT_MS); it may be lost if that master fails now. Retry with the same Idempotency-Key; if this lasts, check the replicas (a master whose replica died or took over has none).`,
+      { details: { retryAfterSeconds: this.options.retryAfterSeconds } },
+    );
+  }
+
+  private async admit(frame: Frame, opts: AddOptions): Promise<AddResult> {
     const window = opts.idempotencyKey === undefined ? 0 : this.options.idempotencyWindowMs;
     const idemKey = this.keys.idempotency(frame.camera, opts.idempotencyKey ?? '-');
     const what = `adding a frame of camera "${frame.camera}" to ${this.keys.frames}`;

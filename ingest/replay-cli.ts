@@ -167,7 +167,8 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
 function threshold(v: string | undefined): number {
   if (v === undefined) return DEFAULT_STATIC_THRESHOLD;
   const n = Number(v);
-  if (!(Number.isFinite(n) && n >= 0 && n <= 1)) throw usageError(`--static-threshold "${v}" must be from 0 to 1`);
+  if (!(Number.isFinite(n) && n >= 0 && n <= 1))
+    throw usageError(`--static-threshold "${v}" must be from 0 to 1`);
   return n;
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
+import { isPlatestreamError } from '../shared/errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
 import { appendOnlyGaugeValue, checkAppendOnly } from '../shared/redis/persistence.ts';
@@ -10,7 +11,7 @@ import { createIngestMetrics } from './metrics.ts';
 
 export interface IngestService {
   app: FastifyInstance;
-  redis: Redis;
+  redis: RedisClient;
   /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
   url: string;
   port: number;
@@ -40,10 +41,9 @@ export async function startIngest(
   // (Re)create the stream and group whenever the connection becomes ready, e.g. after a Redis restart
   // that lost its data, so frames written meanwhile are still delivered to the workers.
   const ensure = () => {
-    producer.monitor.invalidate();
     producer
-      .ensureGroup()
-      .catch((err: unknown) => logger.warn({ err }, 'could not create the consumer group'));
+      .ensureGroups()
+      .catch((err: unknown) => logger.warn({ err }, 'could not create the consumer groups'));
   };
   redis.on('ready', ensure);
   try {
@@ -52,7 +52,10 @@ export async function startIngest(
     logger.warn({ err }, 'Redis is not reachable yet; frame requests get 503 until it is');
   }
   if (redis.status === 'ready') {
-    await producer.ensureGroup().catch(() => undefined);
+    await producer.ensureGroups().catch((err: unknown) => {
+      // Another partition count than the data's: refuse to start (the message names LPR_PARTITIONS).
+      if (isPlatestreamError(err, 'PARTITIONS_MISMATCH')) throw err;
+    });
     app.ingest.metrics.redisAppendOnly.set(appendOnlyGaugeValue(await checkAppendOnly(redis, logger)));
   }
 
@@ -65,7 +68,13 @@ export async function startIngest(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   logger.info(
-    { port, host: config.host, stream: app.ingest.keys.frames, policy: config.backpressure.policy },
+    {
+      port,
+      host: config.host,
+      stream: app.ingest.producer.parts.all[0]!.frames,
+      partitions: config.redis.partitions,
+      policy: config.backpressure.policy,
+    },
     'ingest listening',
   );
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { openRedis } from '../shared/cli/index.ts';
 import type { Env } from '../shared/config/env-reader.ts';
 import { EnvReader } from '../shared/config/env-reader.ts';
@@ -31,7 +31,7 @@ export interface AuditOptions {
 
 /** Appends one entry to the audit stream, trimming entries older than the retention in the same XADD. */
 export async function appendAudit(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   rec: Omit<AuditRecord, 'id' | 'at'> & { at?: number },
   opts: AuditOptions,
@@ -70,7 +70,7 @@ export async function appendAudit(
  */
 export async function auditCommand(
   env: Env,
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   rec: { action: string; target: string; rows: number; detail?: string },
 ): Promise<AuditRecord> {
@@ -112,7 +112,7 @@ export function searchTarget(filters: Record<string, string | undefined>): strin
 
 /** Audit entries from `sinceMs` on (oldest first), optionally of one actor, at most `limit`. */
 export async function listAudit(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   o: { sinceMs?: number; actor?: string; action?: string; limit?: number } = {},
 ): Promise<AuditRecord[]> {

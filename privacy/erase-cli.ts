@@ -3,7 +3,7 @@ import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { auditCommand } from './audit.ts';
 import { erasePlate, rememberErasure } from './erase.ts';
 
@@ -46,14 +46,23 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   const config = readRedisConfig(r);
   const windowMs = r.int('LPR_ERASE_WINDOW_MS', 600_000, { min: 0, max: 7 * 24 * 3600_000 });
   r.finish();
-  const keys = new StreamKeys(config.prefix);
+  const parts = partitionsOf(config);
+  const keys = parts.global;
   const redis = await openRedis(config, { name: 'erase' });
   try {
     const dryRun = values['dry-run'] ?? false;
-    const report = await erasePlate(redis, keys, plate, { dryRun, fuzzy: values.fuzzy ?? false });
+    // Every partition holds its own cameras' reads: erase in each, one report.
+    const report = await erasePlate(redis, parts.all[0]!, plate, { dryRun, fuzzy: values.fuzzy ?? false });
+    for (const k of parts.all.slice(1)) {
+      const r = await erasePlate(redis, k, plate, { dryRun, fuzzy: values.fuzzy ?? false });
+      report.plates = [...new Set([...report.plates, ...r.plates])];
+      for (const kind of Object.keys(r.removed) as (keyof typeof r.removed)[])
+        report.removed[kind] += r.removed[kind];
+    }
     const total = Object.values(report.removed).reduce((a, b) => a + b, 0);
     if (!dryRun) {
-      await rememberErasure(redis, keys, report.plates, windowMs);
+      // Each partition's housekeeping re-applies its own list to reads that land late.
+      for (const k of parts.all) await rememberErasure(redis, k, report.plates, windowMs);
       await auditCommand(io.env, redis, keys, {
         action: 'erase',
         target: plate,

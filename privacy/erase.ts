@@ -1,5 +1,7 @@
-import type { Redis } from 'ioredis';
-import { webhookQueue } from '../alerts/index.ts';
+import { webhookQueue, webhookQueueKeyPrefix } from '../alerts/index.ts';
+import type { RedisClient } from '../shared/redis/connection.ts';
+import { deleteKeys } from '../shared/redis/delete-keys.ts';
+import { scanKeys } from '../shared/redis/scan-keys.ts';
 import { decodeEvent } from '../shared/codec/event-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { platesPseudonymised, type StreamKeys } from '../shared/redis/keys.ts';
@@ -55,7 +57,7 @@ const BATCH = 500;
  * run it again).
  */
 export async function erasePlate(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plate: string,
   opts: EraseOptions = {},
@@ -182,9 +184,12 @@ export async function erasePlate(
       await queue.close();
     }
   }
-  if (cacheKeys.length) removed['watchlist-cache'] = await redis.del(...cacheKeys);
-  if (windowKeys.length) removed['alert-windows'] = await redis.del(...windowKeys);
-  await redis.del(...plates.map((p) => keys.plateIndex(p)));
+  if (cacheKeys.length) removed['watchlist-cache'] = await deleteKeys(redis, cacheKeys);
+  if (windowKeys.length) removed['alert-windows'] = await deleteKeys(redis, windowKeys);
+  await deleteKeys(
+    redis,
+    plates.map((p) => keys.plateIndex(p)),
+  );
   return { plate, plates, dryRun, removed };
 }
 
@@ -195,7 +200,7 @@ function fieldMap(fields: readonly string[]): Record<string, string | undefined>
 }
 
 /** The entries of `stream` with these ids that still exist (XRANGE id id, pipelined). */
-async function readByIds(redis: Redis, stream: string, ids: string[]): Promise<[string, string[]][]> {
+async function readByIds(redis: RedisClient, stream: string, ids: string[]): Promise<[string, string[]][]> {
   const out: [string, string[]][] = [];
   for (let i = 0; i < ids.length; i += BATCH) {
     const pipe = redis.pipeline();
@@ -208,20 +213,16 @@ async function readByIds(redis: Redis, stream: string, ids: string[]): Promise<[
   return out;
 }
 
-async function xdel(redis: Redis, stream: string, ids: string[]): Promise<number> {
+async function xdel(redis: RedisClient, stream: string, ids: string[]): Promise<number> {
   let n = 0;
   for (let i = 0; i < ids.length; i += BATCH) n += await redis.xdel(stream, ...ids.slice(i, i + BATCH));
   return n;
 }
 
-async function scanAll(redis: Redis, pattern: string): Promise<string[]> {
+/** Every key matching `pattern` (SCAN on every master of a cluster). */
+async function scanAll(redis: RedisClient, pattern: string): Promise<string[]> {
   const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    out.push(...batch);
-  } while (cursor !== '0');
+  for await (const batch of scanKeys(redis, pattern, { count: 1000 })) out.push(...batch.keys);
   return out;
 }
 
@@ -236,7 +237,7 @@ export function withinOneEdit(a: string, b: string): boolean {
 }
 
 /** Plates of the sighting index within edit distance 1 of `plate` (SCAN over the index keys). */
-async function nearPlates(redis: Redis, keys: StreamKeys, plate: string): Promise<string[]> {
+async function nearPlates(redis: RedisClient, keys: StreamKeys, plate: string): Promise<string[]> {
   if (platesPseudonymised())
     throw new PlatestreamError(
       'USAGE',
@@ -251,8 +252,8 @@ async function nearPlates(redis: Redis, keys: StreamKeys, plate: string): Promis
   return [...out].sort();
 }
 
-async function existingJobs(redis: Redis, keys: StreamKeys, alertIds: string[]): Promise<string[]> {
-  const q = `${keys.queuePrefix}:webhooks`;
+async function existingJobs(redis: RedisClient, keys: StreamKeys, alertIds: string[]): Promise<string[]> {
+  const q = webhookQueueKeyPrefix(redis, keys);
   const out: string[] = [];
   for (const id of alertIds) if (await redis.exists(`${q}:${id}`)) out.push(id);
   return out;
@@ -263,7 +264,7 @@ async function existingJobs(redis: Redis, keys: StreamKeys, alertIds: string[]):
  * (frames in flight while `erase` ran): member `<PLATE>|<until ms>` in StreamKeys.erasures.
  */
 export async function rememberErasure(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plates: string[],
   windowMs: number,
@@ -279,7 +280,11 @@ export async function rememberErasure(
  * One housekeeping round of recent erasures: erases again (reads, frames, events, alerts since the erasure)
  * every plate whose window is open, forgets the closed ones. Returns the items removed.
  */
-export async function reapplyErasures(redis: Redis, keys: StreamKeys, now = Date.now()): Promise<number> {
+export async function reapplyErasures(
+  redis: RedisClient,
+  keys: StreamKeys,
+  now = Date.now(),
+): Promise<number> {
   const rows = await redis.zrange(keys.erasures, 0, -1, 'WITHSCORES');
   let removed = 0;
   for (let i = 0; i + 1 < rows.length; i += 2) {
@@ -301,12 +306,12 @@ export async function reapplyErasures(redis: Redis, keys: StreamKeys, now = Date
  * from the stream (their job data carries the alert): every job id in the queue's sets is checked.
  */
 async function webhookJobsOf(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plates: Set<string>,
   alertIds: Set<string>,
 ): Promise<string[]> {
-  const q = `${keys.queuePrefix}:webhooks`;
+  const q = webhookQueueKeyPrefix(redis, keys);
   const ids = new Set<string>();
   for (const set of ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children'])
     for (const id of await redis.zrange(`${q}:${set}`, 0, -1)) ids.add(id);

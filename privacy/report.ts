@@ -1,5 +1,8 @@
-import type { Redis } from 'ioredis';
-import { type StreamKeys, WEBHOOK_QUEUE } from '../shared/redis/keys.ts';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { webhookQueueKeyPrefix } from '../alerts/index.ts';
+import type { RedisClient } from '../shared/redis/connection.ts';
+import type { StreamKeys } from '../shared/redis/keys.ts';
+import { scanKeys } from '../shared/redis/scan-keys.ts';
 import { entryIdMs as idMs } from '../shared/redis/stream/index.ts';
 import type { RetentionSettings } from './config.ts';
 
@@ -30,7 +33,7 @@ const fmtMs = (ms: number) =>
   ms % 86_400_000 === 0 ? `${ms / 86_400_000} d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : `${ms} ms`;
 
 async function streamKind(
-  redis: Redis,
+  redis: RedisClient,
   key: string,
   now: number,
 ): Promise<{ items: number; oldestAgeMs: number | null }> {
@@ -42,33 +45,59 @@ async function streamKind(
   return { items: len, oldestAgeMs: id ? Math.max(0, now - idMs(id)) : null };
 }
 
-async function scanKeys(redis: Redis, pattern: string): Promise<{ keys: string[]; capped: boolean }> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0' && keys.length < SCAN_CAP);
-  return { keys: keys.slice(0, SCAN_CAP), capped: cursor !== '0' };
+/**
+ * Keys matching `pattern` (at most SCAN_CAP, every master of a cluster), grouped by the node connection that
+ * holds them: pipelines over scanned keys go to that node (a cluster pipeline must stay on one node).
+ */
+async function scanKeyGroups(
+  redis: RedisClient,
+  pattern: string,
+): Promise<{ groups: { node: Redis; keys: string[] }[]; count: number; capped: boolean }> {
+  const groups: { node: Redis; keys: string[] }[] = [];
+  let count = 0;
+  let capped = false;
+  for await (const batch of scanKeys(redis, pattern, { count: 1000 })) {
+    const keys = batch.keys.slice(0, SCAN_CAP - count);
+    groups.push({ node: batch.node, keys });
+    count += keys.length;
+    if (count >= SCAN_CAP) {
+      capped = true;
+      break;
+    }
+  }
+  return { groups, count, capped };
+}
+
+/** Runs one pipeline per node group, each key queued by `queue`; the replies in key order. */
+async function pipelined(
+  groups: { node: Redis; keys: string[] }[],
+  queue: (pipe: ChainableCommander, key: string) => void,
+): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const g of groups) {
+    if (g.keys.length === 0) continue;
+    const pipe = g.node.pipeline();
+    for (const k of g.keys) queue(pipe, k);
+    for (const [err, v] of (await pipe.exec()) ?? []) {
+      if (err) throw err;
+      out.push(v);
+    }
+  }
+  return out;
 }
 
 /** Keys with a TTL: how many, the longest TTL left, and whether any has none (then the kind is unlimited). */
-async function ttlKind(redis: Redis, pattern: string) {
-  const { keys, capped } = await scanKeys(redis, pattern);
-  const pipe = redis.pipeline();
-  for (const k of keys) pipe.pttl(k);
-  const ttls = keys.length ? ((await pipe.exec()) ?? []).map(([, v]) => Number(v)) : [];
+async function ttlKind(redis: RedisClient, pattern: string) {
+  const { groups, count, capped } = await scanKeyGroups(redis, pattern);
+  const ttls = (await pipelined(groups, (pipe, k) => pipe.pttl(k))).map(Number);
   const noTtl = ttls.filter((t) => t === -1).length;
-  return { items: keys.length, maxTtlMs: ttls.length ? Math.max(0, ...ttls) : 0, noTtl, capped };
+  return { items: count, maxTtlMs: ttls.length ? Math.max(0, ...ttls) : 0, noTtl, capped };
 }
 
 /** Sorted sets whose scores are capture ms (the per-plate sighting index): the lowest score of any. */
-async function plateIndexKind(redis: Redis, pattern: string, now: number) {
-  const { keys, capped } = await scanKeys(redis, pattern);
-  const pipe = redis.pipeline();
-  for (const k of keys) pipe.zrange(k, 0, 0, 'WITHSCORES').pttl(k);
-  const rows = keys.length ? ((await pipe.exec()) ?? []).map(([, v]) => v) : [];
+async function plateIndexKind(redis: RedisClient, pattern: string, now: number) {
+  const { groups, count, capped } = await scanKeyGroups(redis, pattern);
+  const rows = await pipelined(groups, (pipe, k) => pipe.zrange(k, 0, 0, 'WITHSCORES').pttl(k));
   let oldest: number | null = null;
   let noTtl = 0;
   for (let i = 0; i + 1 < rows.length; i += 2) {
@@ -77,14 +106,14 @@ async function plateIndexKind(redis: Redis, pattern: string, now: number) {
     if (Number(rows[i + 1]) === -1) noTtl++;
   }
   return {
-    items: keys.length,
+    items: count,
     oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest),
     noTtl,
     capped,
   };
 }
 
-async function lowestScoreAge(redis: Redis, key: string, now: number): Promise<number | null> {
+async function lowestScoreAge(redis: RedisClient, key: string, now: number): Promise<number | null> {
   const first = await redis.zrange(key, 0, 0, 'WITHSCORES');
   return first[1] === undefined ? null : Math.max(0, now - Number(first[1]));
 }
@@ -94,7 +123,7 @@ async function lowestScoreAge(redis: Redis, key: string, now: number): Promise<n
  * its oldest item. Reads only; pattern kinds are found with SCAN (never KEYS), at most 20 000 keys each.
  */
 export async function privacyReport(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   s: RetentionSettings,
   now = Date.now(),
@@ -245,7 +274,7 @@ export async function privacyReport(
     });
   }
 
-  const q = `${keys.queuePrefix}:${WEBHOOK_QUEUE}`;
+  const q = webhookQueueKeyPrefix(redis, keys);
   const [completed, failed, waiting, delayed] = await Promise.all([
     redis.zcard(`${q}:completed`),
     redis.zcard(`${q}:failed`),

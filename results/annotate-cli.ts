@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import {
   type CliIO,
   intOption,
@@ -100,7 +100,7 @@ function cameraRois(env: CliIO['env']): Record<string, Roi> {
 }
 
 async function recentForCamera(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   camera: string,
   last: number,

@@ -14,7 +14,9 @@ import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
+import { type MergedEntry, partitionedId } from '../shared/redis/stream/merged.ts';
+import { tailPartitions } from '../shared/redis/stream/partitioned-tail.ts';
 import { readSightings, readSightingsMatching } from '../shared/redis/plate-index.ts';
 import {
   BlockingReader,
@@ -42,7 +44,7 @@ const HELP = `usage:
   platestream results plate <TEXT|PATTERN> [--limit 50] [--json]
       Recent sightings from the per-plate index (kept for LPR_PLATE_INDEX_RETENTION_MS), newest first.
       A pattern ('AB1*', 'AB?23') searches every indexed plate that matches (found with SCAN).
-Uses REDIS_URL and LPR_PREFIX.
+Uses REDIS_URL, LPR_PREFIX and LPR_PARTITIONS (with several partitions ids are <id>@<partition>).
 `;
 
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
@@ -62,7 +64,8 @@ function readConfig(io: CliIO) {
   const r = new EnvReader(io.env);
   const config = readRedisConfig(r);
   r.finish();
-  return { config, keys: new StreamKeys(config.prefix) };
+  const parts = partitionsOf(config);
+  return { config, keys: parts.global, parts };
 }
 
 async function tail(argv: string[], io: CliIO): Promise<number> {
@@ -105,7 +108,7 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
     minConfidence,
     includeEmpty: values.all ?? false,
   });
-  const { config, keys } = readConfig(io);
+  const { config, keys, parts } = readConfig(io);
   let printed = 0;
   const print = (r: ResultRecord) => {
     printed++;
@@ -118,6 +121,30 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
       ? auditSearch(io.env, config, keys, { action: 'search:results-tail', target, rows: printed })
       : undefined;
   if (!values.json) io.stdout.write(`${formatResultHeader()}\n`);
+  if (parts.count > 1) {
+    // Every partition's results stream: merged by (id, partition), ids shown as <id>@<p>.
+    const redis = await openRedis(config, { name: 'results-tail' });
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const decode = (e: MergedEntry) => decodeResult(partitionedId(e.id, e.partition, parts.count), e.fields);
+    try {
+      for await (const e of tailPartitions(
+        config,
+        redis,
+        parts.all.map((k) => k.results),
+        { from, to, limit, follow, keep: (e) => keep(decode(e)), signal: stop.signal },
+      ))
+        print(decode(e));
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await closeRedis(redis);
+    }
+    await audit();
+    return 0;
+  }
 
   // --limit N: like `tail -n N`, the newest N matching results already written (oldest first), read
   // backwards from the end of the range; then new ones when following.
@@ -190,16 +217,33 @@ async function plate(argv: string[], io: CliIO): Promise<number> {
   if (glob && text.replace(/[*?]/g, '').length === 0)
     throw usageError(`"${raw}" matches every plate; give at least one character, e.g. "AB*"`);
   const limit = intOption('limit', values.limit, { min: 1 }) ?? 50;
-  const { config, keys } = readConfig(io);
+  const { config, keys, parts } = readConfig(io);
   const redis = await openRedis(config, { name: 'results-plate' });
   try {
-    const found = glob
-      ? await readSightingsMatching(redis, keys, text, { limit })
-      : {
-          sightings: (await readSightings(redis, keys, text, limit)).map((s) => ({ ...s, plate: text })),
-          plates: 1,
-          truncated: false,
+    // Each partition indexes its own cameras' sightings: read them all, newest first (result ids <id>@<p>).
+    const each = await Promise.all(
+      parts.all.map(async (k, p) => {
+        const f = glob
+          ? await readSightingsMatching(redis, k, text, { limit })
+          : {
+              sightings: (await readSightings(redis, k, text, limit)).map((s) => ({ ...s, plate: text })),
+              plates: 1,
+              truncated: false,
+            };
+        return {
+          ...f,
+          sightings: f.sightings.map((s) => ({ ...s, resultId: partitionedId(s.resultId, p, parts.count) })),
         };
+      }),
+    );
+    const found = {
+      sightings: each
+        .flatMap((f) => f.sightings)
+        .sort((a, b) => b.ts - a.ts)
+        .slice(0, limit),
+      plates: glob ? Math.max(...each.map((f) => f.plates)) : 1,
+      truncated: each.some((f) => f.truncated),
+    };
     const { sightings } = found;
     await auditCommand(io.env, redis, keys, {
       action: 'search:results-plate',

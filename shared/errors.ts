@@ -89,6 +89,14 @@ export const ERROR_CODES = {
     status: 502,
     doc: 'A capture camera refused the credentials (401); logged once, retried every auth_retry_ms.',
   },
+  REPLICA_WAIT_TIMEOUT: {
+    status: 503,
+    doc: 'LPR_WAIT_REPLICAS is on and fewer replicas than asked confirmed the frame within LPR_WAIT_TIMEOUT_MS (or its master changed meanwhile); it may be lost if the master fails now: retry with the same Idempotency-Key.',
+  },
+  PARTITIONS_MISMATCH: {
+    status: 500,
+    doc: 'LPR_PARTITIONS differs from the partition count the data was written with; start with that count or run "platestream partitions migrate --to P" (docs/partitions.md).',
+  },
   INTERNAL: { status: 500, doc: 'An unexpected error; the log has details.' },
 } as const satisfies Record<string, { status: number; doc: string }>;
 

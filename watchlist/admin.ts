@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import type { EntryInput, WatchlistEntry } from './entry.ts';
 import type { WatchlistStore } from './store.ts';
@@ -7,12 +7,24 @@ import type { WatchlistStore } from './store.ts';
  * Tells every lookup that the watchlist changed: bumps the generation (older cached answers are ignored),
  * deletes the cached answers of the changed plates, and publishes the new generation so every process
  * clears its in-process cache. Returns the new generation.
+ *
+ * On a Redis Cluster the generation and the cached answers lie in different slots, so they cannot share a
+ * MULTI: the generation is bumped first (from then on every cached answer of the older one is stale, see
+ * lookup.ts `fresh`), then the answers are deleted key by key; nothing can read a stale answer in between.
  */
 export async function announceWatchlistChange(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plates: string[],
 ): Promise<number> {
+  if (isCluster(redis)) {
+    const v = await redis.incr(keys.watchlistVersion);
+    for (let i = 0; i < plates.length; i += 500) {
+      await Promise.all(plates.slice(i, i + 500).map((p) => redis.unlink(keys.watchlistCache(p))));
+    }
+    await redis.publish(keys.watchlistChannel, String(v));
+    return v;
+  }
   const tx = redis.multi().incr(keys.watchlistVersion);
   for (let i = 0; i < plates.length; i += 1000) {
     tx.unlink(...plates.slice(i, i + 1000).map((p) => keys.watchlistCache(p)));
@@ -29,7 +41,7 @@ export async function announceWatchlistChange(
 export class WatchlistAdmin {
   constructor(
     readonly store: WatchlistStore,
-    private readonly redis: Redis | undefined,
+    private readonly redis: RedisClient | undefined,
     private readonly keys: StreamKeys,
   ) {}
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { auditCommand } from '../privacy/index.ts';
 import {
   type CliIO,
@@ -33,7 +33,7 @@ const HELP = `usage:
 
 add replaces an existing entry for the same plate. import reads a CSV with a header naming the columns
 plate,label[,expires][,webhook]; every bad row is reported with its line number and nothing is imported
-unless all rows are valid. Changes invalidate cached lookups at once (Redis must be reachable).
+unless all rows are valid. Changes invalidate cached lookups at once (RedisClient must be reachable).
 --all lists expired entries too.
 
 Environment: DATABASE_URL (required), REDIS_URL, LPR_PREFIX
@@ -114,7 +114,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
 
   const config = readCliConfig(io.env);
   const pool = cliPool(config.databaseUrl);
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   try {
     await assertMigrated(pool).catch((err: unknown) => {
       throw asDatabaseError(err, 'checking the schema', config.databaseUrl);

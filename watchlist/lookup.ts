@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { runScript } from '../shared/redis/scripts.ts';
@@ -42,12 +42,12 @@ type Exact = { entry: WatchlistEntry | null } | { unknown: 'database' | 'redis' 
 export interface WatchlistLookupDeps {
   store: WatchlistStore;
   /** A producer-role connection (fails fast when Redis is down). */
-  redis: Redis;
+  redis: RedisClient;
   /**
    * Its own connection for pub/sub; without it the in-process cache is off (Redis answers every lookup).
    * The lookup subscribes and keeps it; close() closes it.
    */
-  subscriber?: Redis;
+  subscriber?: RedisClient;
   keys: StreamKeys;
   config: WatchlistConfig;
   logger?: Logger;

@@ -160,7 +160,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: WebContext): void
         security: bearer,
       },
     },
-    async () => collectStats(ctx.redis, ctx.keys),
+    async () => collectStats(ctx.redis, ctx.parts),
   );
 
   app.get<{ Querystring: { after?: string; limit?: number } }>(
@@ -181,7 +181,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: WebContext): void
       },
     },
     async (request) => {
-      const entries = await listDlq(ctx.redis, ctx.keys, {
+      const entries = await listDlq(ctx.redis, ctx.parts, {
         count: request.query.limit ?? 50,
         after: request.query.after,
       });
@@ -201,7 +201,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: WebContext): void
       },
     },
     async (request) => {
-      const r = await requeueDlqEntry(ctx.redis, ctx.keys, request.params.id);
+      const r = await requeueDlqEntry(ctx.redis, ctx.parts, request.params.id);
       if (r.problem === 'not-found')
         throw new PlatestreamError('NOT_FOUND', `dead letter ${r.id} does not exist`);
       if (r.problem === 'missing') {

@@ -1,10 +1,11 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { errorBody } from '../shared/http/fastify-errors.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import type { StreamKeys } from '../shared/redis/keys.ts';
+import { type Partitions, partitionsOf } from '../shared/redis/partitions.ts';
 import { registerAdminRoutes, type WatchlistAccess } from './admin-routes.ts';
 import { registerAuditHook } from './audit-hook.ts';
 import { WebAuth, type WebRole } from './auth.ts';
@@ -21,7 +22,7 @@ import { registerStaticRoutes } from './static-routes.ts';
 
 export interface WebDeps {
   /** Producer-role connection (createRedis(config.redis, 'producer')): fails fast when Redis is down. */
-  redis: Redis;
+  redis: RedisClient;
   /** The process's one shared live reader (started by the caller). */
   hub: LiveHub;
   logger?: Logger;
@@ -34,8 +35,11 @@ export interface WebDeps {
 /** What the web app carries besides Fastify itself. */
 export interface WebContext {
   config: WebConfig;
-  redis: Redis;
+  redis: RedisClient;
+  /** Keys that are not per partition (with LPR_PARTITIONS=1: the one partition's too). */
   keys: StreamKeys;
+  /** Every partition's keys (LPR_PARTITIONS); readers merge across them. */
+  parts: Partitions;
   hub: LiveHub;
   metrics: WebMetrics;
   auth: WebAuth;
@@ -79,7 +83,8 @@ export async function buildWebApp(
   const ctx: WebContext = {
     config,
     redis: deps.redis,
-    keys: new StreamKeys(config.redis.prefix),
+    keys: partitionsOf(config.redis).global,
+    parts: partitionsOf(config.redis),
     hub: deps.hub,
     metrics,
     auth,

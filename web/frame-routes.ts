@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { annotateImage } from '../results/annotate.ts';
 import { fieldMap } from '../shared/codec/frame-codec.ts';
 import { PlatestreamError } from '../shared/errors.ts';
-import { isEntryId } from '../shared/redis/stream/index.ts';
+import { parsePartitionedId } from '../shared/redis/stream/merged.ts';
 import type { WebContext } from './app.ts';
 import { SOURCES } from './sources.ts';
 import type { ResultItem } from './sources.ts';
@@ -14,45 +14,73 @@ const RESULT_SEARCH_SPAN = 5000;
 const ID_PARAMS = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', description: 'frames stream entry id' } },
+  properties: {
+    id: {
+      type: 'string',
+      description: 'frames stream entry id (`<id>@<partition>` with LPR_PARTITIONS > 1)',
+    },
+  },
 } as const;
 
-/** The frame's image bytes and type; NOT_FOUND saying it was trimmed when the entry is gone. */
-async function readFrame(ctx: WebContext, id: string): Promise<{ img: Buffer; mime: string }> {
-  if (!isEntryId(id))
-    throw new PlatestreamError('BAD_REQUEST', `"${id.slice(0, 40)}" is not a frame id (<ms>-<seq>)`);
-  const rows = (await ctx.redis.xrangeBuffer(ctx.keys.frames, id, id)) as unknown as [Buffer, Buffer[]][];
-  const row = rows[0];
-  if (!row) {
+/**
+ * The partitions an id may live in: `<id>@<p>` names one; a plain id is looked for in every partition
+ * (with LPR_PARTITIONS=1 that is the one stream).
+ */
+function candidates(ctx: WebContext, text: string, what: string): { id: string; ps: number[] } {
+  const pid = parsePartitionedId(text);
+  if (!pid || (pid.partition !== undefined && pid.partition >= ctx.parts.count))
     throw new PlatestreamError(
-      'NOT_FOUND',
-      `frame ${id} is no longer in ${ctx.keys.frames}: frames are trimmed once every group has processed them (keep them longer with LPR_FRAME_RETENTION_MS)`,
+      'BAD_REQUEST',
+      `"${text.slice(0, 40)}" is not a ${what} id (<ms>-<seq>${ctx.parts.count > 1 ? `, or <ms>-<seq>@<partition 0-${ctx.parts.count - 1}>` : ''})`,
     );
+  return { id: pid.id, ps: pid.partition !== undefined ? [pid.partition] : ctx.parts.all.map((_, p) => p) };
+}
+
+/** The frame's image bytes, type and partition; NOT_FOUND saying it was trimmed when the entry is gone. */
+async function readFrame(ctx: WebContext, text: string): Promise<{ img: Buffer; mime: string; p: number }> {
+  const { id, ps } = candidates(ctx, text, 'frame');
+  for (const p of ps) {
+    const stream = ctx.parts.all[p]!.frames;
+    const rows = (await ctx.redis.xrangeBuffer(stream, id, id)) as unknown as [Buffer, Buffer[]][];
+    const row = rows[0];
+    if (!row) continue;
+    const m = fieldMap(row[1]);
+    const img = m.get('img');
+    if (!img || img.length === 0) throw new PlatestreamError('NOT_FOUND', `frame ${text} has no image bytes`);
+    return { img, mime: m.get('mime')?.toString('utf8') ?? 'application/octet-stream', p };
   }
-  const m = fieldMap(row[1]);
-  const img = m.get('img');
-  if (!img || img.length === 0) throw new PlatestreamError('NOT_FOUND', `frame ${id} has no image bytes`);
-  return { img, mime: m.get('mime')?.toString('utf8') ?? 'application/octet-stream' };
+  throw new PlatestreamError(
+    'NOT_FOUND',
+    `frame ${text} is no longer in ${ps.map((p) => ctx.parts.all[p]!.frames).join(', ')}: frames are trimmed once every group has processed them (keep them longer with LPR_FRAME_RETENTION_MS)`,
+  );
 }
 
 /** The result of a frame: the given result id, or the first result after the frame that names it. */
 async function resultOf(
   ctx: WebContext,
-  frameId: string,
+  frameText: string,
+  p: number,
   resultId?: string,
 ): Promise<ResultItem | undefined> {
   const source = SOURCES.results;
+  // A frame's result is in the frame's partition (same camera).
+  const results = ctx.parts.all[p]!.results;
+  const frameId = parsePartitionedId(frameText)!.id;
   if (resultId !== undefined) {
-    if (!isEntryId(resultId))
-      throw new PlatestreamError('BAD_REQUEST', `result "${resultId.slice(0, 40)}" is not a stream id`);
-    const rows = (await ctx.redis.xrange(ctx.keys.results, resultId, resultId)) as [string, string[]][];
+    const rid = parsePartitionedId(resultId);
+    if (!rid || (rid.partition !== undefined && rid.partition !== p))
+      throw new PlatestreamError(
+        'BAD_REQUEST',
+        `result "${resultId.slice(0, 40)}" is not a result id of this frame's partition`,
+      );
+    const rows = (await ctx.redis.xrange(results, rid.id, rid.id)) as [string, string[]][];
     const r = rows[0] && (source.decode(rows[0][0], rows[0][1]) as ResultItem | undefined);
     return r && r.frame === frameId ? r : undefined;
   }
   let start = frameId;
   let seen = 0;
   while (seen < RESULT_SEARCH_SPAN) {
-    const rows = (await ctx.redis.xrange(ctx.keys.results, start, '+', 'COUNT', 500)) as [string, string[]][];
+    const rows = (await ctx.redis.xrange(results, start, '+', 'COUNT', 500)) as [string, string[]][];
     for (const [id, fields] of rows) {
       const r = source.decode(id, fields) as ResultItem | undefined;
       if (r?.frame === frameId) return r;
@@ -118,7 +146,7 @@ export function registerFrameRoutes(app: FastifyInstance, ctx: WebContext): void
     },
     async (request, reply) => {
       const frame = await readFrame(ctx, request.params.id);
-      const result = await resultOf(ctx, request.params.id, request.query.result);
+      const result = await resultOf(ctx, request.params.id, frame.p, request.query.result);
       if (!result) {
         throw new PlatestreamError(
           'NOT_FOUND',

@@ -60,7 +60,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: WebContext): voi
       },
       async (request) => {
         const plan = compileSearch(request.query, { allowEmpty: name === 'results' });
-        return searchPage(ctx.redis, source.stream(ctx.keys), source, plan, {
+        return searchPage(ctx.redis, ctx.parts.all.map(source.stream), source, plan, {
           limit: request.query.limit ?? 50,
           maxScan: ctx.config.maxScan,
         });
@@ -79,7 +79,13 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: WebContext): voi
       },
       async (request, reply) => {
         const plan = compileSearch(request.query, { allowEmpty: name === 'results' });
-        const rows = searchAll(ctx.redis, source.stream(ctx.keys), source, plan, ctx.config.maxExportRows);
+        const rows = searchAll(
+          ctx.redis,
+          ctx.parts.all.map(source.stream),
+          source,
+          plan,
+          ctx.config.maxExportRows,
+        );
         async function* lines(): AsyncGenerator<string> {
           yield `${source.csvHeader.join(',')}\r\n`;
           // Rows are batched into chunks so a large export is not one write per row.

@@ -1,8 +1,14 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { plateGlobToRegExp } from '../results/filters.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
 import { isEntryId } from '../shared/redis/stream/index.ts';
+import {
+  mergedNewestFirst,
+  type PartitionedId,
+  parsePartitionedId,
+  partitionedId,
+} from '../shared/redis/stream/merged.ts';
 import type { FilterRow, Source } from './sources.ts';
 
 export const PLATE_MATCHES = ['exact', 'prefix', 'glob'] as const;
@@ -26,7 +32,7 @@ export interface SearchQuery {
   withEmpty?: boolean;
   /** Page size. */
   limit?: number;
-  /** The `next` of the previous page: entries older than this id. */
+  /** The `next` of the previous page: entries older than this id (`<id>@<partition>` with LPR_PARTITIONS > 1). */
   cursor?: string;
 }
 
@@ -36,6 +42,8 @@ export interface SearchPlan {
   start: string;
   /** Inclusive upper bound or, with `(`, exclusive (XREVRANGE end). */
   end: string;
+  /** Continue after this entry (the previous page's `next`). */
+  cursor?: PartitionedId;
   keep(row: FilterRow): boolean;
 }
 
@@ -84,19 +92,21 @@ export function compileSearch(q: SearchQuery, opts: { allowEmpty: boolean }): Se
   const minConfidence = q.minConfidence ?? 0;
   const hitsOnly = q.watchlist === true;
   const withEmpty = opts.allowEmpty && q.withEmpty === true;
-  let end = q.to !== undefined ? timeBound('to', q.to, 'end') : '+';
+  const end = q.to !== undefined ? timeBound('to', q.to, 'end') : '+';
+  let cursor: PartitionedId | undefined;
   if (q.cursor !== undefined) {
-    if (!isEntryId(q.cursor)) {
+    cursor = parsePartitionedId(q.cursor);
+    if (!cursor) {
       throw new PlatestreamError(
         'BAD_REQUEST',
         `query parameter "cursor" = "${q.cursor.slice(0, 40)}" is not a stream id; pass the "next" of the previous page`,
       );
     }
-    end = `(${q.cursor}`;
   }
   return {
     start: q.from !== undefined ? timeBound('from', q.from, 'start') : '-',
     end,
+    cursor,
     keep(r) {
       if (cameras.size > 0 && !cameras.has(r.camera)) return false;
       if (!r.plate) return withEmpty && re === undefined && minConfidence <= 0 && !hitsOnly;
@@ -117,65 +127,48 @@ export interface SearchPage<T> {
 }
 
 /**
- * Newest-first matches of one stream (XREVRANGE in batches). Stops at `limit` matches or after `maxScan`
- * entries, whichever comes first, and says where to continue; a page is never unbounded work.
+ * Newest-first matches of one stream, or of every partition's stream merged (index in `streams` = partition;
+ * ids shown as `<id>@<p>` when there are several, see shared/redis/stream/merged.ts). Stops at `limit`
+ * matches or after `maxScan` entries, whichever comes first, and says where to continue; a page is never
+ * unbounded work.
  */
 export async function searchPage<T>(
-  redis: Redis,
-  stream: string,
+  redis: RedisClient,
+  streams: readonly string[],
   source: Source<T>,
   plan: SearchPlan,
   opts: { limit: number; maxScan: number },
 ): Promise<SearchPage<T>> {
   const items: T[] = [];
   let scanned = 0;
-  for await (const batch of scanBatches(redis, stream, plan, Math.min(1000, Math.max(opts.limit * 4, 50)))) {
-    for (const [id, fields] of batch.rows) {
-      scanned++;
-      const item = source.decode(id, fields);
-      if (item !== undefined && plan.keep(source.row(item))) {
-        items.push(item);
-        if (items.length >= opts.limit) return { items, next: id, scanned };
-      }
-      if (scanned >= opts.maxScan) return { items, next: id, scanned };
+  const page = Math.min(1000, Math.max(opts.limit * 4, 50));
+  for await (const e of mergedNewestFirst(redis, streams, { ...plan, page })) {
+    scanned++;
+    const id = partitionedId(e.id, e.partition, streams.length);
+    const item = source.decode(id, e.fields);
+    if (item !== undefined && plan.keep(source.row(item))) {
+      items.push(item);
+      if (items.length >= opts.limit) return { items, next: id, scanned };
     }
-    if (batch.last) return { items, next: null, scanned };
+    if (scanned >= opts.maxScan) return { items, next: id, scanned };
   }
   return { items, next: null, scanned };
 }
 
 /** Every match, newest first, at most `maxRows` (for CSV exports: read as they are written). */
 export async function* searchAll<T>(
-  redis: Redis,
-  stream: string,
+  redis: RedisClient,
+  streams: readonly string[],
   source: Source<T>,
   plan: SearchPlan,
   maxRows: number,
 ): AsyncGenerator<T> {
   let n = 0;
-  for await (const batch of scanBatches(redis, stream, plan, 1000)) {
-    for (const [id, fields] of batch.rows) {
-      const item = source.decode(id, fields);
-      if (item === undefined || !plan.keep(source.row(item))) continue;
-      yield item;
-      if (++n >= maxRows) return;
-    }
-  }
-}
-
-async function* scanBatches(
-  redis: Redis,
-  stream: string,
-  plan: SearchPlan,
-  count: number,
-): AsyncGenerator<{ rows: [string, string[]][]; last: boolean }> {
-  let end = plan.end;
-  for (;;) {
-    const rows = (await redis.xrevrange(stream, end, plan.start, 'COUNT', count)) as [string, string[]][];
-    const last = rows.length < count;
-    yield { rows, last };
-    if (last) return;
-    end = `(${rows[rows.length - 1]![0]}`;
+  for await (const e of mergedNewestFirst(redis, streams, { ...plan, page: 1000 })) {
+    const item = source.decode(partitionedId(e.id, e.partition, streams.length), e.fields);
+    if (item === undefined || !plan.keep(source.row(item))) continue;
+    yield item;
+    if (++n >= maxRows) return;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
@@ -16,7 +16,7 @@ import { createWebMetrics } from './metrics.ts';
 export interface WebService {
   app: FastifyInstance;
   ctx: WebContext;
-  redis: Redis;
+  redis: RedisClient;
   /** Base URL the server listens on, e.g. http://127.0.0.1:8090. */
   url: string;
   port: number;

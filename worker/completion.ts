@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { PlatestreamError } from '../shared/errors.ts';
 import { type AlertPayload, alertScriptArgs } from '../alerts/index.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
@@ -50,7 +50,7 @@ export function completeArgs(req: CompleteRequest): { keys: string[]; args: stri
 }
 
 /** XACK + (only if acknowledged) XADD result [+ alert], atomically. */
-export async function completeFrame(redis: Redis, req: CompleteRequest): Promise<CompleteOutcome> {
+export async function completeFrame(redis: RedisClient, req: CompleteRequest): Promise<CompleteOutcome> {
   const call = completeArgs(req);
   const reply = await runScript<[number, string, string, string]>(redis, 'complete', call.keys, call.args);
   if (!Array.isArray(reply) || reply.length !== 4) {
@@ -81,7 +81,7 @@ export interface DeadLetterRequest {
 
 /** XACK + (only if acknowledged) XADD to the DLQ with the frame's fields + error, stage, deliveries. */
 export async function deadLetter(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   group: string,
   req: DeadLetterRequest,

@@ -9,7 +9,7 @@ import {
   usageError,
 } from '../shared/cli/index.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
-import { isEntryId } from '../shared/redis/stream/index.ts';
+import { parsePartitionedId } from '../shared/redis/stream/merged.ts';
 import { getDlqEntry, listDlq, purgeDlq, requeueAll, requeueDlqEntry } from './dlq.ts';
 
 export const summary = 'list, show, requeue or purge dead-lettered frames';
@@ -48,14 +48,14 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     throw usageError(`${sub} needs entry ids or --all`);
   }
   if (sub === 'show' && ids.length !== 1) throw usageError('show needs exactly one entry id');
-  const bad = ids.find((id) => !isEntryId(id));
+  const bad = ids.find((id) => parsePartitionedId(id) === undefined);
   if (bad !== undefined)
     throw usageError(
-      `"${bad}" is not a DLQ entry id; ids look like 1700000000000-0 (the first column of "platestream dlq list")`,
+      `"${bad}" is not a DLQ entry id; ids look like 1700000000000-0, or 1700000000000-0@2 with LPR_PARTITIONS > 1 (the first column of "platestream dlq list")`,
     );
   const count = intOption('count', values.count, { min: 1 })!;
 
-  const { redis, keys } = await openOperatorRedis(io.env, { name: 'dlq' });
+  const { redis, parts: keys } = await openOperatorRedis(io.env, { name: 'dlq' });
   try {
     switch (sub) {
       case 'list': {
@@ -77,7 +77,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
       case 'show': {
         const entry = await getDlqEntry(redis, keys, ids[0]!);
         if (!entry) {
-          io.stderr.write(`platestream dlq: no DLQ entry ${ids[0]} in ${keys.dlq}\n`);
+          io.stderr.write(`platestream dlq: no DLQ entry ${ids[0]} in ${keys.all.map((k) => k.dlq).join(', ')}\n`);
           return 1;
         }
         if (values.img && entry.img) writeFileSync(values.img, entry.img);

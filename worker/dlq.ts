@@ -1,6 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { fieldMap } from '../shared/codec/frame-codec.ts';
+import { PlatestreamError } from '../shared/errors.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
+import { asPartitions, type Partitions } from '../shared/redis/partitions.ts';
+import { mergedOldestFirst, parsePartitionedId, partitionedId } from '../shared/redis/stream/merged.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 
 export interface DlqEntry {
@@ -25,53 +28,122 @@ function toEntry(id: Buffer | string, raw: Buffer[]): DlqEntry {
   return { id: id.toString(), fields, img };
 }
 
+/**
+ * Dead letters of every partition, oldest first in the merged order; ids are `<id>@<p>` with
+ * LPR_PARTITIONS > 1 (shared/redis/stream/merged.ts), and `after` takes the same form.
+ */
 export async function listDlq(
-  redis: Redis,
-  keys: StreamKeys,
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
   opts: { count?: number; after?: string } = {},
 ): Promise<DlqEntry[]> {
-  const start = opts.after ? `(${opts.after}` : '-';
-  const rows = (await redis.xrangeBuffer(keys.dlq, start, '+', 'COUNT', opts.count ?? 50)) as unknown as [
-    Buffer,
-    Buffer[],
-  ][];
-  return rows.map(([id, raw]) => toEntry(id, raw));
+  const parts = asPartitions(keys);
+  const cursor = opts.after !== undefined ? parsePartitionedId(opts.after) : undefined;
+  if (opts.after !== undefined && !cursor)
+    throw new PlatestreamError('BAD_REQUEST', `"${opts.after.slice(0, 40)}" is not a DLQ entry id`);
+  const count = opts.count ?? 50;
+  const out: DlqEntry[] = [];
+  const streams = parts.all.map((k) => k.dlq);
+  for await (const e of mergedOldestFirst(redis, streams, { start: '-', end: '+', cursor, page: count })) {
+    // Merged reads are text; the image is read as bytes for the entries listed.
+    const rows = (await redis.xrangeBuffer(streams[e.partition]!, e.id, e.id)) as unknown as [
+      Buffer,
+      Buffer[],
+    ][];
+    if (rows[0]) out.push(toEntry(partitionedId(e.id, e.partition, parts.count), rows[0][1]));
+    if (out.length >= count) break;
+  }
+  return out;
 }
 
-export async function getDlqEntry(redis: Redis, keys: StreamKeys, id: string): Promise<DlqEntry | undefined> {
-  const rows = (await redis.xrangeBuffer(keys.dlq, id, id)) as unknown as [Buffer, Buffer[]][];
-  const row = rows[0];
-  return row ? toEntry(row[0], row[1]) : undefined;
+/** The partitions an id may be in: `<id>@<p>` names one, a plain id may be in any. */
+function locate(parts: Partitions, text: string): { id: string; ps: number[] } | undefined {
+  const pid = parsePartitionedId(text);
+  if (!pid || (pid.partition !== undefined && pid.partition >= parts.count)) return undefined;
+  return { id: pid.id, ps: pid.partition !== undefined ? [pid.partition] : parts.all.map((_, p) => p) };
+}
+
+export async function getDlqEntry(
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
+  text: string,
+): Promise<DlqEntry | undefined> {
+  const parts = asPartitions(keys);
+  const at = locate(parts, text);
+  for (const p of at?.ps ?? []) {
+    const rows = (await redis.xrangeBuffer(parts.all[p]!.dlq, at!.id, at!.id)) as unknown as [
+      Buffer,
+      Buffer[],
+    ][];
+    const row = rows[0];
+    if (row) return toEntry(partitionedId(at!.id, p, parts.count), row[1]);
+  }
+  return undefined;
 }
 
 export type RequeueOutcome = { id: string; frameId?: string; problem?: 'not-found' | 'missing' };
 
-/** Puts one DLQ entry back on the frames stream and removes it from the DLQ, atomically (dlqRequeue-2.lua). */
-export async function requeueDlqEntry(redis: Redis, keys: StreamKeys, id: string): Promise<RequeueOutcome> {
-  const reply = await runScript<string | null>(redis, 'dlqRequeue', [keys.dlq, keys.frames], [id]);
-  if (reply === null) return { id, problem: 'not-found' };
-  if (reply === 'missing') return { id, problem: 'missing' };
-  return { id, frameId: String(reply) };
+/**
+ * Puts one DLQ entry back on its partition's frames stream and removes it from the DLQ, atomically
+ * (dlqRequeue-2.lua: the DLQ and the frames stream of one partition, one hash slot).
+ */
+export async function requeueDlqEntry(
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
+  text: string,
+): Promise<RequeueOutcome> {
+  const parts = asPartitions(keys);
+  const at = locate(parts, text);
+  for (const p of at?.ps ?? []) {
+    const k = parts.all[p]!;
+    const reply = await runScript<string | null>(redis, 'dlqRequeue', [k.dlq, k.frames], [at!.id]);
+    if (reply === null) continue;
+    const id = partitionedId(at!.id, p, parts.count);
+    if (reply === 'missing') return { id, problem: 'missing' };
+    return { id, frameId: partitionedId(String(reply), p, parts.count) };
+  }
+  return { id: text, problem: 'not-found' };
 }
 
 /** Requeues every DLQ entry present when called; returns one outcome per entry. */
-export async function requeueAll(redis: Redis, keys: StreamKeys): Promise<RequeueOutcome[]> {
+export async function requeueAll(
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
+): Promise<RequeueOutcome[]> {
+  const parts = asPartitions(keys);
   const out: RequeueOutcome[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const ids = (
-      (await redis.xrange(keys.dlq, after ? `(${after}` : '-', '+', 'COUNT', 200)) as [string, unknown][]
-    ).map((r) => r[0]);
-    if (ids.length === 0) return out;
-    for (const id of ids) out.push(await requeueDlqEntry(redis, keys, id));
-    after = ids[ids.length - 1];
+  for (const [p, k] of parts.all.entries()) {
+    let after: string | undefined;
+    for (;;) {
+      const ids = (
+        (await redis.xrange(k.dlq, after ? `(${after}` : '-', '+', 'COUNT', 200)) as [string, unknown][]
+      ).map((r) => r[0]);
+      if (ids.length === 0) break;
+      for (const id of ids) out.push(await requeueDlqEntry(redis, parts, partitionedId(id, p, parts.count)));
+      after = ids[ids.length - 1];
+    }
   }
+  return out;
 }
 
-/** Deletes the given DLQ entries, or the whole DLQ when `ids` is empty. Returns how many were removed. */
-export async function purgeDlq(redis: Redis, keys: StreamKeys, ids: string[] = []): Promise<number> {
-  if (ids.length > 0) return redis.xdel(keys.dlq, ...ids);
-  const n = await redis.xlen(keys.dlq);
-  await redis.del(keys.dlq);
+/** Deletes the given DLQ entries, or every partition's whole DLQ when `ids` is empty. Returns how many were removed. */
+export async function purgeDlq(
+  redis: RedisClient,
+  keys: StreamKeys | Partitions,
+  ids: string[] = [],
+): Promise<number> {
+  const parts = asPartitions(keys);
+  let n = 0;
+  if (ids.length > 0) {
+    for (const text of ids) {
+      const at = locate(parts, text);
+      for (const p of at?.ps ?? []) n += await redis.xdel(parts.all[p]!.dlq, at!.id);
+    }
+    return n;
+  }
+  for (const k of parts.all) {
+    n += await redis.xlen(k.dlq);
+    await redis.del(k.dlq);
+  }
   return n;
 }

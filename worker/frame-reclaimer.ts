@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Logger } from '../shared/logger.ts';
 import { COUNTER, type StreamKeys } from '../shared/redis/keys.ts';
 import { Reclaimer } from '../shared/redis/stream/index.ts';
@@ -12,7 +12,7 @@ import type { WorkerMetrics } from './metrics.ts';
  * deadLetter script (stage `reclaim`).
  */
 export function createFrameReclaimer(deps: {
-  redis: Redis;
+  redis: RedisClient;
   keys: StreamKeys;
   group: string;
   options: WorkerOptions;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type AgeLimits, reapplyErasures } from '../privacy/index.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
@@ -17,7 +17,7 @@ export interface HousekeepingReport {
 }
 
 export interface HousekeeperOptions {
-  redis: Redis;
+  redis: RedisClient;
   keys: StreamKeys;
   /** The workers' consumer group (its consumers are the ones removed when idle). */
   group: string;
@@ -30,6 +30,8 @@ export interface HousekeeperOptions {
   /** Age limits of the DLQ, alerts and events (0 = none); trimmed by MINID each round (see docs/privacy.md). */
   ageLimits?: AgeLimits;
   metrics?: WorkerMetrics;
+  /** Told after each round whether this process holds the lease (default: sets the leader gauge to 1 / 0). */
+  onLeader?: (held: boolean) => void;
   logger?: Logger;
 }
 
@@ -39,12 +41,13 @@ export interface HousekeeperOptions {
  * lease value inside its script.
  */
 export class Housekeeper {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: StreamKeys;
   private readonly group: string;
   private readonly lock: LeaseLock;
   private readonly opts: { consumerIdleMs: number; frameRetentionMs?: number; ageLimits?: AgeLimits };
   private readonly metrics?: WorkerMetrics;
+  private readonly onLeader: (held: boolean) => void;
   private readonly logger?: Logger;
 
   constructor(o: HousekeeperOptions) {
@@ -58,12 +61,13 @@ export class Housekeeper {
       ageLimits: o.ageLimits,
     };
     this.metrics = o.metrics;
+    this.onLeader = o.onLeader ?? ((held) => this.metrics?.leader.set(held ? 1 : 0));
     this.logger = o.logger;
   }
 
   async runOnce(): Promise<HousekeepingReport> {
     const lease = await this.lock.acquireOrRenew();
-    this.metrics?.leader.set(lease ? 1 : 0);
+    this.onLeader(lease !== undefined);
     if (!lease) return { leader: false, trimmed: 0, minId: '', removed: [] };
 
     const [trimmed, minId] = await runScript<[number, string]>(
@@ -147,6 +151,6 @@ export class Housekeeper {
 
   async release(): Promise<void> {
     await this.lock.release();
-    this.metrics?.leader.set(0);
+    this.onLeader(false);
   }
 }

@@ -3,7 +3,7 @@ import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import type { Recognizer } from '../shared/recognizer.ts';
 import { createRedis } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { createEnricher } from '../watchlist/index.ts';
 import type { WorkerConfig } from './config.ts';
 import { closeServer, listenOrExplain } from '../shared/http/listener.ts';
@@ -62,7 +62,7 @@ export async function startWorker(
     recognizer = new StaticGate(recognizer, {
       redis: createRedis(config.redis, 'consumer', { name: `${o.consumer}:static`, logger: log }),
       ownsRedis: true,
-      keys: new StreamKeys(config.redis.prefix),
+      keys: partitionsOf(config.redis),
       settingsFor: staticSettingsLookup(o, config.recognizer?.cameraRoi),
       logger: moduleLogger('static-gate'),
     });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Roi } from '../shared/config/camera-roi.ts';
 import {
   changedFraction,
@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger.ts';
 import type { RecognitionInput, RecognitionResult, Recognizer } from '../shared/recognizer.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { COUNTER, type StreamKeys } from '../shared/redis/keys.ts';
+import { Partitions } from '../shared/redis/partitions.ts';
 import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 
 /** Static-frame skipping of one camera. */
@@ -28,8 +29,9 @@ export interface StaticSettings {
 }
 
 export interface StaticGateOptions {
-  redis: Redis;
-  keys: StreamKeys;
+  redis: RedisClient;
+  /** Keys of the single partition, or the partitions (LPR_PARTITIONS): each camera's reference and counter in its own. */
+  keys: StreamKeys | Partitions;
   /** The settings of a camera, or undefined when its frames are never skipped. */
   settingsFor: (camera: string) => StaticSettings | undefined;
   logger?: Logger;
@@ -129,7 +131,8 @@ export class StaticGate implements Recognizer {
       // Bytes the thumbnail cannot decode: the recogniser says why (IMAGE_INVALID → dead letter).
       return this.inner.recognize(input, signal);
     }
-    const key = this.opts.keys.staticReference(input.camera);
+    const keys = this.keysOf(input.camera);
+    const key = keys.staticReference(input.camera);
     const ref = decodeReference(
       await this.opts.redis.getBuffer(key).catch((err: unknown) => {
         this.warn.warn(
@@ -142,7 +145,7 @@ export class StaticGate implements Recognizer {
     const now = Date.now();
     if (ref && now - ref.at < settings.maxAgeMs) {
       const changed = changedFraction(thumb, ref, this.mask(input.camera, thumb, settings.roi));
-      if (changed < settings.threshold) return this.skip(thumb, t0, changed);
+      if (changed < settings.threshold) return this.skip(keys, thumb, t0, changed);
     }
     const result = await this.inner.recognize(input, signal);
     await this.opts.redis
@@ -153,9 +156,19 @@ export class StaticGate implements Recognizer {
     return result;
   }
 
-  private async skip(thumb: FrameThumbnail, t0: number, changed: number): Promise<RecognitionResult> {
+  private keysOf(camera: string): StreamKeys {
+    const k = this.opts.keys;
+    return k instanceof Partitions ? k.of(camera) : k;
+  }
+
+  private async skip(
+    keys: StreamKeys,
+    thumb: FrameThumbnail,
+    t0: number,
+    changed: number,
+  ): Promise<RecognitionResult> {
     // A statistic for `stats`: counted when decided (a frame retried after a crash may count twice).
-    await this.opts.redis.hincrby(this.opts.keys.counters, COUNTER.skippedStatic, 1).catch(() => undefined);
+    await this.opts.redis.hincrby(keys.counters, COUNTER.skippedStatic, 1).catch(() => undefined);
     const ms = Math.round((performance.now() - t0) * 10) / 10;
     return {
       plate: '',

@@ -14,7 +14,9 @@ export const summary = 'stream, group, consumer and DLQ statistics';
 const HELP = `usage: platestream stats [--json] [--watch] [--interval SECONDS]
 
 Shows the frames stream (length, memory), consumer groups (lag, pending), the workers' consumers (pending,
-idle time), the results stream with frames/s over the last minute, the DLQ size and the counters.
+idle time), the results stream with frames/s over the last minute, the DLQ size, the counters, and the
+events stage (its groups on the results stream with lag and pending, open passes, lease holder, events
+written, late results, dropped passes).
 Uses REDIS_URL and LPR_PREFIX.
 
   --json            one JSON object (with --watch: one per line)
@@ -37,7 +39,7 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
     return 0;
   }
   const intervalS = numberOption('interval', values.interval, { min: 0.1 })!;
-  const { redis, keys } = await openOperatorRedis(io.env, { name: 'stats' });
+  const { redis, parts: keys } = await openOperatorRedis(io.env, { name: 'stats' });
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   if (values.watch) process.once('SIGINT', onSigint);

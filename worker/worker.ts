@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../shared/redis/connection.ts';
 import { type FrameEntry, decodeFrame } from '../shared/codec/frame-codec.ts';
 import { encodeResult } from '../shared/codec/result-codec.ts';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
@@ -7,25 +7,21 @@ import { PlatestreamError, isPlatestreamError } from '../shared/errors.ts';
 import { once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { type StreamKeys, WORKER_GROUP } from '../shared/redis/keys.ts';
+import { checkPartitions, type Partitions, partitionsOf } from '../shared/redis/partitions.ts';
 import { LeaseLock } from '../shared/redis/lease-lock.ts';
 import { appendOnlyGaugeValue, checkAppendOnly } from '../shared/redis/persistence.ts';
 import { runScript } from '../shared/redis/scripts.ts';
 import type { RecognitionResult, Recognizer } from '../shared/recognizer.ts';
 import { queueSighting } from '../shared/redis/plate-index.ts';
-import {
-  BlockingReader,
-  ensureGroup,
-  entryIdMs,
-  type Reclaimer,
-  type StreamEntry,
-} from '../shared/redis/stream/index.ts';
+import { ensureGroup, entryIdMs, type Reclaimer, type StreamEntry } from '../shared/redis/stream/index.ts';
 import { delay, withTimeout } from '../shared/util/wait.ts';
 import type { AlertPayload } from '../alerts/index.ts';
 import { type CompleteOutcome, type RetentionArgs, completeFrame, deadLetter } from './completion.ts';
 import type { WorkerOptions } from './config.ts';
 import { createFrameReclaimer } from './frame-reclaimer.ts';
-import { Housekeeper } from './housekeeper.ts';
+import { Housekeeper, type HousekeepingReport } from './housekeeper.ts';
+import { PartitionReader } from './partition-reader.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { readGroupStats } from './stats.ts';
 
@@ -76,15 +72,20 @@ export type FrameOutcome =
  * Events: 'frame' (FrameOutcome) after each frame; 'error' is never emitted (background loops log).
  */
 export class Worker extends EventEmitter {
+  /** Keys of the unpartitioned layout (with LPR_PARTITIONS=1: the one partition's, `lpr:frames`, ...). */
   readonly keys: StreamKeys;
+  /** Every partition (LPR_PARTITIONS); the worker reads, reclaims and keeps house on all of them. */
+  readonly parts: Partitions;
   readonly group = WORKER_GROUP;
   readonly metrics: WorkerMetrics;
   readonly options: WorkerOptions;
   private readonly log: Logger;
-  private readonly redis: Redis;
-  private readonly reader: BlockingReader;
-  private readonly reclaimer: Reclaimer;
-  private readonly housekeeper: Housekeeper;
+  private readonly redis: RedisClient;
+  private readonly reader: PartitionReader;
+  /** Per partition (index = partition number): its keys, reclaimer and housekeeper (own lease). */
+  private readonly units: { keys: StreamKeys; reclaimer: Reclaimer; housekeeper: Housekeeper }[];
+  private readonly leaderOf: boolean[];
+  private reclaimNext = 0;
   private readonly inFlight = new Map<string, Promise<void>>();
   private slotWaiters: (() => void)[] = [];
   private readonly stop = new AbortController();
@@ -98,47 +99,62 @@ export class Worker extends EventEmitter {
     super();
     this.options = deps.options;
     this.lowWater = Math.max(1, Math.min(this.options.readCount, Math.ceil(this.options.concurrency / 2)));
-    this.keys = new StreamKeys(deps.redis.prefix);
+    this.parts = partitionsOf(deps.redis);
+    this.keys = this.parts.global;
     this.log = deps.logger ?? moduleLogger('worker');
     this.metrics = deps.metrics ?? new WorkerMetrics();
     this.redis = createRedis(deps.redis, 'consumer', {
       name: `worker:${this.options.consumer}`,
       logger: this.log,
     });
-    this.reader = new BlockingReader(deps.redis, {
-      name: `worker-read:${this.options.consumer}`,
+    this.reader = new PartitionReader({
+      redis: deps.redis,
+      conn: this.redis,
+      parts: this.parts,
+      group: this.group,
+      consumer: this.options.consumer,
       blockMs: this.options.blockMs,
       marginMs: this.options.watchdogMarginMs,
       logger: this.log,
       onWatchdog: () => this.metrics.watchdogResets.inc(),
-      // Stream deleted or Redis lost its data: recreate the group from the start and go on reading.
-      recreateGroupFrom: '0',
     });
-    this.reclaimer = createFrameReclaimer({
-      redis: this.redis,
-      keys: this.keys,
-      group: this.group,
-      options: this.options,
-      metrics: this.metrics,
-      logger: this.log,
-    });
-    const lock = new LeaseLock(this.redis, {
-      key: this.keys.housekeepingLock,
-      fenceKey: this.keys.fencingCounter,
-      owner: this.options.consumer,
-      ttlMs: this.options.lockTtlMs,
-      logger: this.log,
-    });
-    this.housekeeper = new Housekeeper({
-      redis: this.redis,
-      keys: this.keys,
-      group: this.group,
-      lock,
-      consumerIdleMs: this.options.consumerIdleMs,
-      frameRetentionMs: this.options.frameRetentionMs,
-      ageLimits: this.options.ageLimits,
-      metrics: this.metrics,
-      logger: this.log,
+    this.leaderOf = this.parts.all.map(() => false);
+    this.units = this.parts.all.map((keys, p) => {
+      // Every key a partition's scripts touch comes from its own StreamKeys: one hash slot per script.
+      const lock = new LeaseLock(this.redis, {
+        key: keys.housekeepingLock,
+        fenceKey: keys.fencingCounter,
+        owner: this.options.consumer,
+        ttlMs: this.options.lockTtlMs,
+        logger: this.log,
+      });
+      return {
+        keys,
+        reclaimer: createFrameReclaimer({
+          redis: this.redis,
+          keys,
+          group: this.group,
+          options: this.options,
+          metrics: this.metrics,
+          logger: this.log,
+        }),
+        housekeeper: new Housekeeper({
+          redis: this.redis,
+          keys,
+          group: this.group,
+          lock,
+          consumerIdleMs: this.options.consumerIdleMs,
+          frameRetentionMs: this.options.frameRetentionMs,
+          ageLimits: this.options.ageLimits,
+          metrics: this.metrics,
+          // The gauge counts the partitions whose housekeeping lease this worker holds.
+          onLeader: (held) => {
+            this.leaderOf[p] = held;
+            this.metrics.leader.set(this.leaderOf.filter(Boolean).length);
+          },
+          logger: this.log,
+        }),
+      };
     });
   }
 
@@ -161,7 +177,8 @@ export class Worker extends EventEmitter {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await ensureGroup(this.redis, this.keys.frames, this.group);
+    await checkPartitions(this.redis, this.parts);
+    for (const u of this.units) await ensureGroup(this.redis, u.keys.frames, this.group);
     this.metrics.redisAppendOnly.set(appendOnlyGaugeValue(await checkAppendOnly(this.redis, this.log)));
     await this.deps.recognizer.warmup();
     // close() during start-up (e.g. SIGTERM while models load): do not start loops nobody will wait for.
@@ -171,32 +188,50 @@ export class Worker extends EventEmitter {
       this.readLoop(),
       this.every('heartbeat', this.options.heartbeatMs, () => this.heartbeat()),
       this.every('reclaim', this.options.claimIntervalMs, () => this.reclaimOnce()),
-      this.every('housekeeping', this.options.housekeepingIntervalMs, () => this.housekeeper.runOnce()),
+      this.every('housekeeping', this.options.housekeepingIntervalMs, () => this.housekeepOnce()),
     ];
     this.metrics.modelInfo.set({ model: this.deps.recognizer.id, consumer: this.options.consumer }, 1);
     // Bounded: a scrape during a Redis outage answers without the group gauges instead of hanging.
-    this.metrics.setGroupGaugesSource(() =>
-      withTimeout(readGroupStats(this.redis, this.keys, this.group), 1000, 'reading group stats'),
-    );
+    this.metrics.setGroupGaugesSource(() => withTimeout(this.groupStats(), 1000, 'reading group stats'));
     this.readyFlag = true;
     this.log.info(
       {
         consumer: this.options.consumer,
         concurrency: this.options.concurrency,
         recognizer: this.deps.recognizer.id,
+        partitions: this.parts.count,
       },
       'worker started',
     );
   }
 
-  /** Records that this consumer is alive for 3 heartbeat intervals (on the Redis clock). */
+  /** Group lag, pending and consumers summed over the partitions (the /metrics gauges). */
+  private async groupStats(): Promise<
+    { lag: number; pending: number; consumers: number; deadConsumers: number } | undefined
+  > {
+    const all = await Promise.all(this.units.map((u) => readGroupStats(this.redis, u.keys, this.group)));
+    if (all.every((s) => s === undefined)) return undefined;
+    const sum = { lag: 0, pending: 0, consumers: 0, deadConsumers: 0 };
+    for (const s of all) {
+      if (!s) continue;
+      sum.lag += s.lag;
+      sum.pending += s.pending;
+      // Every worker is a consumer of every partition: count workers, not (worker, partition) pairs.
+      sum.consumers = Math.max(sum.consumers, s.consumers);
+      sum.deadConsumers = Math.max(sum.deadConsumers, s.deadConsumers);
+    }
+    return sum;
+  }
+
+  /** Records that this consumer is alive for 3 heartbeat intervals (on the Redis clock), in every partition. */
   private async heartbeat(): Promise<void> {
-    await runScript(
-      this.redis,
-      'heartbeat',
-      [this.keys.workerHeartbeats],
-      [this.options.consumer, 3 * this.options.heartbeatMs],
-    );
+    for (const u of this.units)
+      await runScript(
+        this.redis,
+        'heartbeat',
+        [u.keys.workerHeartbeats],
+        [this.options.consumer, 3 * this.options.heartbeatMs],
+      );
   }
 
   /**
@@ -208,18 +243,26 @@ export class Worker extends EventEmitter {
     // dead until housekeeping removes it).
     let left: number;
     try {
-      left = await withTimeout(
-        runScript<number>(
-          this.redis,
-          'leaveGroup',
-          [this.keys.frames, this.keys.workerHeartbeats],
-          [this.group, this.options.consumer],
+      const each = await withTimeout(
+        Promise.all(
+          this.units.map((u) =>
+            runScript<number>(
+              this.redis,
+              'leaveGroup',
+              [u.keys.frames, u.keys.workerHeartbeats],
+              [this.group, this.options.consumer],
+            ),
+          ),
         ),
         2000,
         'leaving the consumer group',
       );
+      left = each.every((n) => Number(n) === 1) ? 1 : 0;
     } catch (err) {
-      this.log.warn({ err, consumer: this.options.consumer }, 'could not leave the consumer group; it stays listed as dead');
+      this.log.warn(
+        { err, consumer: this.options.consumer },
+        'could not leave the consumer group; it stays listed as dead',
+      );
       return;
     }
     if (Number(left) !== 1)
@@ -231,20 +274,43 @@ export class Worker extends EventEmitter {
 
   /** One reclaim round (also used by tests). */
   async reclaimOnce(): Promise<number> {
-    const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0) return 0;
-    const round = await this.reclaimer.runOnce(free, (entries) => {
-      for (const entry of entries) {
-        this.log.info({ frame: entry.id, deliveries: entry.deliveries }, 'reclaimed idle frame');
-        this.dispatch(entry, entry.deliveries);
-      }
-    });
-    return round.claimed;
+    let claimed = 0;
+    // Round-robin start: with few free slots, every partition gets its turn.
+    const start = this.reclaimNext;
+    this.reclaimNext = (start + 1) % this.units.length;
+    for (let i = 0; i < this.units.length; i++) {
+      const u = this.units[(start + i) % this.units.length]!;
+      const free = this.options.concurrency - this.inFlight.size;
+      if (free <= 0) break;
+      const round = await u.reclaimer.runOnce(free, (entries) => {
+        for (const entry of entries) {
+          this.log.info({ frame: entry.id, deliveries: entry.deliveries }, 'reclaimed idle frame');
+          this.dispatch(entry, entry.deliveries, u.keys);
+        }
+      });
+      claimed += round.claimed;
+    }
+    return claimed;
   }
 
-  /** One housekeeping round (also used by tests). */
-  housekeepOnce() {
-    return this.housekeeper.runOnce();
+  /** One housekeeping round on every partition (each under its own lease; also used by tests). */
+  async housekeepOnce(): Promise<HousekeepingReport> {
+    const out: HousekeepingReport = { leader: false, trimmed: 0, minId: '', removed: [] };
+    let failure: unknown;
+    for (const u of this.units) {
+      try {
+        const r = await u.housekeeper.runOnce();
+        out.leader ||= r.leader;
+        out.trimmed += r.trimmed;
+        out.minId ||= r.minId;
+        out.removed.push(...r.removed.filter((c) => !out.removed.includes(c)));
+      } catch (err) {
+        // One partition's failure (lease lost, node down) must not stop the others' housekeeping.
+        failure ??= err;
+      }
+    }
+    if (failure) throw failure;
+    return out;
   }
 
   /**
@@ -275,7 +341,10 @@ export class Worker extends EventEmitter {
     }
     await runAll(
       [
-        ['housekeeping lease', () => (drained ? this.housekeeper.release() : undefined)],
+        [
+          'housekeeping leases',
+          () => (drained ? Promise.all(this.units.map((u) => u.housekeeper.release())) : undefined),
+        ],
         ['leave group', () => (drained && this.loops.length > 0 ? this.leaveGroup() : undefined)],
         ['reader', () => this.reader.close()],
         ['recognizer', () => this.deps.recognizer.close()],
@@ -302,12 +371,7 @@ export class Worker extends EventEmitter {
       }
       let entries: StreamEntry[];
       try {
-        entries = await this.reader.readGroup({
-          group: this.group,
-          consumer: this.options.consumer,
-          streams: [this.keys.frames],
-          count: Math.min(free, this.options.readCount),
-        });
+        entries = await this.reader.read(Math.min(free, this.options.readCount));
         backoff = 50;
       } catch (err) {
         if (signal.aborted) break;
@@ -316,7 +380,7 @@ export class Worker extends EventEmitter {
         backoff = Math.min(backoff * 2, 2000);
         continue;
       }
-      for (const entry of entries) this.dispatch(entry, 1);
+      for (const entry of entries) this.dispatch(entry, 1, this.keysOfStream(entry.stream));
     }
   }
 
@@ -344,11 +408,19 @@ export class Worker extends EventEmitter {
     for (const w of waiters) w();
   }
 
+  private keysOfStream(stream: string): StreamKeys {
+    const p = this.parts.ofStream(stream);
+    if (p === undefined) throw new Error(`entry of stream ${stream}, which is no partition's frames stream`);
+    return this.units[p]!.keys;
+  }
+
   /** Starts processing one entry unless it is already in flight here. */
-  private dispatch(entry: StreamEntry, deliveries: number): void {
-    if (this.inFlight.has(entry.id)) return;
+  private dispatch(entry: StreamEntry, deliveries: number, keys: StreamKeys): void {
+    // Entry ids are unique per stream only: key the in-flight map by stream and id.
+    const slot = `${entry.stream}\u0000${entry.id}`;
+    if (this.inFlight.has(slot)) return;
     this.metrics.inFlight.inc();
-    const p = this.process(entry, deliveries)
+    const p = this.process(entry, deliveries, keys)
       .then((outcome) => {
         // A throwing 'frame' listener must not become an unhandled rejection.
         try {
@@ -361,16 +433,16 @@ export class Worker extends EventEmitter {
         this.log.error({ err, frame: entry.id }, 'unexpected error processing frame; left pending'),
       )
       .finally(() => {
-        this.inFlight.delete(entry.id);
+        this.inFlight.delete(slot);
         this.metrics.inFlight.dec();
         this.lastLoopAt = Date.now();
         this.wakeSlotWaiters();
       });
-    this.inFlight.set(entry.id, p);
+    this.inFlight.set(slot, p);
   }
 
   /** One frame: decode → recognise (+ enrich) → complete atomically → metrics and plate index. */
-  private async process(entry: StreamEntry, deliveries: number): Promise<FrameOutcome> {
+  private async process(entry: StreamEntry, deliveries: number, keys: StreamKeys): Promise<FrameOutcome> {
     const id = entry.id;
     const start = Date.now();
     const queueMs = Math.max(0, start - entryIdMs(id));
@@ -381,7 +453,7 @@ export class Worker extends EventEmitter {
     try {
       frame = decodeFrame(id, entry.fields);
     } catch (err) {
-      return this.toDlq(id, 'decode', err, deliveries);
+      return this.toDlq(keys, id, 'decode', err, deliveries);
     }
     const t1 = performance.now();
 
@@ -396,8 +468,8 @@ export class Worker extends EventEmitter {
       }
     } catch (err) {
       if (stage === 'inference' && isPlatestreamError(err, 'IMAGE_INVALID'))
-        return this.toDlq(id, stage, err, deliveries);
-      return this.retryOrDlq(id, stage, err, deliveries);
+        return this.toDlq(keys, id, stage, err, deliveries);
+      return this.retryOrDlq(keys, id, stage, err, deliveries);
     }
     const t2 = performance.now();
 
@@ -413,7 +485,7 @@ export class Worker extends EventEmitter {
     let outcome: CompleteOutcome;
     try {
       outcome = await completeFrame(this.redis, {
-        keys: this.keys,
+        keys,
         group: this.group,
         frameId: id,
         result: fields,
@@ -421,7 +493,7 @@ export class Worker extends EventEmitter {
         alert: enrichment?.alert,
       });
     } catch (err) {
-      return this.retryOrDlq(id, 'complete', err, deliveries, false);
+      return this.retryOrDlq(keys, id, 'complete', err, deliveries, false);
     }
     const end = Date.now();
     timings.completeMs = round(performance.now() - t2);
@@ -436,7 +508,7 @@ export class Worker extends EventEmitter {
     }
     this.recordCompleted(id, result, outcome, timings, end);
     if (result.plate && this.options.plateIndexRetentionMs > 0)
-      await this.indexSighting(frame, result, outcome.resultId);
+      await this.indexSighting(keys, frame, result, outcome.resultId);
     return { kind: 'completed', id, resultId: outcome.resultId, plate: result.plate, timings };
   }
 
@@ -527,12 +599,17 @@ export class Worker extends EventEmitter {
    * written after the atomic completion: if this fails or the process dies here, the result stands and only
    * the index misses one sighting, so a failure is logged, never retried.
    */
-  private async indexSighting(frame: FrameEntry, result: RecognitionResult, resultId: string): Promise<void> {
+  private async indexSighting(
+    keys: StreamKeys,
+    frame: FrameEntry,
+    result: RecognitionResult,
+    resultId: string,
+  ): Promise<void> {
     try {
       const tx = this.redis.multi();
       queueSighting(
         tx,
-        this.keys,
+        keys,
         result.plate,
         { resultId, camera: frame.camera, ts: frame.ts, confidence: result.confidence },
         { retentionMs: this.options.plateIndexRetentionMs },
@@ -553,6 +630,7 @@ export class Worker extends EventEmitter {
   /** Transient failure: leave the entry pending (reclaimed and retried after claimIdleMs) or, on the last
    * allowed delivery, dead-letter it with this error. */
   private async retryOrDlq(
+    keys: StreamKeys,
     id: string,
     stage: string,
     err: unknown,
@@ -560,7 +638,8 @@ export class Worker extends EventEmitter {
     mayDlq = true,
   ): Promise<FrameOutcome> {
     const error = err instanceof Error ? err.message : String(err);
-    if (mayDlq && deliveries >= this.options.maxDeliveries) return this.toDlq(id, stage, err, deliveries);
+    if (mayDlq && deliveries >= this.options.maxDeliveries)
+      return this.toDlq(keys, id, stage, err, deliveries);
     this.metrics.retries.inc({ stage });
     this.log.warn(
       { err, frame: id, stage, deliveries, maxDeliveries: this.options.maxDeliveries },
@@ -569,10 +648,16 @@ export class Worker extends EventEmitter {
     return { kind: 'retry', id, stage, error, deliveries };
   }
 
-  private async toDlq(id: string, stage: string, err: unknown, deliveries: number): Promise<FrameOutcome> {
+  private async toDlq(
+    keys: StreamKeys,
+    id: string,
+    stage: string,
+    err: unknown,
+    deliveries: number,
+  ): Promise<FrameOutcome> {
     const error = err instanceof Error ? err.message : String(err);
     try {
-      const r = await deadLetter(this.redis, this.keys, this.group, {
+      const r = await deadLetter(this.redis, keys, this.group, {
         frameId: id,
         error,
         stage,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.ts';
 import { ALERT_DEFAULTS } from '../../alerts/index.ts';
 import { decodeEvent, type EventRecord } from '../../shared/codec/event-codec.ts';
 import { encodeResult, type ResultRecord } from '../../shared/codec/result-codec.ts';
@@ -105,7 +105,7 @@ export function carResults(
 
 /** XADDs results in the given order (as workers would); returns their ids. */
 export async function pushResults(
-  client: Redis,
+  client: RedisClient,
   prefix: string,
   results: readonly ResultRecord[],
 ): Promise<string[]> {
@@ -119,7 +119,7 @@ export async function pushResults(
   });
 }
 
-export async function readEvents(client: Redis, prefix: string): Promise<EventRecord[]> {
+export async function readEvents(client: RedisClient, prefix: string): Promise<EventRecord[]> {
   const rows = (await client.xrange(new StreamKeys(prefix).events, '-', '+')) as [string, string[]][];
   return rows.map(([id, fields]) => decodeEvent(id, fields));
 }

@@ -188,6 +188,67 @@ describe('passToEvent', () => {
     expect(dominated(badge, [summarise(sign)], 0.2, 0.3)).toBe(false);
   });
 
+  it('tells text riding on a vehicle (same offset from its plate while it moves) from a second vehicle', () => {
+    const plate = car('AB123CD', T0, 8).map((r) => ({ ...r, conf: 0.99 }));
+    const platePass: OpenPass = { id: 'p', reads: plate };
+    // A badge beside the plate, read nearly as well (0.9): the confidence margin alone would keep it.
+    const badge: OpenPass = {
+      id: 'b',
+      reads: plate.map((r) => ({
+        ...r,
+        plate: 'HYBRID',
+        conf: 0.9,
+        box: { x: r.box!.x + 1.3 * r.box!.w, y: r.box!.y - 10, w: 40, h: 10 },
+      })),
+    };
+    expect(dominated(badge, [summarise(platePass)], 0.2, 0.3)).toBe(true);
+    expect(dominated(platePass, [summarise(badge)], 0.2, 0.3)).toBe(false);
+    expect(dominated(badge, [summarise(platePass)], 0, 0.3)).toBe(false); // rule off
+    // A second vehicle in the next lane at the same speed: same offset, but a plate of the same size read as
+    // well — two vehicles.
+    const twin: OpenPass = {
+      id: 't',
+      reads: plate.map((r) => ({
+        ...r,
+        plate: 'XY987ZW',
+        conf: 0.97,
+        box: { ...r.box!, y: r.box!.y + 120 },
+      })),
+    };
+    expect(dominated(twin, [summarise(platePass)], 0.2, 0.3)).toBe(false);
+    // A second vehicle moving the other way: its offset from this plate changes, so it is not riding on it.
+    const oncoming: OpenPass = {
+      id: 'c',
+      reads: plate.map((r, i) => ({
+        ...r,
+        plate: 'HYBRID',
+        conf: 0.9,
+        box: { x: 500 - i * 30, y: r.box!.y + 100, w: 40, h: 10 },
+      })),
+    };
+    expect(dominated(oncoming, [summarise(platePass)], 0.2, 0.3)).toBe(false);
+    // The same badge read on two cars one after the other: riding in most of its frames.
+    const next = car('CD456EF', T0 + 8 * 150 + 300, 6).map((r) => ({ ...r, conf: 0.99 }));
+    const onBoth: OpenPass = {
+      id: 'b2',
+      reads: [
+        ...badge.reads,
+        ...next.map((r) => ({
+          ...r,
+          plate: 'HYBRID',
+          conf: 0.85,
+          box: { x: r.box!.x - 60, y: r.box!.y - 12, w: 38, h: 10 },
+        })),
+      ],
+    };
+    expect(dominated(onBoth, [summarise(platePass)], 0.2, 0.3)).toBe(true);
+    expect(dominated(onBoth, [summarise(platePass), summarise({ id: 'n', reads: next })], 0.2, 0.3)).toBe(
+      true,
+    );
+    const onFirstOnly: OpenPass = { id: 'b3', reads: [...badge.reads.slice(0, 2), ...onBoth.reads.slice(8)] };
+    expect(dominated(onFirstOnly, [summarise(platePass)], 0.2, 0.3)).toBe(false); // 2 of 8 frames riding
+  });
+
   it('measures how far the plate travelled, in plate widths', () => {
     expect(travel(car('AB123CD', T0, 5))).toBeCloseTo(128 / 88, 5); // centre moves 4 x 32 px; median width 88
     const still = Array.from({ length: 5 }, (_, i) =>

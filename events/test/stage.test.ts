@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/index.ts';
+import { collectEventsStats, collectStats, formatStats } from '../../worker/stats.ts';
 import type { EventStage } from '../stage.ts';
 import { carResults, eventShape, pushResults, readEvents, sameFrames, T0, testStage } from './helpers.ts';
 
@@ -129,7 +130,9 @@ describe('events stage', () => {
     expect(first.map((e) => e.plate)).toEqual(['AB123CD']);
     // cam-2 has been quiet longer than the idle time (wall clock), yet stays open: a frame is still queued.
     const cam2 = JSON.parse((await redis.client.hget(keys.eventsState, 'cam-2'))!) as { seenAt: number };
-    await waitFor(() => Date.now() > cam2.seenAt + 400 + 3 * 200, { what: 'three flush rounds past the idle time' });
+    await waitFor(() => Date.now() > cam2.seenAt + 400 + 3 * 200, {
+      what: 'three flush rounds past the idle time',
+    });
     expect(await redis.client.hkeys(keys.eventsState)).toEqual(['cam-2']);
     // The frame is done: cam-2, the newest camera, is flushed on the wall clock.
     await redis.client.xreadgroup('GROUP', 'workers', 'w', 'COUNT', 10, 'STREAMS', keys.frames, '>');
@@ -137,6 +140,44 @@ describe('events stage', () => {
     await redis.client.xack(keys.frames, 'workers', id!);
     const events = await settled(prefix, 2);
     expect(events.map((e) => e.plate)).toEqual(['AB123CD', 'XY987ZW']);
+  });
+
+  it('platestream stats shows the stage: its group on results, open passes, holder, events and counters', async () => {
+    const prefix = uniquePrefix('ev');
+    const keys = new StreamKeys(prefix);
+    const none = await collectStats(redis.client, keys);
+    expect(none.events.partitions).toEqual([]);
+    expect(formatStats(none)).toContain('events stage: not started');
+    // A frame still waiting for a worker keeps cam-2's pass open (see the test above).
+    await redis.client.xadd(keys.frames, '*', 'camera', 'cam-9', 'ts', '1');
+    await redis.client.xgroup('CREATE', keys.frames, 'workers', '0');
+    await pushResults(redis.client, prefix, [
+      ...carResults('cam-1', 'AB123CD', T0, 5),
+      ...carResults('cam-1', 'SOLO1', T0 + 5000, 1), // one read: dropped (EVENTS_MIN_READS)
+      ...carResults('cam-2', 'XY987ZW', T0 + 30_000, 5),
+    ]);
+    const stage = await start(prefix);
+    const stats = await waitFor(
+      async () => {
+        const s = await collectEventsStats(redis.client, keys, await counters(keys));
+        return s.emitted === 1 && s.droppedPasses === 1 && s.partitions[0]?.group.pending === 0
+          ? s
+          : undefined;
+      },
+      { timeoutMs: 20_000, what: "cam-1's event in the stats" },
+    );
+    expect(stats).toMatchObject({ length: 1, lastMinute: 1, emitted: 1, droppedPasses: 1, lateResults: 0 });
+    expect(stats.partitions).toHaveLength(1);
+    const [p] = stats.partitions;
+    // cam-2: its first read is in a pass, the 4 newer ones wait for the watermark (lateness 500 ms, 150 ms apart).
+    expect(p).toMatchObject({ index: 0, cameras: 1, openPasses: 1, bufferedReads: 4 });
+    expect(p!.group).toMatchObject({ name: 'events', lag: 0, pending: 0 });
+    expect(p!.holder).toContain(stage.options.consumer);
+    const text = formatStats(await collectStats(redis.client, keys));
+    expect(text).toMatch(
+      /events stage: 0 processes alive; events 1 entries, last minute 1; emitted 1, late results 0, dropped passes 1/,
+    );
+    expect(text).toMatch(/events +lag +0 +pending +0 +open passes +1 on 1 camera +buffered 4 +holder \S*/);
   });
 
   it('closes a pass after a gap and when the camera goes quiet; indexes events by plate', async () => {
@@ -153,3 +194,9 @@ describe('events stage', () => {
     expect(members.map((m) => m.split(':').at(-1))).toEqual(events.map((e) => e.id));
   });
 });
+
+async function counters(keys: StreamKeys): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(await redis.client.hgetall(keys.counters))) out[k] = Number(v);
+  return out;
+}

@@ -69,7 +69,9 @@ export function formatSummary(s: ReplaySummary): string {
     `  rejected  ${s.rejected}${fmtReasons(s.rejectedBy)}`,
     `  retried   ${s.retried}${fmtReasons(s.retriedBy)}`,
     `  failed    ${s.failed}`,
-    ...(s.skipped > 0 ? [`  skipped   ${s.skipped} (static: scene unchanged since the camera's last frame sent)`] : []),
+    ...(s.skipped > 0
+      ? [`  skipped   ${s.skipped} (static: scene unchanged since the camera's last frame sent)`]
+      : []),
   ];
   return rows.join('\n');
 }

@@ -1,13 +1,13 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.ts';
 import type { Frame } from '../../shared/codec/frame-codec.ts';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
 import { isPlatestreamError } from '../../shared/errors.ts';
 import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
-import { StreamKeys } from '../../shared/redis/keys.ts';
+import { partitionsOf } from '../../shared/redis/partitions.ts';
 import type { BackpressureOptions } from '../config.ts';
 import { INGEST_DEFAULTS } from '../config.ts';
 import { inspectImage } from '../image-header.ts';
-import { FrameProducer } from '../producer.ts';
+import { FrameRouter } from '../frame-router.ts';
 
 /** What happened to one send attempt. */
 export type SendOutcome =
@@ -88,8 +88,8 @@ export class HttpSink implements FrameSink {
 /** Writes straight into the frames stream through the same FrameProducer (and backpressure) as ingest. */
 export class RedisSink implements FrameSink {
   private constructor(
-    private readonly redis: Redis,
-    private readonly producer: FrameProducer,
+    private readonly redis: RedisClient,
+    private readonly producer: FrameRouter,
     private readonly maxPixels: number,
   ) {}
 
@@ -101,12 +101,17 @@ export class RedisSink implements FrameSink {
       await closeRedis(redis);
       throw err;
     }
-    const producer = new FrameProducer(
+    const producer = new FrameRouter(
       redis,
-      new StreamKeys(target.redis.prefix),
+      partitionsOf(target.redis),
       target.backpressure ?? INGEST_DEFAULTS.backpressure,
     );
-    await producer.ensureGroup();
+    try {
+      await producer.ensureGroups();
+    } catch (err) {
+      await closeRedis(redis);
+      throw err;
+    }
     return new RedisSink(redis, producer, target.maxPixels ?? INGEST_DEFAULTS.maxPixels);
   }
 

@@ -78,7 +78,7 @@ describe('replay', () => {
     }
   });
 
-  it('--skip-static: sends a camera\'s frame only when its scene changed since the last one sent', async () => {
+  it("--skip-static: sends a camera's frame only when its scene changed since the last one sent", async () => {
     const { svc, keys } = await start();
     const still = await scene({ seed: 1 });
     const stillAgain = await scene({ seed: 2 }); // same scene, other sensor noise

@@ -6,7 +6,7 @@ import { displayForText, fillPattern, type PlatePattern, validatePattern } from 
 import { DEFAULT_PATTERNS, drawPlate, isPlateStyle, PLATE_STYLES, type PlateStyle } from './plate-styles.ts';
 import { deriveSeed, Rng, type Seed } from './prng.ts';
 import { backdrop, car, dealerFrame, lighting, plateLight, sign, timestamp, transformBox } from './scene.ts';
-import { type Matrix, matrixAttr, multiply } from './svg.ts';
+import { fmt, type Matrix, matrixAttr, multiply, rgb } from './svg.ts';
 
 export interface SceneOptions {
   /** Everything about the image follows from the seed (number or string). */
@@ -43,6 +43,19 @@ export interface SceneOptions {
   cameraSeed?: Seed;
   /** Extra blur in pixels (a vehicle moving fast between two exposures). */
   motionBlur?: number;
+  /**
+   * Seed of a fixed camera view (sequences): the backdrop, the sign, the time stamp and the light come from
+   * it alone and are placed without regard to this frame's plate, so every frame of one camera shares them
+   * and the vehicles (from `seed`) pass in front. Default: drawn from `seed` like the rest of the scene.
+   */
+  backgroundSeed?: Seed;
+  /** Leave out the vehicle (car and plate): the empty view between two vehicles. */
+  withoutVehicle?: boolean;
+  /**
+   * Something between the camera and the plate (a post, a pedestrian, a barrier arm) hiding the plate
+   * from `from` to `to` (fractions of the plate's width); the plate stays in view around it.
+   */
+  occlusion?: { from: number; to: number };
 }
 
 export interface SceneResult {
@@ -189,25 +202,30 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   const exact = transformBox(m, { x: 0, y: 0, w: plate.w, h: plate.h });
   const box = toPixelBox(exact, W, H);
 
-  // Scene: backdrop, car around the plate, distracting text, plate, light.
-  const parts: string[] = [backdrop(rngScene, W, H)];
+  // Scene: backdrop, car around the plate, distracting text, plate, light. A fixed camera view draws the
+  // backdrop, sign, stamp and light from its own seed, placed without regard to this frame's plate.
+  const fixedView = opts.backgroundSeed !== undefined;
+  const rngView = fixedView ? new Rng(deriveSeed(opts.backgroundSeed!, 'view')) : rngScene;
+  const avoid: PlateBox = fixedView ? { x: -W, y: -H, w: 0, h: 0 } : box;
+  const parts: string[] = [backdrop(rngView, W, H)];
   // Signs hang behind the car; the camera's time stamp is burnt in on top of everything.
-  const signPart = rngScene.chance(0.5) ? sign(rngScene, W, H, box, fonts) : undefined;
+  const signPart = rngView.chance(0.5) ? sign(rngView, W, H, avoid, fonts) : undefined;
   if (signPart) parts.push(signPart.svg);
-  const carPart = car(
-    rngScene,
-    { cx, cy, plateW: s * plate.w, plateH: s * plate.h * squash, angle, mm: s },
-    fonts,
-  );
+  const vehicle = !opts.withoutVehicle;
+  const carPart = vehicle
+    ? car(rngScene, { cx, cy, plateW: s * plate.w, plateH: s * plate.h * squash, angle, mm: s }, fonts)
+    : { svg: '', texts: [] };
   parts.push(carPart.svg);
   // The dealer's holder belongs to the car: it stays when the plate is left out.
-  const frameSvg = withFrame ? dealerFrame(rngScene, plate.w, plate.h, fonts) : '';
+  const frameSvg = withFrame && vehicle ? dealerFrame(rngScene, plate.w, plate.h, fonts) : '';
   const glare = plateLight(new Rng(deriveSeed(opts.seed, 'glare')), plate.w, plate.h, Math.min(1, D));
-  const plateSvg = opts.withoutPlate ? '' : plate.svg + glare;
-  if (frameSvg || plateSvg) parts.push(`<g transform="${matrixAttr(m)}">${frameSvg}${plateSvg}</g>`);
-  const stamp = rngScene.chance(0.4) ? timestamp(rngScene, W, H, box, fonts) : undefined;
+  const plateSvg = opts.withoutPlate || !vehicle ? '' : plate.svg + glare;
+  const occluder = plateSvg && opts.occlusion ? occlusionSvg(opts, plate.w, plate.h) : '';
+  if (frameSvg || plateSvg)
+    parts.push(`<g transform="${matrixAttr(m)}">${frameSvg}${plateSvg}${occluder}</g>`);
+  const stamp = rngView.chance(0.4) ? timestamp(rngView, W, H, avoid, fonts) : undefined;
   if (stamp) parts.push(stamp.svg);
-  parts.push(lighting(rngScene, W, H, Math.min(1, D)));
+  parts.push(lighting(rngView, W, H, Math.min(1, D)));
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">${parts.join('')}</svg>`;
 
   // Camera: blur, exposure and colour cast, sensor noise, JPEG.
@@ -217,8 +235,8 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
   return {
     image,
     mime: opts.format === 'png' ? 'image/png' : 'image/jpeg',
-    text: opts.withoutPlate ? '' : plateText.text,
-    display: opts.withoutPlate ? '' : plateText.display,
+    text: opts.withoutPlate || !vehicle ? '' : plateText.text,
+    display: opts.withoutPlate || !vehicle ? '' : plateText.display,
     style,
     box,
     width: W,
@@ -243,6 +261,16 @@ export async function renderScene(opts: SceneOptions): Promise<SceneResult> {
       dealerFrame: withFrame,
     },
   };
+}
+
+/** A post or a person in front of the plate (plate units), its colour from the camera seed. */
+function occlusionSvg(opts: SceneOptions, w: number, h: number): string {
+  const { from, to } = opts.occlusion!;
+  const rng = new Rng(deriveSeed(opts.cameraSeed ?? opts.seed, 'occluder'));
+  const x0 = Math.max(0, Math.min(1, from)) * w;
+  const x1 = Math.max(0, Math.min(1, to)) * w;
+  const g = rng.int(20, 200);
+  return `<rect x="${fmt(x0)}" y="${fmt(-h * 1.5)}" width="${fmt(Math.max(0, x1 - x0))}" height="${fmt(h * 4)}" rx="${fmt((x1 - x0) * 0.2)}" fill="${rgb(g, g + rng.int(-15, 15), g + rng.int(-15, 25))}"/>`;
 }
 
 function defaultCharHeight(scaleRef: number): [number, number] {

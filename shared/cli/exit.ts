@@ -21,7 +21,8 @@ export function usageError(message: string): PlatestreamError {
 /** The exit code for an error thrown out of a command. */
 export function exitCodeFor(err: unknown): number {
   if (isPlatestreamError(err, 'USAGE') || isParseArgsError(err)) return EXIT.usage;
-  if (isPlatestreamError(err, 'CONFIG_INVALID')) return EXIT.config;
+  if (isPlatestreamError(err, 'CONFIG_INVALID') || isPlatestreamError(err, 'PARTITIONS_MISMATCH'))
+    return EXIT.config;
   return EXIT.failure;
 }
 

@@ -1,8 +1,9 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connection.ts';
 import { EnvReader } from '../config/env-reader.ts';
 import { type RedisConfig, readRedisConfig } from '../config/redis-config.ts';
 import { type ConnectionRole, closeRedis, createRedis, waitReady } from '../redis/connection.ts';
-import { StreamKeys } from '../redis/keys.ts';
+import type { StreamKeys } from '../redis/keys.ts';
+import { type Partitions, partitionsOf } from '../redis/partitions.ts';
 
 /**
  * Opens a connection for a command and waits until it is ready (REDIS_UNAVAILABLE naming REDIS_URL after
@@ -11,7 +12,7 @@ import { StreamKeys } from '../redis/keys.ts';
 export async function openRedis(
   config: RedisConfig,
   opts: { name: string; role?: ConnectionRole },
-): Promise<Redis> {
+): Promise<RedisClient> {
   const redis = createRedis(config, opts.role ?? 'producer', { name: opts.name });
   try {
     await waitReady(redis, config.connectTimeoutMs + 1000);
@@ -22,14 +23,15 @@ export async function openRedis(
   return redis;
 }
 
-/** Reads REDIS_URL / LPR_PREFIX from `env` (one pass) and opens a ready connection for an operator command. */
+/** Reads REDIS_URL / LPR_PREFIX / LPR_PARTITIONS from `env` (one pass) and opens a ready connection for an operator command. */
 export async function openOperatorRedis(
   env: NodeJS.ProcessEnv,
   opts: { name: string; role?: ConnectionRole },
-): Promise<{ redis: Redis; keys: StreamKeys; config: RedisConfig }> {
+): Promise<{ redis: RedisClient; keys: StreamKeys; parts: Partitions; config: RedisConfig }> {
   const r = new EnvReader(env);
   const config = readRedisConfig(r);
   r.finish();
   const redis = await openRedis(config, opts);
-  return { redis, keys: new StreamKeys(config.prefix), config };
+  const parts = partitionsOf(config);
+  return { redis, keys: parts.global, parts, config };
 }

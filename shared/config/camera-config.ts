@@ -59,8 +59,6 @@ export interface CameraConfig {
   staticThreshold: number;
   /** A reference frame older than this is not trusted: the next frame is sent and becomes the reference (ms). */
   staticMaxAgeMs: number;
-  /** Redis Cluster partition of the camera's frames (`lpr:{p}:frames`); undefined = the plain `lpr:frames`. */
-  partition: string | undefined;
   /** No frame for this long → the source counts as stalled and is restarted (s). */
   stallTimeoutS: number;
   /** Deadline for the first frame of a connection attempt (s); ffmpeg probes a stream for seconds first. */
@@ -94,7 +92,6 @@ export const CAMERA_DEFAULTS = {
   authRetryMs: 60_000,
 };
 
-const PARTITION_RE = /^[A-Za-z0-9_.-]{1,32}$/;
 const CAMERA_KEYS = new Set([
   'id',
   'url',
@@ -286,14 +283,13 @@ function readCamera(
     p('backoff_max_ms', `${backoffMaxMs} is below backoff_min_ms ${backoffMinMs}`);
   let roi: Roi | undefined;
   if (raw.roi !== undefined) roi = readRoi(raw.roi, (m) => p('roi', m));
-  let partition: string | undefined;
-  const part = get('partition');
-  if (part !== undefined) {
-    const s = typeof part === 'number' ? String(part) : part;
-    if (typeof s !== 'string' || !PARTITION_RE.test(s))
-      p('partition', `${JSON.stringify(part)} must be 1-32 characters of A-Z a-z 0-9 _ . -`);
-    else partition = s;
-  }
+  // The partition follows from the camera id (LPR_PARTITIONS, shared/redis/partitions.ts): one rule for
+  // ingest, capture and the readers, so a camera cannot be sent where no worker reads.
+  if (get('partition') !== undefined)
+    p(
+      'partition',
+      'cameras no longer choose a partition: LPR_PARTITIONS maps each camera to one by a hash of its id (docs/partitions.md); remove this key',
+    );
   const inputArgs = get('input_args');
   if (
     inputArgs !== undefined &&
@@ -322,7 +318,6 @@ function readCamera(
       { min: 100, max: 86_400_000 },
       (m) => p('static_max_age_ms', m),
     ),
-    partition,
     stallTimeoutS: num(get('stall_timeout_s'), CAMERA_DEFAULTS.stallTimeoutS, { min: 0.5, max: 3600 }, (m) =>
       p('stall_timeout_s', m),
     ),

@@ -1,12 +1,13 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import type { StreamKeys } from './keys.ts';
+import { scanKeys, unlinkOnNode } from './scan-keys.ts';
 
-/** Deletes every key of a prefix with SCAN + UNLINK (never KEYS). For tests, benchmarks and demos. */
-export async function deleteKeysOfPrefix(redis: Redis, keys: StreamKeys): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', keys.scanPattern, 'COUNT', 500);
-    cursor = next;
-    if (found.length) await redis.unlink(...found);
-  } while (cursor !== '0');
+/**
+ * Deletes every key of a prefix with SCAN + UNLINK (never KEYS), on every master of a cluster. For tests,
+ * benchmarks and demos.
+ */
+export async function deleteKeysOfPrefix(redis: RedisClient, keys: StreamKeys): Promise<void> {
+  for await (const { node, keys: found } of scanKeys(redis, keys.scanPattern)) {
+    await unlinkOnNode(redis, node, found);
+  }
 }

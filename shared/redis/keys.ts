@@ -119,6 +119,13 @@ export class StreamKeys {
   get queuePrefix(): string {
     return `${this.prefix}:bull`;
   }
+  /**
+   * The BullMQ prefix for this connection: on a Redis Cluster in braces (`{lpr:bull}`), so every key of a
+   * queue shares one hash slot as BullMQ's scripts require; on one server `queuePrefix` (unchanged keys).
+   */
+  queuePrefixFor(cluster: boolean): string {
+    return cluster ? `{${this.queuePrefix}}` : this.queuePrefix;
+  }
   /** Alert de-duplication window marker per camera and plate (plate part pseudonymised with LPR_PLATE_KEY). */
   alertWindow(camera: string, plate: string): string {
     return `${this.base}:alert-window:${camera}:${plateKeyPart(plate)}`;
@@ -183,6 +190,13 @@ export class StreamKeys {
   get erasures(): string {
     return `${this.base}:erasures`;
   }
+  /**
+   * The partition count the data of this prefix is laid out in (LPR_PARTITIONS; written once by the first
+   * process, changed only by `platestream partitions migrate`). Never hash-tagged.
+   */
+  get partitionsMeta(): string {
+    return `${this.prefix}:meta:partitions`;
+  }
   /** Pattern matching every key of this prefix; for SCAN in tests and tools, never KEYS on a live server. */
   get scanPattern(): string {
     return `${this.prefix}:*`;
@@ -219,4 +233,6 @@ export const COUNTER = {
   lateResults: 'events:late',
   /** Passes closed with fewer reads than EVENTS_MIN_READS (no event written). */
   droppedPasses: 'events:dropped-passes',
+  /** Events written by the events stage (in the same script as the events themselves). */
+  eventsEmitted: 'events:emitted',
 } as const;

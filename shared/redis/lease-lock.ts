@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import { PlatestreamError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { runScript } from './scripts.ts';
@@ -34,7 +34,7 @@ export class LeaseLock {
   private current: Lease | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: LeaseLockOptions,
   ) {}
 

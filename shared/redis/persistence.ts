@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 import type { Logger } from '../logger.ts';
 
 /** Whether Redis logs every write to its append-only file: `unknown` when CONFIG is renamed or refused (ACL). */
@@ -9,7 +9,7 @@ export type AppendOnly = 'yes' | 'no' | 'unknown';
  * ingest already answered 202 for, and results that were acknowledged. CONFIG may be renamed away or denied
  * to the ACL user: then the answer is `unknown`, never an error.
  */
-export async function readAppendOnly(redis: Redis): Promise<AppendOnly> {
+export async function readAppendOnly(redis: RedisClient): Promise<AppendOnly> {
   try {
     const reply = (await redis.call('CONFIG', 'GET', 'appendonly')) as unknown;
     // RESP2: ['appendonly', 'yes']; RESP3: { appendonly: 'yes' } (ioredis may hand either shape back).
@@ -34,7 +34,7 @@ export function appendOnlyGaugeValue(a: AppendOnly): number {
  * Start-up check shared by ingest and workers: logs loudly (warn) when Redis runs without AOF, once at
  * info when it cannot tell. Returns the reading for a gauge. Never throws.
  */
-export async function checkAppendOnly(redis: Redis, logger: Logger): Promise<AppendOnly> {
+export async function checkAppendOnly(redis: RedisClient, logger: Logger): Promise<AppendOnly> {
   const a = await readAppendOnly(redis);
   if (a === 'no') {
     logger.warn(

@@ -1,4 +1,6 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from './connection.ts';
+import { scanKeys } from './scan-keys.ts';
 import { PlatestreamError } from '../errors.ts';
 import { platesPseudonymised, type StreamKeys } from './keys.ts';
 
@@ -45,7 +47,7 @@ export interface PlateSighting extends Sighting {
  * more matched.
  */
 export async function readSightingsMatching(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   glob: string,
   opts: { limit?: number; maxPlates?: number } = {},
@@ -59,12 +61,11 @@ export async function readSightingsMatching(
   const maxPlates = opts.maxPlates ?? 1000;
   const base = keys.plateIndexPattern('');
   const found = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', keys.plateIndexPattern(glob), 'COUNT', 1000);
-    cursor = next;
-    for (const key of batch) found.add(key.slice(base.length));
-  } while (cursor !== '0' && found.size <= maxPlates);
+  // SCAN on every master of a cluster (scanKeys), stopping once more plates than maxPlates were found.
+  for await (const batch of scanKeys(redis, keys.plateIndexPattern(glob), { count: 1000 })) {
+    for (const key of batch.keys) found.add(key.slice(base.length));
+    if (found.size > maxPlates) break;
+  }
   const plates = [...found].sort().slice(0, maxPlates);
   const all: PlateSighting[] = [];
   for (const plate of plates)
@@ -75,7 +76,7 @@ export async function readSightingsMatching(
 
 /** Most recent sightings of a plate, newest first. */
 export async function readSightings(
-  redis: Redis,
+  redis: RedisClient,
   keys: StreamKeys,
   plate: string,
   limit = 50,

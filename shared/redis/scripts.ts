@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.ts';
 
 /** Folder holding every Lua script, each named `<name>-<numKeys>.lua`. */
 export const LUA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lua');
@@ -33,8 +33,8 @@ export function loadScripts(dir = LUA_DIR): Map<string, LuaScript> {
  * Registers every script as an ioredis command (EVALSHA with a NOSCRIPT fallback to EVAL, so a restarted
  * Redis that lost its script cache still works). Idempotent per connection.
  */
-export function defineScripts(redis: Redis): void {
-  const marked = redis as Redis & { __platestreamScripts?: boolean };
+export function defineScripts(redis: RedisClient): void {
+  const marked = redis as RedisClient & { __platestreamScripts?: boolean };
   if (marked.__platestreamScripts) return;
   for (const s of loadScripts().values()) {
     redis.defineCommand(s.name, { numberOfKeys: s.numberOfKeys, lua: s.lua });
@@ -46,7 +46,7 @@ type ScriptArg = string | number | Buffer;
 
 /** Calls a script defined by `defineScripts`. */
 export function runScript<T = unknown>(
-  redis: Redis,
+  redis: RedisClient,
   name: string,
   keys: string[],
   args: ScriptArg[],

@@ -20,10 +20,10 @@ function problems(text: string, source = 'cameras.yaml', env: Record<string, str
 }
 
 describe('cameras file', () => {
-  it('reads YAML with defaults, credentials from the environment, roi and partition', () => {
+  it('reads YAML with defaults, credentials from the environment and roi', () => {
     const { cameras } = parseCameraConfig(
       `
-defaults: { fps: 4, rtsp_transport: udp, partition: 2 }
+defaults: { fps: 4, rtsp_transport: udp }
 cameras:
   - id: gate-1
     url: rtsp://192.168.1.20:554/Streaming/Channels/101
@@ -44,7 +44,6 @@ cameras:
       id: 'gate-1',
       fps: 4,
       rtspTransport: 'udp',
-      partition: '2',
       credentials: { username: 'admin', password: 's3cret' },
       roi: [
         [100, 400],

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.ts';
 import { closeRedis, createRedis, waitReady } from '../../shared/redis/connection.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { silentLogger, type TestPostgres, type TestRedis } from '../../test/harness/index.ts';
@@ -39,7 +39,7 @@ export async function freshWatchlist(pgt: TestPostgres, t: TestRedis) {
       });
       const lredis = createRedis(redisConfig, 'producer');
       await waitReady(lredis, 5000);
-      const sub: Redis | undefined =
+      const sub: RedisClient | undefined =
         opts.subscriber === false ? undefined : createRedis(redisConfig, 'consumer');
       const store = new WatchlistStore(lpool);
       const l = new WatchlistLookup({

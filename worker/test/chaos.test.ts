@@ -89,7 +89,8 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     }
     await waitFor(
       async () =>
-        (await t.client.xlen(keys.results)) >= expected.size && (await groupPending(t.client, config.prefix)) === 0,
+        (await t.client.xlen(keys.results)) >= expected.size &&
+        (await groupPending(t.client, config.prefix)) === 0,
       { what: 'all frames completed after the chaos', timeoutMs: 30_000 },
     );
     expect(kills).toBeGreaterThanOrEqual(10);
@@ -165,7 +166,8 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     await waitFor(() => paused.size === 0, { what: 'the last pause to end', timeoutMs: 10_000 });
     await waitFor(
       async () =>
-        (await t.client.xlen(keys.results)) >= expected.size && (await groupPending(t.client, config.prefix)) === 0,
+        (await t.client.xlen(keys.results)) >= expected.size &&
+        (await groupPending(t.client, config.prefix)) === 0,
       { what: 'all frames completed after the pauses', timeoutMs: 30_000 },
     );
     expect(pauses).toBeGreaterThanOrEqual(2);

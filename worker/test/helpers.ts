@@ -1,5 +1,5 @@
 import { silentLogger } from '../../test/harness/index.ts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis/connection.ts';
 import { encodeFrame, type Frame } from '../../shared/codec/frame-codec.ts';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
 import { StreamKeys, WORKER_GROUP } from '../../shared/redis/keys.ts';
@@ -46,7 +46,7 @@ export function frame(meta: Record<string, unknown> = {}, camera = 'cam-1'): Fra
 }
 
 /** XADDs frames in pipelined batches; returns their ids in order. */
-export async function pushFrames(client: Redis, prefix: string, frames: Frame[]): Promise<string[]> {
+export async function pushFrames(client: RedisClient, prefix: string, frames: Frame[]): Promise<string[]> {
   const keys = new StreamKeys(prefix);
   const ids: string[] = [];
   for (let i = 0; i < frames.length; i += 200) {
@@ -66,7 +66,7 @@ export interface ResultRow {
   fields: Record<string, string>;
 }
 
-export async function readStream(client: Redis, key: string): Promise<ResultRow[]> {
+export async function readStream(client: RedisClient, key: string): Promise<ResultRow[]> {
   const out: ResultRow[] = [];
   let start = '-';
   for (;;) {
@@ -85,7 +85,7 @@ export async function readStream(client: Redis, key: string): Promise<ResultRow[
   }
 }
 
-export async function groupPending(client: Redis, prefix: string): Promise<number> {
+export async function groupPending(client: RedisClient, prefix: string): Promise<number> {
   const keys = new StreamKeys(prefix);
   const summary = (await client.xpending(keys.frames, WORKER_GROUP)) as [number, ...unknown[]];
   return Number(summary[0]);

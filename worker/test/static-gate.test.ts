@@ -152,7 +152,9 @@ describe('static frames (LPR_SKIP_STATIC)', () => {
       expect(look('gate-2')).toBeUndefined();
       expect(look('yard')).toBeUndefined();
       const missing = { LPR_CAMERAS_FILE: join(dir, 'nope.yaml'), LPR_RECOGNIZER: 'noop' };
-      expect(() => readWorkerConfig(new EnvReader(missing), missing)).toThrow(/LPR_CAMERAS_FILE.*cannot read/);
+      expect(() => readWorkerConfig(new EnvReader(missing), missing)).toThrow(
+        /LPR_CAMERAS_FILE.*cannot read/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -218,7 +218,9 @@ describe('worker', () => {
     // running they would have raced for it. Then nothing is pending and nothing carries the closed name.
     const other = testWorker(config);
     await other.start();
-    await waitFor(async () => (await t.client.xlen(keys.results)) === 1, { what: 'the live worker to finish' });
+    await waitFor(async () => (await t.client.xlen(keys.results)) === 1, {
+      what: 'the live worker to finish',
+    });
     await other.close();
     const [row] = await readStream(t.client, keys.results);
     expect(row!.fields).toMatchObject({ frame: id, plate: 'Z1', worker: other.options.consumer });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIO } from '../../../shared/cli/index.ts';
 import { run } from '../cli.ts';
-import { type SequenceTruth, writeSequences } from '../sequences.ts';
+import type { SceneResult } from '../render.ts';
+import {
+  renderSequences,
+  type SequenceTruth,
+  sequenceTruth,
+  type TruthFrame,
+  writeSequences,
+} from '../sequences.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -60,6 +67,33 @@ describe('synthetic sequences', () => {
     expect(again).toEqual(truth);
     const img = (d: string) => readFile(join(dir, d, truth.frames[3]!.file));
     expect((await img('b')).equals(await img('a'))).toBe(true);
+  });
+
+  it('draws a fixed view per camera: empty frames show no vehicle, plates grow from far, some are partly hidden', async () => {
+    const opts = { sequences: 12, seed: 8, cameras: 1, width: 320, height: 240 } as const;
+    const frames: { truth: TruthFrame; scene: SceneResult }[] = [];
+    for await (const { frame, scene } of renderSequences(opts)) frames.push({ truth: frame, scene });
+    const truth = sequenceTruth(
+      opts,
+      frames.map((f) => f.truth),
+    );
+    // Empty frames: no vehicle, so no text on a car; the view's own text (a sign, the stamp) stays put.
+    const empty = frames.filter((f) => f.truth.pass < 0);
+    expect(empty.length).toBeGreaterThan(12);
+    const viewText = (f: (typeof frames)[number]) => JSON.stringify(f.scene.distractors);
+    for (const f of empty) expect(viewText(f)).toBe(viewText(empty[0]!));
+    // Approaching vehicles start far away: small letters in their first frame, large in their last.
+    const approaching = truth.passes.findIndex((p) => p.motion === 'approaching');
+    const own = frames.filter((f) => f.truth.pass === approaching);
+    expect(own[0]!.scene.params.charHeight).toBeLessThan(own.at(-1)!.scene.params.charHeight / 2);
+    // Some frames have the plate partly hidden (still in view: its text is the truth), some hidden entirely.
+    const partly = truth.frames.filter((f) => f.occluded !== undefined);
+    expect(partly.length).toBeGreaterThan(0);
+    for (const f of partly) {
+      expect(f.plate).toBe(truth.passes[f.pass]!.plate);
+      expect(f.occluded).toBeGreaterThan(0);
+    }
+    expect(truth.frames.some((f) => f.pass >= 0 && f.plate === '')).toBe(true);
   });
 
   it('is reached through platestream synth --sequences', async () => {

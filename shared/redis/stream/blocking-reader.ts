@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.ts';
 import type { RedisConfig } from '../../config/redis-config.ts';
 import { PlatestreamError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -15,7 +15,7 @@ import { parseReadReply, type ReadReply, type StreamEntry } from './stream-entry
  * API: `new BlockingReader(redisConfig, { name, blockMs, marginMs, logger?, onWatchdog?, recreateGroupFrom? })`
  * - `readGroup({ group, consumer, streams, count, pending? })`: XREADGROUP over one or several streams
  *   (partitions) at once; `pending: true` re-reads this consumer's own pending entries (id 0, no BLOCK)
- *   instead of new ones ('>'). With `recreateGroupFrom` set, a NOGROUP reply (stream deleted, Redis lost
+ *   instead of new ones ('>'); `block: false` returns at once. With `recreateGroupFrom` set, a NOGROUP reply (stream deleted, Redis lost
  *   its data) recreates the group on every stream from that id and the read returns [].
  * - `read({ from: [{ stream, after }], count, block? })`: plain XREAD after the given ids (exclusive;
  *   '$' = only entries added from now on), for live feeds that resume from an id.
@@ -52,6 +52,8 @@ export interface GroupReadRequest {
   count: number;
   /** Read this consumer's own pending entries (history) instead of new ones; does not block. */
   pending?: boolean;
+  /** false: return at once when nothing is there (no BLOCK); default true: wait up to blockMs. */
+  block?: boolean;
 }
 
 /** Read position in one stream: entries after `after` (exclusive; '$' = from now on). */
@@ -69,7 +71,7 @@ export interface PlainReadRequest {
 }
 
 export class BlockingReader {
-  private conn: Redis;
+  private conn: RedisClient;
   private closed = false;
 
   constructor(
@@ -81,7 +83,7 @@ export class BlockingReader {
     this.conn = this.open();
   }
 
-  private open(): Redis {
+  private open(): RedisClient {
     return createRedis(this.config, 'blocking', { name: this.opts.name, logger: this.opts.logger });
   }
 
@@ -99,10 +101,11 @@ export class BlockingReader {
   async readGroup(req: GroupReadRequest): Promise<StreamEntry[]> {
     if (req.streams.length === 0) return [];
     const args: (string | number)[] = ['XREADGROUP', 'GROUP', req.group, req.consumer, 'COUNT', req.count];
-    if (!req.pending) args.push('BLOCK', this.opts.blockMs);
+    const block = !req.pending && req.block !== false;
+    if (block) args.push('BLOCK', this.opts.blockMs);
     args.push('STREAMS', ...req.streams, ...req.streams.map(() => (req.pending ? '0' : '>')));
     try {
-      return await this.call(args, !req.pending);
+      return await this.call(args, block);
     } catch (err) {
       const from = this.opts.recreateGroupFrom;
       if (from === undefined || this.closed || !isNoGroup(err)) throw err;

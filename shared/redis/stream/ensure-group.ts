@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.ts';
 import { isBusyGroup, isRedisError, REDIS_ERROR } from '../reply-error.ts';
 import { parseGroupInfo } from './group-info.ts';
 
@@ -21,7 +21,7 @@ export interface EnsureGroupOptions {
 
 /** XGROUP CREATE <stream> <group> <startId> MKSTREAM, tolerating an existing group. */
 export async function ensureGroup(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   group: string,
   opts: EnsureGroupOptions = {},
@@ -36,7 +36,7 @@ export async function ensureGroup(
   }
 }
 
-async function groupExists(redis: Redis, stream: string, group: string): Promise<boolean> {
+async function groupExists(redis: RedisClient, stream: string, group: string): Promise<boolean> {
   try {
     return parseGroupInfo(await redis.xinfo('GROUPS', stream)).some((g) => g.name === group);
   } catch {
@@ -46,7 +46,7 @@ async function groupExists(redis: Redis, stream: string, group: string): Promise
 
 /** ensureGroup on each stream (one per partition); resolves to the streams where the group was created. */
 export async function ensureGroups(
-  redis: Redis,
+  redis: RedisClient,
   streams: readonly string[],
   group: string,
   opts: EnsureGroupOptions = {},

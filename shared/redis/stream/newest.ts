@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.ts';
 import { previousId } from './entry-id.ts';
 
 /**
@@ -7,7 +7,7 @@ import { previousId } from './entry-id.ts';
  * `events tail --limit`.
  */
 export async function newestEntries<T>(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   o: {
     from: string;
@@ -37,7 +37,7 @@ export async function newestEntries<T>(
 }
 
 /** Id of the newest entry of a stream ('+' when it is empty or missing). */
-export async function newestId(redis: Redis, stream: string): Promise<string> {
+export async function newestId(redis: RedisClient, stream: string): Promise<string> {
   const last = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
   return last[0]?.[0] ?? '+';
 }

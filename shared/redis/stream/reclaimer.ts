@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../connection.ts';
 import type { Logger } from '../../logger.ts';
 import { MIN_ENTRY_ID } from './entry-id.ts';
 import type { StreamEntry } from './stream-entry.ts';
@@ -46,7 +46,7 @@ export interface ReclaimerHooks {
 
 export interface ReclaimerOptions {
   /** A non-blocking connection (role consumer). */
-  redis: Redis;
+  redis: RedisClient;
   stream: string;
   group: string;
   /** This process's consumer name; claimed entries move to it. */

@@ -7,13 +7,15 @@ import { RedisServerProcess } from '../shared/redis/local-redis-server.ts';
 import { createRecognizer } from '../worker/recognizers.ts';
 import { evaluateEvents, evalRedisConfig } from './eval.ts';
 
-const HELP = `usage: npm run eval:events -- <dir> [--json] [--no-pace] [--concurrency N]
+const HELP = `usage: npm run eval:events -- <dir> [--json] [--details] [--no-pace] [--concurrency N]
 
 Runs the real recogniser (LPR_MODEL_DIR, LPR_READER, ... as for the worker) and the events stage over a
 sequence set written by "platestream synth <dir> --sequences N", through Redis as in production (REDIS_URL,
 else a private redis-server), and prints vehicles, events, eventExact (passes whose single event carries the
 true plate), frameExact (frames read exactly, for comparison), duplicateEvents, missedVehicles, falseEvents and
-medianEventLatencyMs. Frames are sent at the set's frame rate unless --no-pace.`;
+medianEventLatencyMs. Frames are sent at the set's frame rate unless --no-pace. --details also prints every
+pass not read exactly (missed, wrong, duplicate) and every false event with the reads of its events (frame,
+text, confidence; "-" = a frame of no vehicle); the JSON always has them under "problems".`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -22,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       'no-pace': { type: 'boolean', default: false },
+      details: { type: 'boolean', default: false },
       concurrency: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -63,6 +66,18 @@ async function main(argv: string[]): Promise<number> {
         `duplicateEvents ${report.duplicateEvents}  missedVehicles ${report.missedVehicles}  falseEvents ${report.falseEvents}\n` +
         `medianEventLatencyMs ${report.medianEventLatencyMs}\n`,
     );
+    if (values.details) {
+      for (const p of report.problems) {
+        const span = p.firstFrame ? ` ${p.firstFrame}..${p.lastFrame}` : '';
+        process.stdout.write(`${p.kind.toUpperCase()} ${p.camera} truth ${p.truth || '-'}${span}\n`);
+        for (const e of p.events) {
+          const reads = e.reads
+            .map((r) => `${r.frame}${r.pass < 0 ? '(-)' : ''}:${r.plate}@${r.confidence.toFixed(2)}`)
+            .join(' ');
+          process.stdout.write(`  event ${e.plate} ${e.confidence.toFixed(3)}: ${reads}\n`);
+        }
+      }
+    }
     return 0;
   } finally {
     await server?.destroy();

@@ -42,6 +42,25 @@ export interface EventEvalReport {
   frames: number;
   /** Per pass: truth plate and the plates of the events matched to it. */
   passes: { camera: string; plate: string; events: string[] }[];
+  /**
+   * Every pass not scored exact and every false event, with the reads of each event (frame name, text,
+   * confidence; `pass` -1 = a frame of no vehicle): what to look at when a figure is off.
+   */
+  problems: EvalProblem[];
+}
+
+export interface EvalProblem {
+  kind: 'missed' | 'wrong' | 'duplicate' | 'false';
+  camera: string;
+  /** The pass's true plate ('' for a false event). */
+  truth: string;
+  firstFrame?: string;
+  lastFrame?: string;
+  events: {
+    plate: string;
+    confidence: number;
+    reads: { frame: string; pass: number; plate: string; confidence: number }[];
+  }[];
 }
 
 export interface EventEvalOptions {
@@ -158,7 +177,7 @@ function score(
     if (results.get(id) === f.plate) frameOk++;
   }
   const byPass = truth.passes.map(() => [] as (EmittedEvent & { writtenAt: number })[]);
-  let falseEvents = 0;
+  const falses: EmittedEvent[] = [];
   for (const e of events) {
     const votes = new Map<number, number>();
     for (const r of e.results) {
@@ -167,7 +186,7 @@ function score(
       if (pass >= 0) votes.set(pass, (votes.get(pass) ?? 0) + 1);
     }
     const best = [...votes].sort((a, b) => b[1] - a[1])[0];
-    if (!best) falseEvents++;
+    if (!best) falses.push(e);
     else byPass[best[0]]!.push(e);
   }
   const lastCapture = new Map<string, number>();
@@ -185,6 +204,37 @@ function score(
     if (list.length === 1 && list[0]!.plate === truth.passes[p]!.plate) exact++;
     for (const e of list) latencies.push(e.writtenAt - (lastCapture.get(String(p)) ?? e.lastTs));
   });
+  const describe = (e: EmittedEvent) => ({
+    plate: e.plate,
+    confidence: e.confidence,
+    reads: e.results.map((r) => {
+      const f = truth.frames[frameIndex.get(r.frame) ?? -1];
+      return { frame: f?.name ?? r.frame, pass: f?.pass ?? -1, plate: r.plate, confidence: r.confidence };
+    }),
+  });
+  const problems: EvalProblem[] = [];
+  byPass.forEach((list, p) => {
+    const t = truth.passes[p]!;
+    const kind =
+      list.length === 0
+        ? 'missed'
+        : list.length > 1
+          ? 'duplicate'
+          : list[0]!.plate !== t.plate
+            ? 'wrong'
+            : undefined;
+    if (kind)
+      problems.push({
+        kind,
+        camera: t.camera,
+        truth: t.plate,
+        firstFrame: t.firstFrame,
+        lastFrame: t.lastFrame,
+        events: list.map(describe),
+      });
+  });
+  for (const e of falses)
+    problems.push({ kind: 'false', camera: e.camera, truth: '', events: [describe(e)] });
   const vehicles = truth.passes.length;
   return {
     vehicles,
@@ -193,7 +243,7 @@ function score(
     frameExact: round4(visible ? frameOk / visible : 0),
     duplicateEvents: duplicates,
     missedVehicles: missed,
-    falseEvents,
+    falseEvents: falses.length,
     medianEventLatencyMs: latencies.length ? Math.round(median(latencies)) : 0,
     frames: truth.frames.length,
     passes: truth.passes.map((p, i) => ({
@@ -201,6 +251,7 @@ function score(
       plate: p.plate,
       events: byPass[i]!.map((e) => e.plate),
     })),
+    problems,
   };
 }
 

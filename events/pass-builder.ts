@@ -97,6 +97,9 @@ export interface PassOptions {
   maxPassReads: number;
 }
 
+/** Track points a closed pass's summary keeps (see stepCamera). */
+const RECENT_TRACK = 40;
+
 export const PASS_DEFAULTS: Readonly<PassOptions> = Object.freeze({
   latenessMs: 2000,
   maxGapMs: 3000,
@@ -174,7 +177,12 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
   // next car, long after its plate): the last 12, none older than 30 s or two gaps of capture time.
   const horizon = Math.max(2 * opts.maxGapMs, 30_000);
   const keepAfter = (Number.isFinite(watermark) ? watermark : state.maxTs) - horizon;
-  state.recent = [...(prev.recent ?? []), ...closed.map(summarise)]
+  // A closed pass can share frames with a pass still open only near its end: its track keeps the last
+  // RECENT_TRACK points (the stored state stays small however long the pass was).
+  state.recent = [
+    ...(prev.recent ?? []),
+    ...closed.map(summarise).map((r) => ({ ...r, track: r.track?.slice(-RECENT_TRACK) })),
+  ]
     .filter((r) => r.last >= keepAfter)
     .slice(-12);
   if (state.recent.length === 0) delete state.recent;

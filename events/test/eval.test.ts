@@ -41,6 +41,13 @@ describe('eval:events (real recogniser, real Redis)', () => {
     expect(report.eventExact).toBe(
       report.passes.filter((p) => p.events.length === 1 && p.events[0] === p.plate).length / 2,
     );
+    // Every pass not read exactly and every false event is listed, with its events' reads.
+    const notExact = report.passes.filter((p) => !(p.events.length === 1 && p.events[0] === p.plate));
+    expect(report.problems.filter((p) => p.kind !== 'false').map((p) => p.truth)).toEqual(
+      notExact.map((p) => p.plate),
+    );
+    expect(report.problems.filter((p) => p.kind === 'false')).toHaveLength(report.falseEvents);
+    for (const p of report.problems) for (const e of p.events) expect(e.reads.length).toBeGreaterThan(0);
     expect(report.frameExact).toBeGreaterThan(0);
     expect(report.medianEventLatencyMs).toBeGreaterThan(0);
   }, 300_000);

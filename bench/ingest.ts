@@ -17,6 +17,11 @@
  *   npm run bench:ingest                       # private redis-server, human-readable table
  *   npm run bench:ingest -- --json             # one JSON object {httpFps, xaddFps, rawFps, httpRatio, xaddRatio, ...}
  *   REDIS_URL=redis://host:6379 npm run bench:ingest -- --frames 2000 --concurrency 32 --rounds 9
+ *   npm run bench:ingest -- --modes raw,xadd,wait   # the cost of LPR_WAIT_REPLICAS=1 (docs/cluster.md)
+ *
+ * Mode `wait` is FrameProducer.add with LPR_WAIT_REPLICAS=1 (WAIT 1 after each frame): the private
+ * redis-server then gets a replica (with REDIS_URL, the server must have one). Its figures: frames/s against
+ * `xadd` in the same rounds (`waitVsXadd`), and the latency of one frame at a time (`latencyUs`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -61,7 +66,7 @@ const CONCURRENCY = Number(values.concurrency);
 const ROUNDS = Number(values.rounds);
 const SIZE = Number(values.size);
 const WARMUP = Number(values.warmup);
-const MODES = ['raw', 'relay', 'xadd', 'http'] as const;
+const MODES = ['raw', 'relay', 'xadd', 'wait', 'http'] as const;
 type Mode = (typeof MODES)[number];
 const SELECTED = values.modes.split(',').map((m) => m.trim());
 const CORES = availableParallelism();
@@ -259,6 +264,8 @@ interface Clients {
   raw: Redis;
   viaRelay: Redis;
   producer: FrameProducer;
+  /** FrameProducer with LPR_WAIT_REPLICAS=1, on its own connection (WAIT blocks the connection it runs on). */
+  waitProducer: FrameProducer;
   agent: Agent;
   pool: Pool;
   port: number;
@@ -296,6 +303,11 @@ function modeOps(c: Clients, keys: StreamKeys, img: Buffer): Record<Mode, (i: nu
       inspectImage(frame.img, frame.mime, INGEST_DEFAULTS.maxPixels, 'bench');
       await c.producer.add(frame);
     },
+    wait: async (i: number) => {
+      const frame = { camera: `bench-${i % 8}`, ts: Date.now(), mime: 'image/jpeg' as const, img, seq: i };
+      inspectImage(frame.img, frame.mime, INGEST_DEFAULTS.maxPixels, 'bench');
+      await c.waitProducer.add(frame);
+    },
     http: values['http-client'] === 'undici' ? undiciPost : (i: number) => post(c.agent, c.port, img, i),
   };
 }
@@ -322,8 +334,8 @@ async function measure(
 ): Promise<Measured> {
   const cpuRuns = (): CpuRuns => ({ client: [], middle: [], redis: [] });
   const m: Measured = {
-    fps: { raw: [], relay: [], xadd: [], http: [] },
-    cpu: { raw: cpuRuns(), relay: cpuRuns(), xadd: cpuRuns(), http: cpuRuns() },
+    fps: { raw: [], relay: [], xadd: [], wait: [], http: [] },
+    cpu: { raw: cpuRuns(), relay: cpuRuns(), xadd: cpuRuns(), wait: cpuRuns(), http: cpuRuns() },
   };
   for (const name of selected) {
     await timed(WARMUP, CONCURRENCY, ops[name]); // warm-up: JIT, sockets, script cache, Redis allocator
@@ -350,6 +362,30 @@ async function measure(
   return m;
 }
 
+/**
+ * Latency of one frame at a time (no concurrency), FrameProducer.add without and with WAIT 1: median
+ * microseconds per frame over ROUNDS alternating blocks of FRAMES / 4 frames each.
+ */
+async function latencies(
+  ops: Record<Mode, (i: number) => Promise<void>>,
+  raw: Redis,
+  keys: StreamKeys,
+): Promise<{ xadd: number; wait: number }> {
+  const per: { xadd: number[]; wait: number[] } = { xadd: [], wait: [] };
+  const n = Math.max(50, Math.floor(FRAMES / 4));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of round % 2 === 0 ? (['xadd', 'wait'] as const) : (['wait', 'xadd'] as const)) {
+      for (let i = 0; i < n; i++) {
+        const t0 = process.hrtime.bigint();
+        await ops[mode](i);
+        per[mode].push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+      await raw.del(keys.frames);
+    }
+  }
+  return { xadd: Math.round(median(per.xadd)), wait: Math.round(median(per.wait)) };
+}
+
 /** The JSON summary: medians of frames/s, MB/s and CPU per frame, and ratios to the raw loop of each round. */
 function summarise(selected: readonly Mode[], m: Measured) {
   const ratios = (mode: Mode) => m.fps[mode].map((fps, r) => fps / m.fps.raw[r]!);
@@ -363,10 +399,18 @@ function summarise(selected: readonly Mode[], m: Measured) {
     relayFps: fps('relay'),
     httpRatio: ratio('http'),
     xaddRatio: ratio('xadd'),
+    waitFps: fps('wait'),
+    waitRatio: ratio('wait'),
+    /** LPR_WAIT_REPLICAS=1 against the same producer without it: median of the per-round ratios. */
+    waitVsXadd:
+      selected.includes('wait') && selected.includes('xadd')
+        ? Number(median(m.fps.wait.map((f, r) => f / m.fps.xadd[r]!)).toFixed(3))
+        : null,
     /** The ceiling for any process between clients and Redis on this machine (see tcp-relay.ts). */
     relayRatio: ratio('relay'),
     httpMBps: mbs('http'),
     xaddMBps: mbs('xadd'),
+    waitMBps: mbs('wait'),
     rawMBps: mbs('raw'),
     relayMBps: mbs('relay'),
     frameBytes: SIZE,
@@ -403,12 +447,14 @@ function table(selected: readonly Mode[], out: ReturnType<typeof summarise>): st
     raw: 'raw ioredis XADD',
     relay: 'XADD via TCP relay',
     xadd: 'FrameProducer.add',
+    wait: 'add + WAIT 1 replica',
     http: 'HTTP POST (ingest)',
   };
   const note: Record<Mode, string> = {
     raw: '1.00 (baseline)',
     relay: `${out.relayRatio?.toFixed(2)} of raw (ceiling for any process in the middle)`,
     xadd: `${out.xaddRatio?.toFixed(2)} of raw`,
+    wait: `${out.waitRatio?.toFixed(2)} of raw, ${out.waitVsXadd?.toFixed(2)} of FrameProducer.add`,
     http: `${out.httpRatio?.toFixed(2)} of raw (target >= 0.50)`,
   };
   const fps = (m: Mode) => out[`${m}Fps`];
@@ -431,17 +477,30 @@ function table(selected: readonly Mode[], out: ReturnType<typeof summarise>): st
 async function main(): Promise<void> {
   const img = await frameOfSize(SIZE);
   let server: RedisServerProcess | undefined;
+  let replica: RedisServerProcess | undefined;
   let url = process.env.REDIS_URL;
   if (!url) {
-    server = await RedisServerProcess.start();
+    server = await RedisServerProcess.start({ args: ['--repl-diskless-sync-delay', '0'] });
     url = server.url;
+    if (SELECTED.includes('wait')) {
+      // Mode `wait` needs a replica to confirm: one more private redis-server, replicating the first.
+      replica = await RedisServerProcess.start({ args: ['--replicaof', '127.0.0.1', String(server.port)] });
+      const r = new Redis(replica.url);
+      await waitFor(async () => /master_link_status:up/.test(await r.info('replication')), {
+        timeoutMs: 30_000,
+        what: 'the replica to sync',
+      });
+      r.disconnect();
+    }
   }
   const prefix = `bench-${process.pid}`;
   const keys = new StreamKeys(prefix);
   const redisConfig = { ...REDIS_DEFAULTS, url, prefix };
   const raw = new Redis(url);
   const producerConn = createRedis(redisConfig, 'producer', { name: 'bench' });
+  const waitConn = createRedis(redisConfig, 'producer', { name: 'bench-wait' });
   await waitReady(producerConn, 5000);
+  await waitReady(waitConn, 5000);
   const backpressure = {
     ...INGEST_DEFAULTS.backpressure,
     maxBacklog: 100_000_000,
@@ -454,6 +513,11 @@ async function main(): Promise<void> {
     raw,
     viaRelay,
     producer: new FrameProducer(producerConn, keys, backpressure),
+    waitProducer: new FrameProducer(waitConn, keys, {
+      ...backpressure,
+      waitReplicas: 1,
+      waitTimeoutMs: 1000,
+    }),
     agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }),
     pool: new Pool(`http://127.0.0.1:${port}`, { connections: CONCURRENCY }),
     port,
@@ -474,8 +538,16 @@ async function main(): Promise<void> {
     const middleCpu = (m: Mode) =>
       m === 'http' ? procTreeCpu(ingest.pid) : m === 'relay' ? procTreeCpu(relay.pid) : 0;
     const measured = await measure(selected, modeOps(clients, keys, img), raw, keys, middleCpu);
-    const out = summarise(selected, measured);
+    const ops = modeOps(clients, keys, img);
+    const out = {
+      ...summarise(selected, measured),
+      latencyUs: selected.includes('wait') ? await latencies(ops, raw, keys) : null,
+    };
     process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : table(selected, out));
+    if (!values.json && out.latencyUs)
+      process.stdout.write(
+        `one frame at a time (median microseconds): FrameProducer.add ${out.latencyUs.xadd}, with WAIT 1 replica ${out.latencyUs.wait}\n`,
+      );
   } finally {
     clients.agent.destroy();
     await clients.pool.destroy();
@@ -490,6 +562,8 @@ async function main(): Promise<void> {
     await raw.del(keys.frames, keys.counters).catch(() => undefined);
     raw.disconnect();
     await closeRedis(producerConn);
+    await closeRedis(waitConn);
+    await replica?.destroy();
     await server?.destroy();
   }
 }

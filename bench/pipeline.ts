@@ -7,6 +7,8 @@
  *   npm run bench:pipeline -- --json            # {workers:[{n,fps,p50Ms,p99Ms}], rawFps, ratio}
  *   npm run bench:pipeline -- --frames 5000 --size 102400 --workers 1,2,4 --concurrency 16
  *   npm run bench:pipeline -- --via xadd        # skip HTTP: XADD through encodeFrame (worker cost alone)
+ *   npm run bench:pipeline -- --cluster --json  # LPR_PARTITIONS 1, 3, 6 on a local Redis Cluster vs one node
+ *                                               # (frames/s, Redis CPU per frame per node; bench/pipeline-cluster.ts)
  *
  * --via ingest (default): `platestream ingest` runs as its own process (LPR_AUTH=open, backpressure limits
  * raised so nothing is refused) and frames are POSTed as raw image/jpeg bodies by --http-concurrency
@@ -42,6 +44,10 @@ const { values } = parseArgs({
     via: { type: 'string', default: 'ingest' },
     'http-concurrency': { type: 'string', default: '16' },
     json: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
+    partitions: { type: 'string', default: '1,3,6' },
+    cameras: { type: 'string', default: '12' },
+    replicas: { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -294,6 +300,21 @@ function round(x: number): number {
 }
 
 async function main() {
+  if (values.cluster) {
+    const { runClusterBench } = await import('./pipeline-cluster.ts');
+    const out = await runClusterBench({
+      frames: N,
+      partitions: values.partitions.split(',').map(Number),
+      workers: WORKER_COUNTS.length === 3 && values.workers === '1,2,4' ? 2 : Math.max(...WORKER_COUNTS),
+      cameras: Number(values.cameras),
+      concurrency: CONCURRENCY,
+      replicas: Number(values.replicas),
+      payload: await jpeg(),
+      log,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify({ frames: N, ...out })}\n`);
+    return;
+  }
   let server: RedisServerProcess | undefined;
   let url = process.env.REDIS_URL;
   if (!url) {

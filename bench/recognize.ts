@@ -16,9 +16,14 @@
  *   (new scenes, read in full; so is the first parked frame after a pass), the rest the parked scene again
  *   (skipped); framesPerCoreSecond = frames / CPU seconds, streamFps =
  *   frames / wall seconds with the frames read one after another.
+ * - Machine: the same stream again with --inflight frames in flight at once (default: one per core, as
+ *   WORKER_CONCURRENCY does) through the same recogniser: streamFpsInflight = frames / wall seconds, and
+ *   inflightScaling = that / streamFps (ideal: --inflight on an otherwise idle machine). A machine's frames
+ *   per second is framesPerCoreSecond x cores only where inflightScaling shows the frames really run side
+ *   by side; loadAverage says how busy the machine was (other processes take wall time, not CPU time).
  * Uses REDIS_URL when set, else a private redis-server (the static references live in Redis).
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { createOnnxRecognizer } from '../models/index.ts';
@@ -39,6 +44,7 @@ const { values } = parseArgs({
     stream: { type: 'string', default: '200' },
     moving: { type: 'string', default: '0.2' },
     pass: { type: 'string', default: '5' },
+    inflight: { type: 'string', default: String(cpus().length) },
     json: { type: 'boolean', default: false },
   },
   strict: true,
@@ -48,9 +54,16 @@ const STATIC = Number(values.static);
 const STREAM = Number(values.stream);
 const MOVING = Number(values.moving);
 const PASS = Number(values.pass);
+const INFLIGHT = Number(values.inflight);
 {
   const bad: string[] = [];
-  for (const [k, v] of Object.entries({ hd: HD, static: STATIC, stream: STREAM, pass: PASS }))
+  for (const [k, v] of Object.entries({
+    hd: HD,
+    static: STATIC,
+    stream: STREAM,
+    pass: PASS,
+    inflight: INFLIGHT,
+  }))
     if (!Number.isInteger(v) || v < 1) bad.push(`--${k} must be a positive integer`);
   if (!(MOVING >= 0 && MOVING <= 1)) bad.push('--moving must be from 0 to 1');
   if (bad.length) {
@@ -139,10 +152,16 @@ async function main(): Promise<void> {
     for (const f of hd.slice(0, 2)) await inner.recognize(input('warm', f.img));
 
     // 1. HD frames, each read in full.
-    const hdRuns: { cpuMs: number; wallMs: number; exact: boolean; big: boolean }[] = [];
+    const hdRuns: { cpuMs: number; wallMs: number; exact: boolean; none: boolean; big: boolean }[] = [];
     for (const [i, f] of hd.entries()) {
       const m = await measured(() => gate.recognize(input(`hd-${i}`, f.img)));
-      hdRuns.push({ cpuMs: m.cpuMs, wallMs: m.wallMs, exact: m.value.plate === f.text, big: i % 2 === 1 });
+      hdRuns.push({
+        cpuMs: m.cpuMs,
+        wallMs: m.wallMs,
+        exact: m.value.plate === f.text,
+        none: m.value.plate === '',
+        big: i % 2 === 1,
+      });
     }
 
     // 2. Static frames: one 1080p scene read once (the reference), then noisy repeats of it.
@@ -180,6 +199,22 @@ async function main(): Promise<void> {
       for (const img of stream) if ((await gate.recognize(input('static-2', img))).skipped) n++;
       return n;
     });
+    // 4. The same stream with INFLIGHT frames at once (another camera, so it starts from a fresh reference).
+    await gate.recognize(input('static-3', parked.img));
+    const load0 = loadavg()[0]!;
+    const parallel = await measured(async () => {
+      let next = 0;
+      let n = 0;
+      const lane = async () => {
+        while (next < stream.length) {
+          const img = stream[next++]!;
+          if ((await gate.recognize(input('static-3', img))).skipped) n++;
+        }
+      };
+      await Promise.all(Array.from({ length: INFLIGHT }, lane));
+      return n;
+    });
+    const load = Math.max(load0, loadavg()[0]!);
 
     const hdCpu = hdRuns.map((r) => r.cpuMs);
     const round = (v: number) => Math.round(v * 10) / 10;
@@ -192,7 +227,9 @@ async function main(): Promise<void> {
       hd720CpuMsMedian: round(median(hdRuns.filter((r) => !r.big).map((r) => r.cpuMs))),
       hd1080CpuMsMedian: round(median(hdRuns.filter((r) => r.big).map((r) => r.cpuMs))),
       hdWallMsMedian: round(median(hdRuns.map((r) => r.wallMs))),
-      hdExact: round(hdRuns.filter((r) => r.exact).length / HD),
+      hdExact: Math.round((hdRuns.filter((r) => r.exact).length / HD) * 1000) / 1000,
+      hdExactFrames: hdRuns.filter((r) => r.exact).length,
+      hdNoPlateFrames: hdRuns.filter((r) => r.none).length,
       staticFrames: STATIC,
       staticSkipped: skipped,
       staticCpuMsMedian: round(median(staticRuns)),
@@ -204,6 +241,12 @@ async function main(): Promise<void> {
       streamFps: round(STREAM / (run.wallMs / 1000)),
       framesPerCoreSecond: round(STREAM / (run.cpuMs / 1000)),
       streamCpuMsPerFrame: round(run.cpuMs / STREAM),
+      inflight: INFLIGHT,
+      streamFpsInflight: round(STREAM / (parallel.wallMs / 1000)),
+      inflightScaling: round(run.wallMs / parallel.wallMs),
+      inflightFramesPerCoreSecond: round(STREAM / (parallel.cpuMs / 1000)),
+      inflightSkipped: parallel.value,
+      loadAverage: round(load),
     };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -211,9 +254,10 @@ async function main(): Promise<void> {
       process.stdout.write(
         [
           `model ${out.model}, ${out.cores} cores`,
-          `HD frames (${HD}, read in full)   CPU median ${out.hdCpuMsMedian} ms (720p ${out.hd720CpuMsMedian}, 1080p ${out.hd1080CpuMsMedian}), p95 ${out.hdCpuMsP95} ms; exact ${(out.hdExact * 100).toFixed(0)} %`,
+          `HD frames (${HD}, read in full)   CPU median ${out.hdCpuMsMedian} ms (720p ${out.hd720CpuMsMedian}, 1080p ${out.hd1080CpuMsMedian}), p95 ${out.hdCpuMsP95} ms; exact ${out.hdExactFrames}/${HD}, no plate ${out.hdNoPlateFrames}`,
           `static 1080p frames (${STATIC})       CPU median ${out.staticCpuMsMedian} ms, p95 ${out.staticCpuMsP95} ms; ${skipped}/${STATIC} skipped`,
           `camera stream (${STREAM} frames, ${(MOVING * 100).toFixed(0)} % vehicles) ${out.streamFps} frames/s wall, ${out.framesPerCoreSecond} frames per CPU-second (${out.streamCpuMsPerFrame} ms/frame), ${run.value} skipped`,
+          `same stream, ${INFLIGHT} in flight      ${out.streamFpsInflight} frames/s wall (x${out.inflightScaling} of one at a time), ${out.inflightFramesPerCoreSecond} frames per CPU-second, ${parallel.value} skipped; load average ${out.loadAverage} on ${out.cores} cores`,
         ].join('\n') + '\n',
       );
     }

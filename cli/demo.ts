@@ -3,7 +3,8 @@
  * Redis (REDIS_URL, else a private redis-server) → ingest (HTTP, open auth) → N workers (ONNX) → results →
  * the events stage → events. Sends short synthetic vehicle passes rendered on the fly (each camera sees
  * vehicles drive through its view over several frames), prints each frame as it is read and one line per
- * vehicle event, then a summary, and stops everything cleanly.
+ * vehicle event, then a summary, and stops everything cleanly. `--cluster` runs it on a local Redis Cluster
+ * (3 masters + 3 replicas, LPR_PARTITIONS=3) that it starts and stops.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -18,8 +19,10 @@ import { latencyMs } from '../results/format.ts';
 import { decodeResult, type ResultRecord } from '../shared/codec/result-codec.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
 import { closeRedis, createRedis } from '../shared/redis/connection.ts';
-import { EVENTS_GROUP, StreamKeys } from '../shared/redis/keys.ts';
+import { EVENTS_GROUP } from '../shared/redis/keys.ts';
+import { canStartLocalCluster, LocalRedisCluster } from '../shared/redis/local-redis-cluster.ts';
 import { RedisServerProcess, redisServerBinary } from '../shared/redis/local-redis-server.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { BlockingReader, entryFields, tailStreams } from '../shared/redis/stream/index.ts';
 import { freePort } from '../shared/util/free-port.ts';
 import { percentile } from '../shared/util/percentile.ts';
@@ -27,11 +30,21 @@ import { delay, waitFor } from '../shared/util/wait.ts';
 
 const BIN = fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
 
-const HELP = `usage: npm run demo [-- --vehicles 4 --workers 2 --cameras 2 --fps 8 --timeout 90]
+/** Partitions of the demo on a cluster (one per master of the local cluster). */
+const CLUSTER_PARTITIONS = 3;
+
+const HELP = `usage: npm run demo [-- --vehicles 4 --workers 2 --cameras 2 --fps 8 --timeout 90 --cluster]
 Starts ingest, workers and the events stage against REDIS_URL (or a private redis-server), sends synthetic
 vehicle passes (6-9 frames per vehicle, empty frames between them) from each camera, prints every frame
 read (plate, truth, confidence, latency) and one line per vehicle event (voted plate, truth, frames,
-direction), then a summary. --fps counts frames over all cameras.`;
+direction), then a summary. --fps counts frames over all cameras. --cluster starts a local Redis Cluster
+(3 masters + 3 replicas from redis-server and redis-cli) instead, runs the pipeline on it with
+LPR_PARTITIONS=${CLUSTER_PARTITIONS}, and stops it at the end.`;
+
+const NO_CLUSTER = `demo --cluster starts a local Redis Cluster and needs redis-server and redis-cli. Get them with:
+  Debian/Ubuntu:  sudo apt-get install redis-server redis-tools
+  macOS:          brew install redis
+then run "npm run demo -- --cluster" again.`;
 
 const NO_REDIS = `The demo needs Redis 7 and found neither REDIS_URL nor a redis-server binary. Get one with:
   Debian/Ubuntu:  sudo apt-get install redis-server
@@ -53,6 +66,8 @@ interface DemoOptions {
   /** Frames per second over all cameras; 0 = as fast as ingest accepts. */
   fps: number;
   timeoutS: number;
+  /** Run on a local Redis Cluster the demo starts and stops. */
+  cluster: boolean;
 }
 
 /** The demo's options, or the exit code when it should stop at once (help, or a bad value). */
@@ -65,6 +80,7 @@ function parseOptions(argv: string[]): DemoOptions | number {
       cameras: { type: 'string', default: '2' },
       timeout: { type: 'string', default: '90' },
       fps: { type: 'string', default: '8' },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -78,6 +94,7 @@ function parseOptions(argv: string[]): DemoOptions | number {
     cameras: Number(values.cameras),
     fps: Number(values.fps),
     timeoutS: Number(values.timeout),
+    cluster: values.cluster === true,
   };
   for (const [name, v, min] of [
     ['vehicles', o.vehicles, 1],
@@ -94,8 +111,22 @@ function parseOptions(argv: string[]): DemoOptions | number {
   return o;
 }
 
-/** REDIS_URL, else a private redis-server (undefined when there is neither). */
-async function openRedis(): Promise<{ url: string; server?: RedisServerProcess } | undefined> {
+/** What the demo started and stops at the end: a private redis-server or a local cluster. */
+interface OwnRedis {
+  destroy(): Promise<void>;
+}
+
+/**
+ * REDIS_URL, else a private redis-server; with --cluster a local Redis Cluster (undefined when there is
+ * no way to get the Redis asked for).
+ */
+async function openRedis(cluster: boolean): Promise<{ url: string; server?: OwnRedis } | undefined> {
+  if (cluster) {
+    if (!canStartLocalCluster()) return undefined;
+    const c = await LocalRedisCluster.start();
+    console.log(`demo: started a local Redis Cluster (3 masters + 3 replicas) on ${c.nodeList}`);
+    return { url: c.url, server: c };
+  }
   const url = process.env.REDIS_URL;
   if (url) {
     console.log(`demo: using REDIS_URL=${url.replace(/\/\/[^@]*@/, '//***@')}`);
@@ -363,20 +394,31 @@ async function main(): Promise<number> {
   const deadline = Date.now() + o.timeoutS * 1000;
   const started = Date.now();
 
-  const redis = await openRedis();
+  const redis = await openRedis(o.cluster);
   if (!redis) {
-    console.error(NO_REDIS);
+    console.error(o.cluster ? NO_CLUSTER : NO_REDIS);
     return 1;
   }
   const { url, server } = redis;
   const prefix = process.env.LPR_PREFIX ?? `demo-${Date.now().toString(36)}`;
-  const keys = new StreamKeys(prefix);
+  const partitions = o.cluster ? CLUSTER_PARTITIONS : 1;
+  const config = { ...REDIS_DEFAULTS, url, prefix, partitions };
+  const parts = partitionsOf(config);
+  const keys = parts.all[0]!;
   const procs = new Processes(
-    { ...process.env, REDIS_URL: url, LPR_PREFIX: prefix, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    {
+      ...process.env,
+      REDIS_URL: url,
+      LPR_PREFIX: prefix,
+      LPR_PARTITIONS: String(partitions),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    },
     mkdtempSync(join(tmpdir(), 'platestream-demo-')),
   );
-  const config = { ...REDIS_DEFAULTS, url, prefix };
-  const reader = new BlockingReader(config, { name: 'demo', blockMs: 250, marginMs: 5000 });
+  // One reader per partition: an XREAD names streams of one hash slot on a cluster.
+  const readers = parts.all.map(
+    (_, p) => new BlockingReader(config, { name: `demo-${p}`, blockMs: 250, marginMs: 5000 }),
+  );
   const admin = createRedis(config, 'producer', { name: 'demo' });
   let exitCode = 0;
   // Ends the stream reader, and the send loop's retries, at the deadline or on any failure.
@@ -384,7 +426,7 @@ async function main(): Promise<number> {
   const timer = setTimeout(() => stop.abort(), Math.max(0, deadline - Date.now()));
   let board: Board | undefined;
   try {
-    await reader.waitReady(5000);
+    for (const reader of readers) await reader.waitReady(5000);
     console.log(`demo: key prefix "${prefix}", process logs in ${procs.logDir}`);
     const frames = demoSequences(o);
     const ingestUrl = await startPipeline(procs, o, deadline, frames);
@@ -403,28 +445,35 @@ async function main(): Promise<number> {
       `demo: sending ${items.length} frames of ${o.vehicles} vehicles from ${o.cameras} cameras at ${o.fps || 'max'} fps\n`,
     );
     console.log('   camera   plate      truth      conf   latency');
-    const reading = (async () => {
-      for await (const entry of tailStreams(reader, {
-        from: [
-          { stream: keys.results, after: '0-0' },
-          { stream: keys.events, after: '0-0' },
-        ],
-        follow: true,
-        count: 500,
-        signal: stop.signal,
-      })) {
-        if (entry.stream === keys.events) b.event(decodeEvent(entry.id, entryFields(entry)));
-        else b.result(decodeResult(entry.id, entryFields(entry)));
-      }
-    })();
+    const reading = Promise.all(
+      parts.all.map(async (k, p) => {
+        for await (const entry of tailStreams(readers[p]!, {
+          from: [
+            { stream: k.results, after: '0-0' },
+            { stream: k.events, after: '0-0' },
+          ],
+          follow: true,
+          count: 500,
+          signal: stop.signal,
+        })) {
+          if (entry.stream === k.events) b.event(decodeEvent(entry.id, entryFields(entry)));
+          else b.result(decodeResult(entry.id, entryFields(entry)));
+        }
+      }),
+    );
     await sendFrames(ingestUrl, items, o, b, stop.signal);
     await Promise.race([allRead, reading]);
     // Every frame is read; the events stage closes the last passes once their cameras go quiet.
     await waitFor(
       async () => {
-        const open = await admin.hlen(keys.eventsState);
-        const pending = (await admin.xpending(keys.results, EVENTS_GROUP)) as [number];
-        return open === 0 && Number(pending[0]) === 0 && b.events >= (await admin.xlen(keys.events));
+        let written = 0;
+        for (const k of parts.all) {
+          const open = await admin.hlen(k.eventsState);
+          const pending = (await admin.xpending(k.results, EVENTS_GROUP)) as [number];
+          if (open !== 0 || Number(pending[0]) !== 0) return false;
+          written += await admin.xlen(k.events);
+        }
+        return b.events >= written;
       },
       {
         timeoutMs: Math.max(1, deadline - Date.now()),
@@ -449,14 +498,14 @@ async function main(): Promise<number> {
     stop.abort();
     clearTimeout(timer);
     if (!(await procs.stop())) exitCode = 1;
-    await reader.close();
+    for (const reader of readers) await reader.close();
     await closeRedis(admin);
     if (server) await server.destroy();
     // The process logs are only worth keeping when something went wrong (the messages above point to them).
     if (exitCode === 0) rmSync(procs.logDir, { recursive: true, force: true });
     console.log(
       server
-        ? 'demo: stopped ingest, workers, the events stage and Redis cleanly'
+        ? `demo: stopped ingest, workers, the events stage and ${o.cluster ? 'the local Redis Cluster' : 'Redis'} cleanly`
         : 'demo: stopped ingest, workers and the events stage cleanly (your Redis keeps running)',
     );
   }

@@ -10,7 +10,12 @@ export type ReaderChoice = 'auto' | 'cct' | 'ppocr';
 export interface RecognizerOptions {
   /** Folder of optional model files (LPR_MODEL_DIR). */
   modelDir: string;
-  /** onnxruntime intra-op threads per session (LPR_THREADS); 0 = onnxruntime's choice. */
+  /**
+   * onnxruntime intra-op threads per session (LPR_THREADS); 0 = onnxruntime's choice. Default: one per
+   * core left over after the worker's default four frames in flight (WORKER_CONCURRENCY=4), at least 1 —
+   * 1 thread on 2-4 cores, 2 on 8, 4 on 16. Frames side by side use cores better than threads inside one
+   * frame (measured: 1 thread spends ~12 % less CPU per HD frame than 2; see MODEL_CARD.md).
+   */
   threads: number;
   /** Let idle onnxruntime threads spin-wait (LPR_SPIN): a little lower latency on a dedicated machine, much
    * wasted CPU when workers share cores (measured: 2x CPU per photo on a busy 2-core machine). */
@@ -18,12 +23,24 @@ export interface RecognizerOptions {
   /** Longest side of the text-detector input (LPR_DET_SIZE). */
   detSize: number;
   /**
-   * Coarse-to-fine detection (LPR_DET_COARSE_SIZE): frames larger than 1024 px are first detected at this
-   * side; tall text lines are kept, small ones are detected again in a full-resolution window. 0 (the
-   * default) = one pass at detSize for every frame: coarse-to-fine halves HD detection cost but lost 2 of
-   * 24 synthetic HD plates that one pass at 960 read (see MODEL_CARD.md), so it is opt-in.
+   * Coarse-to-fine detection (LPR_DET_COARSE_SIZE) of frames larger than 1024 px: a coarse pass over the
+   * whole frame finds candidate text, which is detected again in full-resolution windows (see
+   * detect/coarse-to-fine.ts). 'auto' (the default): the coarse side follows from the frame size and
+   * `plateMinChar`; a number: that fixed side; 0: off, one pass at detSize for every frame.
    */
-  detCoarseSize: number;
+  detCoarseSize: number | 'auto';
+  /**
+   * Smallest plate character height to read in frames over 1024 px, as a share of the frame's shorter side
+   * (LPR_PLATE_MIN_CHAR; 0.02 = 22 px at 1080p, 14 px at 720p). Sets the automatic coarse side: smaller
+   * plates need a larger, dearer coarse pass.
+   */
+  plateMinChar: number;
+  /**
+   * A frame detected coarse-to-fine whose best plate has a confidence below this (or that has none) is
+   * detected again in one pass at detSize, and the better best plate wins (LPR_DET_FALLBACK_BELOW; 0 =
+   * never). Keeps plates a coarse pass misses, at the cost of frames without a confident plate.
+   */
+  detFallbackBelow: number;
   /** Enlarge frames smaller than detSize before detection (LPR_DET_UPSCALE). */
   detUpscale: boolean;
   /** Plate reader: cct (needs the file), ppocr (registry default), auto = cct when present (LPR_READER). */
@@ -41,6 +58,11 @@ export interface RecognizerOptions {
    * factor] (LPR_PLATE_CROPS="0.1x1.1,0.3x1.4"); the best-scoring read of a line wins.
    */
   plateCrops: readonly (readonly [number, number])[];
+  /**
+   * A plate reader reads every text line with the first of plateCrops; the other crops are read only for
+   * this many lines, those whose first read scored best (LPR_PLATE_CROPS_TOP; 0 = first crop only).
+   */
+  plateCropsTop: number;
   /** Per-camera formats (LPR_CAMERA_FORMATS="cam-a=gb;cam-b=LLL9999,LLL9L99"); override `formats`. */
   cameraFormats: Readonly<Record<string, readonly string[]>>;
   /**
@@ -52,10 +74,12 @@ export interface RecognizerOptions {
 
 export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   modelDir: defaultModelDir(),
-  threads: Math.min(4, availableParallelism()),
+  threads: Math.max(1, Math.floor(availableParallelism() / 4)),
   spin: false,
   detSize: 960,
-  detCoarseSize: 0,
+  detCoarseSize: 'auto',
+  plateMinChar: 0.02,
+  detFallbackBelow: 0.9,
   detUpscale: false,
   reader: 'auto',
   maxRegions: 16,
@@ -65,10 +89,11 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   cameraFormats: {},
   cameraRoi: {},
   plateCrops: [
-    [0.3, 1.5],
     [0.6, 1.9],
+    [0.3, 1.5],
     [0.9, 2.4],
   ],
+  plateCropsTop: 1,
 };
 
 /** Parses "0.1x1.1,0.3x1.4" into crop growth pairs. */
@@ -91,6 +116,22 @@ export function parsePlateCrops(
     out.push([margin, scale]);
   }
   return out.length ? out : def;
+}
+
+/** LPR_DET_COARSE_SIZE: `auto`, 0 (off) or a side from 160 to 2560. */
+function parseCoarseSize(
+  r: EnvReader,
+  name: string,
+  raw: string | undefined,
+  d: RecognizerOptions,
+): RecognizerOptions['detCoarseSize'] {
+  const v = raw?.trim();
+  if (!v) return d.detCoarseSize;
+  if (v === 'auto') return 'auto';
+  const n = Number(v);
+  if (Number.isInteger(n) && (n === 0 || (n >= 160 && n <= 2560))) return n;
+  r.problem(name, `"${v}" is not auto, 0 (off) or a side in pixels from 160 to 2560`);
+  return d.detCoarseSize;
 }
 
 function list(v: string | undefined): string[] {
@@ -144,13 +185,16 @@ export function readRecognizerConfig(
     threads: r.int('LPR_THREADS', d.threads, { min: 0, max: 64 }),
     spin: r.bool('LPR_SPIN', d.spin),
     detSize: r.int('LPR_DET_SIZE', d.detSize, { min: 320, max: 2560 }),
-    detCoarseSize: r.int('LPR_DET_COARSE_SIZE', d.detCoarseSize, { min: 0, max: 2560 }),
+    detCoarseSize: parseCoarseSize(r, 'LPR_DET_COARSE_SIZE', r.optionalString('LPR_DET_COARSE_SIZE'), d),
+    plateMinChar: r.number('LPR_PLATE_MIN_CHAR', d.plateMinChar, { min: 0.005, max: 0.2 }),
+    detFallbackBelow: r.number('LPR_DET_FALLBACK_BELOW', d.detFallbackBelow, { min: 0, max: 1 }),
     detUpscale: r.bool('LPR_DET_UPSCALE', d.detUpscale),
     reader: r.oneOf<ReaderChoice>('LPR_READER', d.reader, ['auto', 'cct', 'ppocr']),
     maxRegions: r.int('LPR_MAX_REGIONS', d.maxRegions, { min: 1, max: 100 }),
     maxCandidates: r.int('LPR_MAX_CANDIDATES', d.maxCandidates, { min: 1, max: 50 }),
     minConfidence: r.number('LPR_MIN_CONFIDENCE', d.minConfidence, { min: 0, max: 1 }),
     formats,
+    plateCropsTop: r.int('LPR_PLATE_CROPS_TOP', d.plateCropsTop, { min: 0, max: 100 }),
     plateCrops: parsePlateCrops(r, 'LPR_PLATE_CROPS', r.optionalString('LPR_PLATE_CROPS'), d.plateCrops),
     cameraFormats: parseCameraFormats(r, 'LPR_CAMERA_FORMATS', r.optionalString('LPR_CAMERA_FORMATS')),
     cameraRoi: {

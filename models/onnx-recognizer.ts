@@ -45,6 +45,8 @@ export const REPORTED_PLATE_GROWTH = [0.1, 1.0] as const;
  */
 export const LINE_CROP = [0.02, 0.9] as const;
 
+const round = (v: number) => Math.round(v * 10) / 10;
+
 function entry(id: string): ModelEntry {
   const e = findModel(id);
   if (!e) throw new PlatestreamError('MODEL_INVALID', `model ${id} is not in the manifest`);
@@ -56,6 +58,8 @@ interface ReadJob {
   region: LineRegion;
   plate: RotatedRect;
   quad: Quad;
+  /** Index of the plate crop (LPR_PLATE_CROPS) for a plate reader's line jobs; 0 otherwise. */
+  crop: number;
 }
 
 /** Detector and/or reader implementations that replace the ONNX defaults (a plate detector, another reader). */
@@ -80,9 +84,13 @@ export class OnnxRecognizer implements Recognizer {
     logger?: Logger,
     private readonly plugins: RecognizerPlugins = {},
   ) {
-    const det =
-      plugins.detector?.id ??
-      `ppocr-v4-det@${opts.detCoarseSize > 0 ? `${opts.detCoarseSize}>` : ''}${opts.detSize}`;
+    const coarse =
+      opts.detCoarseSize === 'auto'
+        ? `auto${Math.round(opts.plateMinChar * 1000) / 10}%>`
+        : opts.detCoarseSize > 0
+          ? `${opts.detCoarseSize}>`
+          : '';
+    const det = plugins.detector?.id ?? `ppocr-v4-det@${coarse}${opts.detSize}`;
     this.id = `${det}+${plugins.reader?.id ?? readerId}`;
     this.log = logger ?? moduleLogger('models');
     this.defaultPatterns = expandFormats(opts.formats).patterns;
@@ -101,10 +109,11 @@ export class OnnxRecognizer implements Recognizer {
         const det = await loadModel(entry('ppocr-v4-det'), this.opts.modelDir, session);
         this.models.push(det);
         detector =
-          this.opts.detCoarseSize > 0
+          this.opts.detCoarseSize !== 0
             ? new CoarseToFineDetector(det, {
                 ...COARSE_TO_FINE_DEFAULTS,
-                coarseSize: this.opts.detCoarseSize,
+                coarseSize: this.opts.detCoarseSize === 'auto' ? 0 : this.opts.detCoarseSize,
+                minCharShare: this.opts.plateMinChar,
                 fineSize: this.opts.detSize,
                 upscale: this.opts.detUpscale,
               })
@@ -168,30 +177,24 @@ export class OnnxRecognizer implements Recognizer {
     signal?.throwIfAborted();
     try {
       const roi = this.opts.cameraRoi[input.camera];
-      const jobs = this.readJobs(await this.detect(detector, img, roi), reader.input);
-      const t2 = performance.now();
-      signal?.throwIfAborted();
-      const reads = jobs.length
-        ? await reader.read(
-            img,
-            jobs.map((j) => j.quad),
-          )
-        : [];
-      const t3 = performance.now();
-      const chosen = this.choose(img, jobs, reads, reader.input, this.patternsFor(input.camera));
-      // Plates whose centre lies outside the camera's region of interest are not this camera's business.
-      const candidates = roi
-        ? chosen.filter((c) => insidePolygon(c.box.x + c.box.w / 2, c.box.y + c.box.h / 2, roi))
-        : chosen;
-      const t4 = performance.now();
-      const round = (v: number) => Math.round(v * 10) / 10;
-      const timings = {
-        decode: round(t1 - t0),
-        detect: round(t2 - t1),
-        read: round(t3 - t2),
-        choose: round(t4 - t3),
-        total: round(t4 - t0),
-      };
+      const patterns = this.patternsFor(input.camera);
+      const first = await this.pass(detector, reader, img, roi, patterns, signal, false);
+      let { candidates } = first;
+      const timings: Record<string, number> = { decode: round(t1 - t0), ...first.timings };
+      // A coarse pass that found no confident plate may have missed a small or oddly scaled one: one pass
+      // at detSize decides, and the better best candidate wins.
+      const region = roi ? roiBounds(roi, img.width, img.height) : { w: img.width, h: img.height };
+      if (
+        detector instanceof CoarseToFineDetector &&
+        detector.isCoarse(region.w, region.h) &&
+        (candidates[0]?.confidence ?? 0) < this.opts.detFallbackBelow
+      ) {
+        const again = await this.pass(detector, reader, img, roi, patterns, signal, true);
+        if ((again.candidates[0]?.confidence ?? 0) > (candidates[0]?.confidence ?? 0))
+          candidates = again.candidates;
+        for (const [k, v] of Object.entries(again.timings)) timings[`fallback.${k}`] = v;
+      }
+      timings.total = round(performance.now() - t0);
       return this.result(img, candidates, timings);
     } catch (err) {
       if (signal?.aborted) throw err;
@@ -206,12 +209,76 @@ export class OnnxRecognizer implements Recognizer {
     }
   }
 
+  /** Detect, read and choose once; `single` = one pass at detSize even for a coarse-to-fine detector. */
+  private async pass(
+    detector: TextDetector,
+    reader: TextReader,
+    img: RgbImage,
+    roi: Roi | undefined,
+    patterns: string[],
+    signal: AbortSignal | undefined,
+    single: boolean,
+  ): Promise<{ candidates: PlateCandidate[]; timings: Record<string, number> }> {
+    const t1 = performance.now();
+    const all = this.readJobs(await this.detect(detector, img, roi, single), reader.input);
+    const t2 = performance.now();
+    signal?.throwIfAborted();
+    // Every region is read with its first crop; the other crops only for the regions whose first read
+    // scored best (a plate reader costs ~2.3 ms CPU per crop, and most regions are not plates).
+    const jobs = all.filter((j) => j.crop === 0);
+    const reads = jobs.length
+      ? await reader.read(
+          img,
+          jobs.map((j) => j.quad),
+        )
+      : [];
+    const rest = all.filter((j) => j.crop > 0);
+    if (rest.length) {
+      const ranked = jobs
+        .map((j, i) => ({
+          region: j.region,
+          score: scoreRead(reads[i]!, j.region, j.plate, img, patterns)?.score ?? 0,
+        }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, this.opts.plateCropsTop)
+        .map((r) => r.region);
+      const more = rest.filter((j) => ranked.includes(j.region));
+      if (more.length) {
+        reads.push(
+          ...(await reader.read(
+            img,
+            more.map((j) => j.quad),
+          )),
+        );
+        jobs.push(...more);
+      }
+    }
+    const t3 = performance.now();
+    const chosen = this.choose(img, jobs, reads, reader.input, patterns);
+    // Plates whose centre lies outside the camera's region of interest are not this camera's business.
+    const candidates = roi
+      ? chosen.filter((c) => insidePolygon(c.box.x + c.box.w / 2, c.box.y + c.box.h / 2, roi))
+      : chosen;
+    const t4 = performance.now();
+    return {
+      candidates,
+      timings: { detect: round(t2 - t1), read: round(t3 - t2), choose: round(t4 - t3) },
+    };
+  }
+
   /** Text (or plate) boxes in frame pixels; with a region of interest, found in its bounding crop only. */
-  private async detect(detector: TextDetector, img: RgbImage, roi: Roi | undefined): Promise<DetectedBox[]> {
-    if (!roi) return detector.detect(img);
+  private async detect(
+    detector: TextDetector,
+    img: RgbImage,
+    roi: Roi | undefined,
+    single: boolean,
+  ): Promise<DetectedBox[]> {
+    const run = (i: RgbImage) =>
+      single && detector instanceof CoarseToFineDetector ? detector.detectSingle(i) : detector.detect(i);
+    if (!roi) return run(img);
     const r = roiBounds(roi, img.width, img.height);
     if (r.w < 8 || r.h < 8) return [];
-    const boxes = await detector.detect(cropRgb(img, r));
+    const boxes = await run(cropRgb(img, r));
     return boxes.map((b) => ({ ...b, rect: { ...b.rect, cx: b.rect.cx + r.x, cy: b.rect.cy + r.y } }));
   }
 
@@ -224,7 +291,12 @@ export class OnnxRecognizer implements Recognizer {
     for (const b of boxes) {
       if (!b.isPlate) continue;
       const region: LineRegion = { rect: b.rect, score: b.score, parts: 1 };
-      jobs.push({ region, plate: region.rect, quad: rectCorners(growToPlate(region.rect, 0.05, 1.1)) });
+      jobs.push({
+        region,
+        plate: region.rect,
+        quad: rectCorners(growToPlate(region.rect, 0.05, 1.1)),
+        crop: 0,
+      });
     }
     const lines = lineRegions(
       boxes.filter((b) => !b.isPlate),
@@ -233,11 +305,11 @@ export class OnnxRecognizer implements Recognizer {
     for (const region of lines) {
       const plate = growToPlate(region.rect, ...REPORTED_PLATE_GROWTH);
       if (readerInput === 'plate') {
-        for (const [mw, sh] of this.opts.plateCrops) {
-          jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, mw, sh)) });
-        }
+        this.opts.plateCrops.forEach(([mw, sh], crop) => {
+          jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, mw, sh)), crop });
+        });
       } else {
-        jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, ...LINE_CROP)) });
+        jobs.push({ region, plate, quad: rectCorners(growToPlate(region.rect, ...LINE_CROP)), crop: 0 });
       }
     }
     return jobs;

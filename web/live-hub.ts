@@ -1,6 +1,7 @@
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { StreamKeys } from '../shared/redis/keys.ts';
+import type { Partitions } from '../shared/redis/partitions.ts';
+import { partitionedId } from '../shared/redis/stream/merged.ts';
 import { BlockingReader, compareIds, entryFields, type StreamCursor } from '../shared/redis/stream/index.ts';
 import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 import { delay } from '../shared/util/wait.ts';
@@ -9,7 +10,12 @@ import { SOURCE_NAMES, SOURCES, type SourceName } from './sources.ts';
 /** One live-feed message, rendered once and shared by every client that wants its stream. */
 export interface LiveMessage {
   kind: SourceName;
-  /** The Redis stream id. */
+  /**
+   * The stream it came from as a position key: the kind (`results`) with one partition, `<kind>@<p>`
+   * (`results@3`) with LPR_PARTITIONS > 1, where every partition's stream has its own positions.
+   */
+  channel: string;
+  /** The Redis stream id (a position within the channel). */
   id: string;
   /** The SSE frame without its `id:` line (each connection writes its own): `event:`, `data:`, blank line. */
   body: string;
@@ -17,7 +23,8 @@ export interface LiveMessage {
 
 export interface LiveHubOptions {
   redis: RedisConfig;
-  keys: StreamKeys;
+  /** Every partition's streams are followed (one reader per partition: its streams share a hash slot). */
+  parts: Partitions;
   /** BLOCK of each read (ms; finite, the reader's watchdog replaces a stuck connection). */
   blockMs: number;
   logger?: Logger;
@@ -26,11 +33,39 @@ export interface LiveHubOptions {
 
 type Listener = (m: LiveMessage) => void;
 
-/** Renders one entry as an SSE frame (undefined when it cannot be decoded as its kind). */
-export function renderSse(kind: SourceName, id: string, fields: string[]): LiveMessage | undefined {
-  const item = SOURCES[kind].decode(id, fields);
+/** The live channels of some kinds: one per kind and partition, with its stream (see LiveMessage.channel). */
+export function liveChannels(
+  parts: Partitions,
+  kinds: readonly SourceName[],
+): { channel: string; kind: SourceName; p: number; stream: string }[] {
+  return parts.all.flatMap((k, p) =>
+    kinds.map((kind) => ({
+      channel: parts.count === 1 ? kind : `${kind}@${p}`,
+      kind,
+      p,
+      stream: SOURCES[kind].stream(k),
+    })),
+  );
+}
+
+/**
+ * Renders one entry as an SSE frame (undefined when it cannot be decoded as its kind). The item's id is
+ * `<id>@<p>` with several partitions, as the search API shows it.
+ */
+export function renderSse(
+  ch: { channel: string; kind: SourceName; p: number },
+  id: string,
+  fields: string[],
+  partitions: number,
+): LiveMessage | undefined {
+  const item = SOURCES[ch.kind].decode(partitionedId(id, ch.p, partitions), fields);
   if (item === undefined) return undefined;
-  return { kind, id, body: `event: ${kind}\ndata: ${JSON.stringify(item)}\n\n` };
+  return {
+    kind: ch.kind,
+    channel: ch.channel,
+    id,
+    body: `event: ${ch.kind}\ndata: ${JSON.stringify(item)}\n\n`,
+  };
 }
 
 /**
@@ -43,10 +78,12 @@ export function renderSse(kind: SourceName, id: string, fields: string[]): LiveM
  * `status()`; `close()` (idempotent).
  */
 export class LiveHub {
-  private readonly reader: BlockingReader;
+  /** One reader per partition (a partition's events, results and alerts share its hash slot). */
+  private readonly readers: BlockingReader[];
   private readonly listeners = new Map<SourceName, Set<Listener>>(SOURCE_NAMES.map((k) => [k, new Set()]));
-  private readonly kindOf = new Map<string, SourceName>();
-  private cursors: StreamCursor[] = [];
+  private readonly channelOf = new Map<string, ReturnType<typeof liveChannels>[number]>();
+  /** Per partition: its streams' read positions. */
+  private cursors: StreamCursor[][] = [];
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private running = false;
@@ -56,13 +93,16 @@ export class LiveHub {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly opts: LiveHubOptions) {
-    this.reader = new BlockingReader(opts.redis, {
-      name: 'web-live',
-      blockMs: opts.blockMs,
-      marginMs: Math.max(1000, opts.blockMs),
-      logger: opts.logger,
-    });
-    for (const k of SOURCE_NAMES) this.kindOf.set(SOURCES[k].stream(opts.keys), k);
+    this.readers = opts.parts.all.map(
+      (_, p) =>
+        new BlockingReader(opts.redis, {
+          name: opts.parts.count === 1 ? 'web-live' : `web-live:${p}`,
+          blockMs: opts.blockMs,
+          marginMs: Math.max(1000, opts.blockMs),
+          logger: opts.logger,
+        }),
+    );
+    for (const ch of liveChannels(opts.parts, SOURCE_NAMES)) this.channelOf.set(ch.stream, ch);
     this.warn = new RateLimitedWarning(10_000, (o, m) => opts.logger?.warn(o, m));
   }
 
@@ -99,10 +139,10 @@ export class LiveHub {
     };
   }
 
-  /** Where the reader is in each stream: a subscriber added now gets every entry after these ids. */
-  positions(): Map<SourceName, string> {
-    const out = new Map<SourceName, string>();
-    for (const c of this.cursors) out.set(this.kindOf.get(c.stream)!, c.after);
+  /** Where the reader is in each channel: a subscriber added now gets every entry after these ids. */
+  positions(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const c of this.cursors.flat()) out.set(this.channelOf.get(c.stream)!.channel, c.after);
     return out;
   }
 
@@ -112,11 +152,17 @@ export class LiveHub {
 
   private async run(): Promise<void> {
     const signal = this.abort.signal;
+    const parts = this.opts.parts;
     while (!signal.aborted && this.cursors.length === 0) {
       try {
-        const cursors: StreamCursor[] = [];
-        for (const stream of this.kindOf.keys()) {
-          cursors.push({ stream, after: await this.reader.latestId(stream) });
+        const cursors: StreamCursor[][] = [];
+        for (const [p, k] of parts.all.entries()) {
+          const mine: StreamCursor[] = [];
+          for (const kind of SOURCE_NAMES) {
+            const stream = SOURCES[kind].stream(k);
+            mine.push({ stream, after: await this.readers[p]!.latestId(stream) });
+          }
+          cursors.push(mine);
         }
         this.cursors = cursors;
       } catch (err) {
@@ -125,27 +171,34 @@ export class LiveHub {
         await delay(500, signal);
       }
     }
+    this.running = true;
+    await Promise.all(this.readers.map((_, p) => this.follow(p)));
+  }
+
+  /** One partition's streams: read on its own connection, fan out to the subscribers. */
+  private async follow(p: number): Promise<void> {
+    const signal = this.abort.signal;
+    const cursors = this.cursors[p]!;
     while (!signal.aborted) {
-      this.running = true;
       let entries: Awaited<ReturnType<BlockingReader['read']>>;
       try {
-        entries = await this.reader.read({ from: this.cursors, count: 500 });
+        entries = await this.readers[p]!.read({ from: cursors, count: 500 });
       } catch (err) {
         this.opts.onReadError?.();
-        this.warn.warn({ err }, 'live read failed; retrying from the same positions');
+        this.warn.warn({ err, partition: p }, 'live read failed; retrying from the same positions');
         await delay(250, signal);
         continue;
       }
       if (entries.length === 0) continue;
       if (entries.length > 1) entries.sort((a, b) => compareIds(a.id, b.id));
       for (const e of entries) {
-        const kind = this.kindOf.get(e.stream);
-        if (kind === undefined) continue;
-        const cursor = this.cursors.find((c) => c.stream === e.stream)!;
+        const ch = this.channelOf.get(e.stream);
+        if (ch === undefined) continue;
+        const cursor = cursors.find((c) => c.stream === e.stream)!;
         cursor.after = e.id;
-        const listeners = this.listeners.get(kind)!;
+        const listeners = this.listeners.get(ch.kind)!;
         if (listeners.size === 0) continue;
-        const m = renderSse(kind, e.id, entryFields(e));
+        const m = renderSse(ch, e.id, entryFields(e), this.opts.parts.count);
         if (m === undefined) continue;
         for (const fn of listeners) {
           try {
@@ -163,7 +216,7 @@ export class LiveHub {
       this.abort.abort();
       this.running = false;
       this.problem = 'closed';
-      await this.reader.close();
+      await Promise.all(this.readers.map((r) => r.close()));
       await this.loop;
     })();
     return this.closing;

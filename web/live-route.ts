@@ -4,8 +4,8 @@ import { PlatestreamError } from '../shared/errors.ts';
 import { compareIds, fieldPairs, isEntryId, nextId } from '../shared/redis/stream/index.ts';
 import { delay } from '../shared/util/wait.ts';
 import type { WebContext } from './app.ts';
-import { type LiveMessage, renderSse } from './live-hub.ts';
-import { SOURCE_NAMES, SOURCES, type SourceName } from './sources.ts';
+import { type LiveMessage, liveChannels, renderSse } from './live-hub.ts';
+import { SOURCE_NAMES, type SourceName } from './sources.ts';
 
 interface LiveQuery {
   streams?: string;
@@ -21,15 +21,16 @@ export const CLOSE_REASONS = {
 } as const;
 
 /**
- * Read positions of a live request, per stream: `cursor=results:<id>,alerts:<id>` (what the page sends),
- * else `Last-Event-ID` / `after=<id>` for every stream, else undefined (live tail only).
+ * Read positions of a live request, per channel (a stream: `results`, or `results@3` for partition 3 with
+ * LPR_PARTITIONS > 1): `cursor=results:<id>,alerts:<id>` (what the page sends), else `Last-Event-ID` /
+ * `after=<id>` for every channel, else undefined (live tail only).
  */
 export function parseLivePositions(
-  kinds: readonly SourceName[],
+  kinds: readonly string[],
   q: LiveQuery,
   lastEventId: string | undefined,
-): Map<SourceName, string> {
-  const out = new Map<SourceName, string>();
+): Map<string, string> {
+  const out = new Map<string, string>();
   let one = (q.after ?? lastEventId)?.trim();
   let cursor = q.cursor ?? '';
   // A multi-stream connection's message id is its per-stream positions, the cursor form.
@@ -49,13 +50,13 @@ export function parseLivePositions(
   for (const part of cursor.split(',')) {
     if (part.trim() === '') continue;
     const [k, id] = part.split(':').map((s) => s.trim());
-    if (!kinds.includes(k as SourceName) || id === undefined || !isEntryId(id)) {
+    if (k === undefined || !kinds.includes(k) || id === undefined || !isEntryId(id)) {
       throw new PlatestreamError(
         'BAD_REQUEST',
         `cursor "${part.slice(0, 60)}" is not <stream>:<id> for one of the requested streams (${kinds.join(', ')})`,
       );
     }
-    out.set(k as SourceName, id);
+    out.set(k, id);
   }
   return out;
 }
@@ -122,8 +123,11 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
         }
       }
       const wanted = [...new Set(kinds)] as SourceName[];
+      // One channel per stream: per kind, and per partition with LPR_PARTITIONS > 1 (`results@3`).
+      const channels = liveChannels(ctx.parts, wanted);
+      const names = channels.map((c) => c.channel);
       const header = request.headers['last-event-id'];
-      const positions = parseLivePositions(wanted, request.query, Array.isArray(header) ? header[0] : header);
+      const positions = parseLivePositions(names, request.query, Array.isArray(header) ? header[0] : header);
       if (!ctx.hub.status().running) {
         throw new PlatestreamError(
           'REDIS_UNAVAILABLE',
@@ -149,7 +153,7 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       res.write(`retry: 2000\n: connected ${new Date().toISOString()}\n\n`);
       metrics.liveClients.inc();
 
-      const last = new Map<SourceName, string>(positions);
+      const last = new Map<string, string>(positions);
       let pending: LiveMessage[] | undefined = [];
       let pendingBytes = 0;
       let overflowed = false;
@@ -157,13 +161,14 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
       let corked = false;
       const abort = new AbortController();
 
-      // One stream: the message id is the entry's stream id. Several: the id lists every stream's position
-      // (`results:<id>,alerts:<id>`), so a reconnect with it resumes each stream exactly, even where two
-      // streams have entries in the same millisecond (their ids do not order the writes).
+      // One stream: the message id is the entry's stream id. Several (kinds, or partitions): the id lists
+      // every stream's position (`results:<id>,alerts:<id>`, `results@0:<id>,results@1:<id>`), so a
+      // reconnect with it resumes each stream exactly, even where two streams have entries in the same
+      // millisecond (their ids do not order the writes).
       const idLine = (m: LiveMessage) =>
-        wanted.length === 1 ? m.id : wanted.map((k) => `${k}:${last.get(k) ?? '0-0'}`).join(',');
+        names.length === 1 ? m.id : names.map((k) => `${k}:${last.get(k) ?? '0-0'}`).join(',');
       const write = (m: LiveMessage) => {
-        last.set(m.kind, m.id);
+        last.set(m.channel, m.id);
         res.write(`id: ${idLine(m)}\n${m.body}`);
         metrics.liveMessages.inc({ stream: m.kind });
       };
@@ -190,7 +195,7 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
 
       // Streams without a given position start at the reader's, taken with the subscription (same tick):
       // every later entry reaches this client through it.
-      for (const [k, id] of ctx.hub.positions()) if (wanted.includes(k) && !last.has(k)) last.set(k, id);
+      for (const [k, id] of ctx.hub.positions()) if (names.includes(k) && !last.has(k)) last.set(k, id);
       const unsubscribe = ctx.hub.subscribe(new Set(wanted), (m) => {
         if (ended) return;
         if (pending !== undefined) {
@@ -205,7 +210,7 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
           }
           return;
         }
-        const prev = last.get(m.kind);
+        const prev = last.get(m.channel);
         if (prev !== undefined && compareIds(m.id, prev) <= 0) return;
         if (res.writableLength > config.live.maxBufferBytes) return end('slow-client');
         // The reader hands over a whole read's entries in one synchronous loop: corked until the loop
@@ -229,7 +234,7 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
         if (positions.size > 0) {
           for (;;) {
             overflowed = false;
-            await catchUp(ctx, res, last, write, abort.signal);
+            await catchUp(ctx, res, channels, last, write, abort.signal);
             if (!overflowed || ended) break;
           }
         }
@@ -237,7 +242,7 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
         const buffered = pending ?? [];
         pending = undefined;
         for (const m of buffered) {
-          const prev = last.get(m.kind);
+          const prev = last.get(m.channel);
           if (prev === undefined || compareIds(m.id, prev) > 0) write(m);
         }
       } catch (err) {
@@ -256,42 +261,46 @@ export function registerLiveRoute(app: FastifyInstance, ctx: WebContext): void {
 async function catchUp(
   ctx: WebContext,
   res: ServerResponse,
-  last: Map<SourceName, string>,
+  channels: ReturnType<typeof liveChannels>,
+  last: Map<string, string>,
   write: (m: LiveMessage) => void,
   signal: AbortSignal,
 ): Promise<void> {
   const page = ctx.config.live.catchUpPage;
-  const queues = new Map<SourceName, { rows: [string, string[]][]; done: boolean }>();
-  for (const [kind, after] of last) {
-    const stream = SOURCES[kind].stream(ctx.keys);
-    if (await mayHaveGap(ctx, stream, after)) {
+  const queues = new Map<
+    string,
+    { ch: (typeof channels)[number]; rows: [string, string[]][]; done: boolean }
+  >();
+  for (const ch of channels) {
+    const after = last.get(ch.channel);
+    if (after === undefined) continue;
+    if (await mayHaveGap(ctx, ch.stream, after)) {
       res.write(
-        `event: gap\ndata: ${JSON.stringify({ stream: kind, after, message: 'entries after this id may have been trimmed from Redis before this client read them; what is still there follows' })}\n\n`,
+        `event: gap\ndata: ${JSON.stringify({ stream: ch.channel, after, message: 'entries after this id may have been trimmed from Redis before this client read them; what is still there follows' })}\n\n`,
       );
     }
-    queues.set(kind, { rows: [], done: false });
+    queues.set(ch.channel, { ch, rows: [], done: false });
   }
   for (;;) {
     if (signal.aborted) return;
-    let best: SourceName | undefined;
-    for (const [kind, q] of queues) {
+    let best: string | undefined;
+    for (const [channel, q] of queues) {
       if (q.rows.length === 0 && !q.done) {
-        const rows = (await ctx.redis.xrange(
-          SOURCES[kind].stream(ctx.keys),
-          `(${last.get(kind)!}`,
-          '+',
-          'COUNT',
-          page,
-        )) as [string, string[]][];
+        const rows = (await ctx.redis.xrange(q.ch.stream, `(${last.get(channel)!}`, '+', 'COUNT', page)) as [
+          string,
+          string[],
+        ][];
         q.rows = rows;
         q.done = rows.length < page;
       }
       const head = q.rows[0];
-      if (head && (best === undefined || compareIds(head[0], queues.get(best)!.rows[0]![0]) < 0)) best = kind;
+      if (head && (best === undefined || compareIds(head[0], queues.get(best)!.rows[0]![0]) < 0))
+        best = channel;
     }
     if (best === undefined) return;
-    const [id, fields] = queues.get(best)!.rows.shift()!;
-    const m = renderSse(best, id, fields);
+    const q = queues.get(best)!;
+    const [id, fields] = q.rows.shift()!;
+    const m = renderSse(q.ch, id, fields, ctx.parts.count);
     if (m) write(m);
     else last.set(best, id);
     // Wait only when write() asked to (writableNeedDrain): "drain" never comes otherwise. Node 22+ raised the

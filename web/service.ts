@@ -3,7 +3,7 @@ import type { RedisClient } from '../shared/redis/connection.ts';
 import { handleSignals, once, runAll } from '../shared/lifecycle.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { redactUrl } from '../watchlist/config.ts';
 import { createPool, type Pool } from '../watchlist/db.ts';
 import { WatchlistAdmin, WatchlistStore } from '../watchlist/index.ts';
@@ -37,10 +37,11 @@ export async function startWeb(
   const logger = opts.logger ?? moduleLogger('web');
   const metrics = createWebMetrics({ defaultMetrics: opts.signals === true });
   const redis = createRedis(config.redis, 'producer', { name: 'web', logger });
-  const keys = new StreamKeys(config.redis.prefix);
+  const parts = partitionsOf(config.redis);
+  const keys = parts.global;
   const hub = new LiveHub({
     redis: config.redis,
-    keys,
+    parts,
     blockMs: config.live.blockMs,
     logger,
     onReadError: () => metrics.liveReadErrors.inc(),

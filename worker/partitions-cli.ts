@@ -10,7 +10,9 @@ import {
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { isClusterUrl } from '../shared/redis/cluster-url.ts';
-import { closeRedis } from '../shared/redis/connection.ts';
+import { closeRedis, isCluster, type RedisClient } from '../shared/redis/connection.ts';
+import { keySlot } from '../shared/redis/key-slot.ts';
+import { StreamKeys } from '../shared/redis/keys.ts';
 import { MAX_PARTITIONS, Partitions } from '../shared/redis/partitions.ts';
 import { migratePartitions, storedPartitions } from './partition-migrate.ts';
 
@@ -30,6 +32,15 @@ const HELP = `usage: platestream partitions [status] [--json]
              (default: EVENTS_PARTITIONS of this environment, or 1).
 Uses REDIS_URL and LPR_PREFIX. See docs/partitions.md.
 `;
+
+/** slot → `host:port` of the master serving it (CLUSTER SLOTS). */
+async function slotMasters(redis: RedisClient): Promise<(slot: number) => string | undefined> {
+  const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, ...unknown[]]][];
+  return (slot) => {
+    const r = ranges.find(([from, to]) => slot >= from && slot <= to);
+    return r ? `${r[2][0]}:${r[2][1]}` : undefined;
+  };
+}
 
 export async function run(argv: string[], io: CliIO = processIO()): Promise<number> {
   const { values, positionals } = parseCommandArgs({
@@ -58,24 +69,33 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   const redis = await openRedis(config, { name: 'partitions' });
   try {
     if (sub === 'status') {
-      const stored = await storedPartitions(redis, config.prefix);
+      // Nothing recorded and no data yet: the first process will record its LPR_PARTITIONS.
+      const recorded = (await redis.get(new StreamKeys(config.prefix).partitionsMeta)) !== null;
+      const plain = new StreamKeys(config.prefix);
+      const legacy = (await redis.exists(plain.frames)) + (await redis.exists(plain.results)) > 0;
+      const stored = recorded || legacy ? await storedPartitions(redis, config.prefix) : config.partitions;
       const parts = new Partitions(config.prefix, stored, { hashTag: isClusterUrl(config.url) });
+      // On a cluster: the hash slot of each partition and the master serving it (is the load spread?).
+      const masters = isCluster(redis) ? await slotMasters(redis) : undefined;
       const byPartition = [];
-      for (const k of parts.all)
+      for (const k of parts.all) {
+        const slot = keySlot(k.frames);
         byPartition.push({
           frames: await redis.xlen(k.frames),
           results: await redis.xlen(k.results),
           events: await redis.xlen(k.events),
+          ...(masters ? { slot, master: masters(slot) } : {}),
         });
-      const out = { prefix: config.prefix, stored, configured: config.partitions, byPartition };
+      }
+      const out = { prefix: config.prefix, stored, recorded, configured: config.partitions, byPartition };
       if (values.json) io.stdout.write(`${JSON.stringify(out)}\n`);
       else {
         io.stdout.write(
-          `prefix ${config.prefix}: data in ${stored} partition${stored === 1 ? '' : 's'}; LPR_PARTITIONS here = ${config.partitions}${stored === config.partitions ? '' : '  (MISMATCH: processes started with this environment refuse to run)'}\n`,
+          `prefix ${config.prefix}: data in ${stored} partition${stored === 1 ? '' : 's'}${recorded || legacy ? '' : ' (nothing recorded yet: the first process records its LPR_PARTITIONS)'}; LPR_PARTITIONS here = ${config.partitions}${stored === config.partitions ? '' : '  (MISMATCH: processes started with this environment refuse to run)'}\n`,
         );
         for (const [p, b] of byPartition.entries())
           io.stdout.write(
-            `  ${String(p).padStart(3)}  frames ${b.frames}  results ${b.results}  events ${b.events}\n`,
+            `  ${String(p).padStart(3)}  frames ${b.frames}  results ${b.results}  events ${b.events}${b.master ? `  slot ${b.slot} on ${b.master}` : ''}\n`,
           );
       }
       return stored === config.partitions ? EXIT.ok : 1;

@@ -8,6 +8,27 @@ import type { DetectedBox, TextDetector } from './detector.ts';
 const MEAN = [0.485, 0.456, 0.406] as const;
 const STD = [0.229, 0.224, 0.225] as const;
 
+/** (v / 255 - mean) / std for every byte value v of each channel: R at 0, G at 256, B at 512. */
+const NORMALISED = (() => {
+  const lut = new Float32Array(768);
+  for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) lut[c * 256 + v] = (v / 255 - MEAN[c]!) / STD[c]!;
+  return lut;
+})();
+
+/** Packed RGB bytes → normalised float CHW planes, in one pass over the pixels. */
+export function toChwTensorData(src: Uint8Array, plane: number): Float32Array {
+  const data = new Float32Array(3 * plane);
+  const lut = NORMALISED;
+  const g = plane;
+  const b = 2 * plane;
+  for (let i = 0, s = 0; i < plane; i++, s += 3) {
+    data[i] = lut[src[s]!]!;
+    data[g + i] = lut[256 + src[s + 1]!]!;
+    data[b + i] = lut[512 + src[s + 2]!]!;
+  }
+  return data;
+}
+
 export interface PpocrDetOptions {
   /** Longest side of the detector input in pixels (rounded to a multiple of 32). */
   size: number;
@@ -43,18 +64,14 @@ export class PpocrTextDetector implements TextDetector {
   }
 
   async detect(img: RgbImage): Promise<DetectedBox[]> {
+    return (await this.detectEach(img, [this.opts.db]))[0]!;
+  }
+
+  /** One inference, its probability map read once per DB setting (boxes in frame pixels for each). */
+  async detectEach(img: RgbImage, dbs: readonly DbOptions[]): Promise<DetectedBox[][]> {
     const { w, h } = detInputSize(img.width, img.height, this.opts.size, this.opts.upscale);
     const small = await resizeRgb(img, w, h);
-    const plane = w * h;
-    const data = new Float32Array(3 * plane);
-    const src = small.data;
-    for (let c = 0; c < 3; c++) {
-      const k = 1 / (255 * STD[c]!);
-      const m = MEAN[c]! / STD[c]!;
-      const off = c * plane;
-      for (let i = 0, s = c; i < plane; i++, s += 3) data[off + i] = src[s]! * k - m;
-    }
-    const input = new ort.Tensor('float32', data, [1, 3, h, w]);
+    const input = new ort.Tensor('float32', toChwTensorData(small.data, w * h), [1, 3, h, w]);
     const inName = this.model.entry.input!.name;
     const outName = this.model.entry.output!.name;
     const out = await this.model.session.run({ [inName]: input });
@@ -62,10 +79,18 @@ export class PpocrTextDetector implements TextDetector {
     const dims = prob.dims;
     const mh = dims[2]!;
     const mw = dims[3]!;
-    const boxes = dbBoxes(prob.data as Float32Array, mw, mh, this.opts.db);
-    prob.dispose();
     const sx = img.width / mw;
     const sy = img.height / mh;
-    return boxes.map((b) => ({ rect: scaleRect(b.rect, sx, sy), score: b.score, isPlate: false }));
+    try {
+      return dbs.map((db) =>
+        dbBoxes(prob.data as Float32Array, mw, mh, db).map((b) => ({
+          rect: scaleRect(b.rect, sx, sy),
+          score: b.score,
+          isPlate: false,
+        })),
+      );
+    } finally {
+      prob.dispose();
+    }
   }
 }

@@ -74,6 +74,10 @@ describe('recogniser configuration', () => {
         LPR_PLATE_FORMATS: 'gb,??',
         LPR_CAMERA_FORMATS: 'cam1=LLL9999;broken',
         LPR_PLATE_CROPS: '0.2x1.2,big',
+        LPR_DET_COARSE_SIZE: 'small',
+        LPR_PLATE_MIN_CHAR: '0.5',
+        LPR_DET_FALLBACK_BELOW: '2',
+        LPR_PLATE_CROPS_TOP: '-1',
       });
     } catch (e) {
       err = e;
@@ -87,9 +91,32 @@ describe('recogniser configuration', () => {
       'LPR_PLATE_FORMATS',
       'LPR_CAMERA_FORMATS',
       'LPR_PLATE_CROPS',
+      'LPR_DET_COARSE_SIZE',
+      'LPR_PLATE_MIN_CHAR',
+      'LPR_DET_FALLBACK_BELOW',
+      'LPR_PLATE_CROPS_TOP',
     ]) {
       expect(msg).toContain(name);
     }
+  });
+
+  it('reads coarse-to-fine as auto by default, a side, or 0 for off, with its fallback and crop settings', () => {
+    const d = recognizerConfigFromEnv({});
+    expect([d.detCoarseSize, d.plateMinChar, d.detFallbackBelow, d.plateCropsTop]).toEqual([
+      'auto',
+      0.02,
+      0.9,
+      1,
+    ]);
+    const c = recognizerConfigFromEnv({
+      LPR_DET_COARSE_SIZE: '640',
+      LPR_PLATE_MIN_CHAR: '0.03',
+      LPR_DET_FALLBACK_BELOW: '0',
+      LPR_PLATE_CROPS_TOP: '3',
+    });
+    expect([c.detCoarseSize, c.plateMinChar, c.detFallbackBelow, c.plateCropsTop]).toEqual([640, 0.03, 0, 3]);
+    expect(recognizerConfigFromEnv({ LPR_DET_COARSE_SIZE: '0' }).detCoarseSize).toBe(0);
+    expect(() => recognizerConfigFromEnv({ LPR_DET_COARSE_SIZE: '100' })).toThrow(/LPR_DET_COARSE_SIZE/);
   });
 
   it('parses per-camera formats and crop variants', () => {

@@ -39,7 +39,7 @@ describe('ONNX recogniser with the registry-only default (PP-OCRv4 det + rec)', 
     expect(res.plate).toBe('KX58PLT');
     expect(res.confidence).toBeGreaterThan(0.5);
     expect(iou(res.box!, box)).toBeGreaterThan(0.4);
-    expect(res.model).toBe('ppocr-v4-det@960+ppocr-v4-rec');
+    expect(res.model).toBe('ppocr-v4-det@auto2%>960+ppocr-v4-rec');
     expect(Object.keys(res.timings)).toEqual(
       expect.arrayContaining(['decode', 'detect', 'read', 'choose', 'total']),
     );
@@ -122,7 +122,7 @@ describe('ONNX recogniser with the CCT plate reader', () => {
       const r = await createOnnxRecognizer({ ...env, LPR_READER: 'cct' });
       try {
         await r.warmup();
-        expect(r.id).toBe('ppocr-v4-det@960+cct-xs-v1-global');
+        expect(r.id).toBe('ppocr-v4-det@auto2%>960+cct-xs-v1-global');
         for (const [text, rotate] of [
           ['KX58PLT', 0],
           ['B 4417 ZN', 7],

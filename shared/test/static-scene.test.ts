@@ -7,6 +7,7 @@ import {
   DEFAULT_STATIC_THRESHOLD,
   decodeReference,
   encodeReference,
+  grey,
   imageSize,
   regionMask,
   thumbnail,
@@ -46,6 +47,15 @@ describe('static scene detection', () => {
       .toBuffer();
     expect(imageSize(png)).toEqual({ width: 33, height: 17 });
     expect(imageSize(Buffer.from('GIF89a...'))).toBeUndefined();
+  });
+
+  it('makes the grey thumbnail from colour with Rec. 601 weights (77, 150, 29 of 256), and from grey and grey+alpha as it is', () => {
+    const rgb = Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 200, 200, 200]);
+    expect([...grey(rgb, 3)]).toEqual([77, 149, 29, 200]);
+    expect([...grey(Buffer.from([10, 20, 30, 255, 40, 50, 60, 0]), 4)]).toEqual([18, 48]);
+    expect([...grey(Buffer.from([7, 255, 9, 0]), 2)]).toEqual([7, 9]);
+    const g = Buffer.from([1, 2, 3]);
+    expect(grey(g, 1)).toBe(g);
   });
 
   it('stores a reference as bytes and refuses anything else', async () => {

@@ -2,12 +2,12 @@ import { type CliIO, EXIT, openRedis, parseCommandArgs, processIO, usageError } 
 import { EnvReader } from '../shared/config/env-reader.ts';
 import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
-import { StreamKeys } from '../shared/redis/keys.ts';
+import { partitionsOf } from '../shared/redis/partitions.ts';
 import { readEventsConfig } from '../events/config.ts';
 import { readWorkerConfig } from '../worker/config.ts';
 import { auditTableStats } from './audit-db.ts';
 import { readRetentionSettings } from './config.ts';
-import { formatAge, privacyReport, unlimitedKinds } from './report.ts';
+import { formatAge, mergePartitionReports, privacyReport, unlimitedKinds } from './report.ts';
 
 export const summary = 'personal data held: each kind, its retention and its oldest item (report)';
 
@@ -58,10 +58,13 @@ export async function run(argv: string[], io: CliIO = processIO()): Promise<numb
   });
   const databaseUrl = r.optionalString('DATABASE_URL');
   r.finish();
-  const keys = new StreamKeys(config.prefix);
+  const parts = partitionsOf(config);
   const redis = await openRedis(config, { name: 'privacy-report' });
   try {
-    const kinds = await privacyReport(redis, keys, settings);
+    // Every partition holds its own cameras' data: one report over all of them.
+    const kinds = mergePartitionReports(
+      await Promise.all(parts.all.map((k) => privacyReport(redis, k, settings))),
+    );
     // PostgreSQL: the watchlist is the operator's own list; the audit table is the one other table.
     const table = databaseUrl ? await auditTableStats(databaseUrl) : undefined;
     if (table)

@@ -26,6 +26,29 @@ export interface KindReport {
   note?: string;
 }
 
+/**
+ * One report of several partitions' reports (LPR_PARTITIONS > 1): per kind, items summed, the oldest age
+ * and longest TTL kept, the keys listed once each. Kinds that are not per partition (the watchlist cache,
+ * the audit log) appear in every partition's report with the same key: counted once.
+ */
+export function mergePartitionReports(reports: readonly KindReport[][]): KindReport[] {
+  const out = new Map<string, KindReport & { keys: Set<string> }>();
+  for (const report of reports)
+    for (const r of report) {
+      const prev = out.get(r.kind);
+      if (!prev) {
+        out.set(r.kind, { ...r, keys: new Set([r.key]) });
+        continue;
+      }
+      if (prev.keys.has(r.key)) continue;
+      prev.keys.add(r.key);
+      prev.items += r.items;
+      if (r.oldestAgeMs !== null) prev.oldestAgeMs = Math.max(prev.oldestAgeMs ?? 0, r.oldestAgeMs);
+      if (r.maxTtlMs !== undefined) prev.maxTtlMs = Math.max(prev.maxTtlMs ?? 0, r.maxTtlMs);
+    }
+  return [...out.values()].map(({ keys, ...r }) => ({ ...r, key: [...keys].join(', ') }));
+}
+
 /** Keys examined per pattern kind (SCAN); more are counted as "sampled" in the note. */
 const SCAN_CAP = 20_000;
 

@@ -160,9 +160,13 @@ export function asRedisError(err: unknown, what: string): Error {
   if (
     isServerRefusal(err) ||
     (redisErrorCode(err) === undefined &&
-      /Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE|max retries/i.test(
+      (/Stream isn't writeable|enableOfflineQueue|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|MaxRetriesPerRequest|EPIPE|max retries/i.test(
         msg,
-      ))
+      ) ||
+        // ioredis Cluster during a failover or while it cannot reach any node.
+        /Too many Cluster redirections|None of startup nodes is available|Cluster is disconnect|Node is disconnected|Failed to refresh slots cache/i.test(
+          msg,
+        )))
   ) {
     return new PlatestreamError(
       'REDIS_UNAVAILABLE',

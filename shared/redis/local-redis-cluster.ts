@@ -72,30 +72,37 @@ export class LocalRedisCluster {
     if (o.masters < 3) throw new Error(`a Redis Cluster needs at least 3 masters (asked for ${o.masters})`);
     const count = o.masters * (1 + o.replicasPerMaster);
     const ports = await distinctFreePorts(count);
+    const args = [
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      String(o.nodeTimeoutMs),
+      // A replica whose master died takes over however long it was disconnected (tests kill at will).
+      '--cluster-replica-validity-factor',
+      '0',
+      // Replicas sync at once (Redis waits 5 s by default to serve several with one diskless dump).
+      '--repl-diskless-sync-delay',
+      '0',
+      ...o.args,
+    ];
     const nodes: RedisServerProcess[] = [];
     try {
-      for (const port of ports) {
-        nodes.push(
-          await RedisServerProcess.start({
-            port,
-            appendonly: o.appendonly,
-            args: [
-              '--cluster-enabled',
-              'yes',
-              '--cluster-config-file',
-              'nodes.conf',
-              '--cluster-node-timeout',
-              String(o.nodeTimeoutMs),
-              // A replica whose master died takes over however long it was disconnected (tests kill at will).
-              '--cluster-replica-validity-factor',
-              '0',
-              // Replicas sync at once (Redis waits 5 s by default to serve several with one diskless dump).
-              '--repl-diskless-sync-delay',
-              '0',
-              ...o.args,
-            ],
-          }),
-        );
+      for (let port of ports) {
+        // A node also listens on port + 10000 (the cluster bus), which freePort did not check: when that
+        // one is taken the server exits at once, and the node gets another port.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            nodes.push(await RedisServerProcess.start({ port, appendonly: o.appendonly, args }));
+            break;
+          } catch (err) {
+            if (attempt >= 3) throw err;
+            const used = new Set([...ports, ...nodes.map((n) => n.port)]);
+            do port = (await distinctFreePorts(1))[0]!;
+            while (used.has(port) || used.has(port + 10000) || used.has(port - 10000));
+          }
+        }
       }
       const cluster = new LocalRedisCluster(nodes, o);
       await cluster.create(cli);

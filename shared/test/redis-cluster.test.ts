@@ -3,7 +3,8 @@ import { canOwnCluster, type TestRedisCluster, useRedisCluster } from '../../tes
 import { EnvReader } from '../config/env-reader.ts';
 import { readRedisConfig } from '../config/redis-config.ts';
 import { clusterUrlFrom, parseClusterUrl } from '../redis/cluster-url.ts';
-import { closeRedis, createRedis, isCluster, waitReady } from '../redis/connection.ts';
+import { asRedisError, closeRedis, createRedis, isCluster, waitReady } from '../redis/connection.ts';
+import { isPlatestreamError } from '../errors.ts';
 import { deleteKeysOfPrefix } from '../redis/delete-prefix.ts';
 import { keySlot } from '../redis/key-slot.ts';
 import { StreamKeys } from '../redis/keys.ts';
@@ -49,6 +50,20 @@ describe('Redis Cluster configuration', () => {
       const r = new EnvReader(env);
       readRedisConfig(r);
       expect(() => r.finish()).toThrow(what);
+    }
+  });
+
+  it('a Cluster client giving up during a failover means REDIS_UNAVAILABLE (503), like a dropped connection', () => {
+    for (const msg of [
+      'Too many Cluster redirections. Last error: Error: Connection is closed.',
+      'None of startup nodes is available',
+      'Failed to refresh slots cache.',
+      "Cluster isn't ready and enableOfflineQueue options is false",
+    ]) {
+      expect(
+        isPlatestreamError(asRedisError(new Error(msg), 'adding a frame'), 'REDIS_UNAVAILABLE'),
+        msg,
+      ).toBe(true);
     }
   });
 

@@ -7,6 +7,7 @@ import { cameraPartition, checkPartitions, Partitions } from '../../shared/redis
 import { type TestRedis, uniquePrefix, useRedis } from '../harness/index.ts';
 import { testWorker } from '../../worker/test/helpers.ts';
 import { expectReadersSeeAllPartitions, runPartitionedPipeline } from './pipeline-scenario.ts';
+import { mergePartitionReports } from '../../privacy/report.ts';
 
 let t: TestRedis;
 beforeAll(async () => {
@@ -91,6 +92,26 @@ describe('partitions (LPR_PARTITIONS) on one Redis', () => {
     await expectReadersSeeAllPartitions(t.client, config, 2000);
     await t.cleanup(config.prefix);
   }, 180_000);
+
+  it('privacy report: one line per kind over the partitions, a key shared by all counted once', () => {
+    const k = (kind: string, key: string, items: number, oldestAgeMs: number | null) => ({
+      kind,
+      key,
+      holds: '',
+      retention: '',
+      maxAgeMs: null,
+      items,
+      oldestAgeMs,
+    });
+    const merged = mergePartitionReports([
+      [k('results', 'lpr:{0}:results', 10, 500), k('watchlist-cache', 'lpr:wl:*', 7, null)],
+      [k('results', 'lpr:{1}:results', 5, 900), k('watchlist-cache', 'lpr:wl:*', 7, null)],
+    ]);
+    expect(merged).toEqual([
+      k('results', 'lpr:{0}:results, lpr:{1}:results', 15, 900),
+      k('watchlist-cache', 'lpr:wl:*', 7, null),
+    ]);
+  });
 
   it('a process started with another partition count than the data refuses to run, naming LPR_PARTITIONS', async () => {
     const prefix = uniquePrefix('partmeta');

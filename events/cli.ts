@@ -157,8 +157,8 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   if (limit !== undefined) {
     const redis = await openRedis(config, { name: 'events-tail' });
     try {
-      const end = to ?? (await newestId(redis, keys.events));
-      const newest = await newestEntries(redis, keys.events, {
+      const end = to ?? (await newestId(redis, parts.all[0]!.events));
+      const newest = await newestEntries(redis, parts.all[0]!.events, {
         from: from ?? '-',
         to: end,
         limit,
@@ -180,7 +180,7 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   try {
     await reader.waitReady(config.connectTimeoutMs + 1000);
     for await (const entry of tailStreams(reader, {
-      from: [{ stream: keys.events, after }],
+      from: [{ stream: parts.all[0]!.events, after }],
       follow: follow,
       signal: stop.signal,
     })) {

@@ -79,7 +79,7 @@ export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   detSize: 960,
   detCoarseSize: 'auto',
   plateMinChar: 0.02,
-  detFallbackBelow: 0.9,
+  detFallbackBelow: 0.95,
   detUpscale: false,
   reader: 'auto',
   maxRegions: 16,

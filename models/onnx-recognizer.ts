@@ -224,7 +224,8 @@ export class OnnxRecognizer implements Recognizer {
     const t2 = performance.now();
     signal?.throwIfAborted();
     // Every region is read with its first crop; the other crops only for the regions whose first read
-    // scored best (a plate reader costs ~2.3 ms CPU per crop, and most regions are not plates).
+    // scored best (a plate reader costs ~2.3 ms CPU per crop, and most regions are not plates). The
+    // fallback pass, for frames that found no confident plate, reads every crop of every region.
     const jobs = all.filter((j) => j.crop === 0);
     const reads = jobs.length
       ? await reader.read(
@@ -240,7 +241,7 @@ export class OnnxRecognizer implements Recognizer {
           score: scoreRead(reads[i]!, j.region, j.plate, img, patterns)?.score ?? 0,
         }))
         .sort((a, b) => b.score - a.score)
-        .slice(0, this.opts.plateCropsTop)
+        .slice(0, single ? undefined : this.opts.plateCropsTop)
         .map((r) => r.region);
       const more = rest.filter((j) => ranked.includes(j.region));
       if (more.length) {

@@ -152,8 +152,8 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   if (limit !== undefined) {
     const redis = await openRedis(config, { name: 'results-tail' });
     try {
-      const end = to ?? (await newestId(redis, keys.results));
-      const newest = await newestEntries(redis, keys.results, {
+      const end = to ?? (await newestId(redis, parts.all[0]!.results));
+      const newest = await newestEntries(redis, parts.all[0]!.results, {
         from: from ?? '-',
         to: end,
         limit,
@@ -178,7 +178,12 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   process.once('SIGTERM', onSignal);
   try {
     await reader.waitReady(config.connectTimeoutMs + 1000);
-    for await (const r of readResults(reader, { stream: keys.results, after, follow, signal: stop.signal })) {
+    for await (const r of readResults(reader, {
+      stream: parts.all[0]!.results,
+      after,
+      follow,
+      signal: stop.signal,
+    })) {
       if (to !== undefined && r.id !== undefined && compareIds(r.id, to) > 0) break;
       if (keep(r)) print(r);
     }

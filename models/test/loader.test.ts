@@ -105,7 +105,7 @@ describe('recogniser configuration', () => {
     expect([d.detCoarseSize, d.plateMinChar, d.detFallbackBelow, d.plateCropsTop]).toEqual([
       'auto',
       0.02,
-      0.9,
+      0.95,
       1,
     ]);
     const c = recognizerConfigFromEnv({

@@ -3,14 +3,23 @@ import type { OpenPass, PassRead } from './pass-builder.ts';
 import { type VoteOptions, votePlate } from './voting.ts';
 
 /**
- * A closed pass → its event: the voted plate and confidence, first/last capture time, the best read of
+ * A closed pass → its event: the voted plate (each read weighted by its plate's size, see below) and confidence, first/last capture time, the best read of
  * the voted plate (its frame and box), the alternatives, the direction of travel and the reads.
  * `watchlist` is filled in by the stage after the lookup.
  */
 export function passToEvent(camera: string, pass: OpenPass, opts: VoteOptions): EventRecord {
   const reads = [...pass.reads].sort((a, b) => a.ts - b.ts);
+  // Nearer reads count more: a plate twice as tall has twice the pixels per character, and the reader's
+  // confidence does not fall as fast as its accuracy on small, far plates (weight sqrt(height / tallest)).
+  const heights = reads.filter((r) => r.box && r.box.h > 0).map((r) => r.box!.h);
+  const tallest = heights.length > 0 ? Math.max(...heights) : 0;
   const vote = votePlate(
-    reads.map((r) => ({ plate: r.plate, confidence: r.conf, chars: r.chars })),
+    reads.map((r) => ({
+      plate: r.plate,
+      confidence: r.conf,
+      chars: r.chars,
+      ...(tallest > 0 && r.box && r.box.h > 0 && { weight: Math.sqrt(r.box.h / tallest) }),
+    })),
     opts,
   );
   const best = bestRead(reads, vote.plate);

@@ -3,6 +3,8 @@ import { applyPattern } from '../models/plate/formats.ts';
 /**
  * Voting across the reads of one vehicle pass: which plate the whole sequence supports.
  *
+ * Every vote is scaled by the read's `weight` (default 1; the events stage gives nearer, larger reads more).
+ *
  * 1. Length first: each read votes for its length with its confidence; the heaviest length wins.
  * 2. Position by position, among the reads of that length: each read votes for its character with that
  *    character's confidence (the read's confidence when the reader gave none); the heaviest wins.
@@ -19,6 +21,8 @@ export interface VoteRead {
   confidence: number;
   /** Per-character confidences, when the reader gave them (same length as plate). */
   chars?: readonly number[];
+  /** How much this read counts relative to the pass's others (0..1, default 1): see passToEvent. */
+  weight?: number;
 }
 
 export interface VoteOptions {
@@ -70,7 +74,7 @@ export function votePlate(reads: readonly VoteRead[], opts: VoteOptions): VoteRe
   const meanConf = sameLength.reduce((a, r) => a + r.confidence, 0) / sameLength.length;
 
   const texts = new Map<string, number>();
-  for (const r of usable) texts.set(r.plate, (texts.get(r.plate) ?? 0) + weight(r));
+  for (const r of usable) texts.set(r.plate, (texts.get(r.plate) ?? 0) + Math.max(0.01, r.confidence));
   const alternatives = [...texts]
     .filter(([t]) => t !== plate)
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
@@ -81,12 +85,12 @@ export function votePlate(reads: readonly VoteRead[], opts: VoteOptions): VoteRe
 
 /** A read's weight: its confidence, never 0 (a read with confidence 0 still counts a little). */
 function weight(r: VoteRead): number {
-  return Math.max(0.01, r.confidence);
+  return Math.max(0.01, r.confidence) * (r.weight ?? 1);
 }
 
 function charWeight(r: VoteRead, i: number): number {
   const c = r.chars && r.chars.length === r.plate.length ? r.chars[i] : undefined;
-  return Math.max(0.01, typeof c === 'number' && Number.isFinite(c) ? c : r.confidence);
+  return Math.max(0.01, typeof c === 'number' && Number.isFinite(c) ? c : r.confidence) * (r.weight ?? 1);
 }
 
 interface Pick {

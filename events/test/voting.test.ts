@@ -32,6 +32,25 @@ describe('votePlate', () => {
     expect(v.plate).toBe('AB123CD');
   });
 
+  it('counts near (large) reads more than far (small) ones', () => {
+    // An approaching car: three confident reads far away say I, two near ones say J.
+    const reads = [
+      { ...r('LB78UIR', 0.9), weight: Math.sqrt(12 / 40) },
+      { ...r('LB78UIR', 0.9), weight: Math.sqrt(16 / 40) },
+      { ...r('LB78UIR', 0.9), weight: Math.sqrt(20 / 40) },
+      { ...r('LB78UJR', 0.95), weight: Math.sqrt(36 / 40) },
+      { ...r('LB78UJR', 0.95), weight: 1 },
+    ];
+    expect(votePlate(reads, { patterns: [] }).plate).toBe('LB78UJR');
+    // Unweighted, the far reads win.
+    expect(
+      votePlate(
+        reads.map(({ weight: _, ...x }) => x),
+        { patterns: [] },
+      ).plate,
+    ).toBe('LB78UIR');
+  });
+
   it('applies format rules when the voted text fits no pattern', () => {
     const reads = [r('AB1ZCDE', 0.9), r('AB12CDE', 0.5)];
     expect(votePlate(reads, { patterns: [] }).plate).toBe('AB1ZCDE');

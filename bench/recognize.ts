@@ -16,11 +16,12 @@
  *   (new scenes, read in full; so is the first parked frame after a pass), the rest the parked scene again
  *   (skipped); framesPerCoreSecond = frames / CPU seconds, streamFps =
  *   frames / wall seconds with the frames read one after another.
- * - Machine: the same stream again with --inflight frames in flight at once (default: one per core, as
- *   WORKER_CONCURRENCY does) through the same recogniser: streamFpsInflight = frames / wall seconds, and
- *   inflightScaling = that / streamFps (ideal: --inflight on an otherwise idle machine). A machine's frames
- *   per second is framesPerCoreSecond x cores only where inflightScaling shows the frames really run side
- *   by side; loadAverage says how busy the machine was (other processes take wall time, not CPU time).
+ * - In flight: the same stream again with --inflight frames at once (default: one per core) through the same
+ *   recogniser, as WORKER_CONCURRENCY does: streamFpsInflight = frames / wall seconds, inflightScaling = that /
+ *   streamFps. onnxruntime-node runs inference on the event-loop thread, so frames in flight in one process
+ *   only overlap decoding and Redis with inference (scaling stays near 1); a machine's cores are used by
+ *   LPR_THREADS or by one worker process per core, whose frames per second is framesPerCoreSecond x cores on
+ *   an otherwise idle machine. loadAverage says how busy the machine was (other processes take wall time).
  * Uses REDIS_URL when set, else a private redis-server (the static references live in Redis).
  */
 import { cpus, loadavg } from 'node:os';

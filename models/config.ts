@@ -11,10 +11,10 @@ export interface RecognizerOptions {
   /** Folder of optional model files (LPR_MODEL_DIR). */
   modelDir: string;
   /**
-   * onnxruntime intra-op threads per session (LPR_THREADS); 0 = onnxruntime's choice. Default: one per
-   * core left over after the worker's default four frames in flight (WORKER_CONCURRENCY=4), at least 1 —
-   * 1 thread on 2-4 cores, 2 on 8, 4 on 16. Frames side by side use cores better than threads inside one
-   * frame (measured: 1 thread spends ~12 % less CPU per HD frame than 2; see MODEL_CARD.md).
+   * onnxruntime intra-op threads per session (LPR_THREADS); 0 = onnxruntime's choice. onnxruntime-node runs
+   * inference on the event-loop thread (run() is synchronous under its promise), so one worker process
+   * reads one frame's models at a time whatever WORKER_CONCURRENCY is: threads are how one process uses
+   * several cores. Worker processes = cores with LPR_THREADS=1 spend ~10 % less CPU per frame (MODEL_CARD.md).
    */
   threads: number;
   /** Let idle onnxruntime threads spin-wait (LPR_SPIN): a little lower latency on a dedicated machine, much
@@ -74,7 +74,7 @@ export interface RecognizerOptions {
 
 export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   modelDir: defaultModelDir(),
-  threads: Math.max(1, Math.floor(availableParallelism() / 4)),
+  threads: Math.min(4, availableParallelism()),
   spin: false,
   detSize: 960,
   detCoarseSize: 'auto',

@@ -78,8 +78,11 @@ export interface PassSummary {
   track?: TrackPoint[];
 }
 
-/** One boxed read of a pass: [frame, centre x, centre y, width, height, confidence]. */
-export type TrackPoint = [string, number, number, number, number, number];
+/**
+ * One boxed read of a pass: [frame, centre x, centre y, width, height, confidence, capture ts] (ts absent in
+ * state written before it existed).
+ */
+export type TrackPoint = [string, number, number, number, number, number, number?];
 
 export interface PassOptions {
   /** How far behind the newest capture ts a result may arrive and still be ordered correctly. */
@@ -199,7 +202,7 @@ export function summarise(pass: OpenPass): PassSummary {
     last: lastTs(pass),
     track: pass.reads
       .filter((r) => r.box && r.box.w > 0)
-      .map((r) => {
+      .map((r): TrackPoint => {
         const b = r.box!;
         return [
           r.frame,
@@ -208,8 +211,10 @@ export function summarise(pass: OpenPass): PassSummary {
           r1(b.w),
           r1(b.h),
           Math.round(r.conf * 1e4) / 1e4,
+          r.ts,
         ];
-      }),
+      })
+      .sort((a, b) => (a[6] ?? 0) - (b[6] ?? 0)),
   };
 }
 
@@ -257,6 +262,8 @@ export function dominated(
 
 /** Largest spread (plate widths) of a rider's offset from its vehicle's plate over their shared frames. */
 const RIDER_MAX_SPREAD = 0.35;
+/** Longest gap (capture ms) between two reads of a vehicle across which its plate's place is interpolated. */
+const RIDER_MAX_INTERPOLATE = 1000;
 /** A rider's text line is at most this high relative to the vehicle's plate box. */
 const RIDER_MAX_HEIGHT = 0.8;
 
@@ -269,9 +276,11 @@ const RIDER_MAX_HEIGHT = 0.8;
 function ridingFrames(mine: readonly TrackPoint[], theirs: readonly TrackPoint[], confGap: number): string[] {
   const byFrame = new Map(theirs.map((t) => [t[0], t]));
   const pairs = mine.flatMap((m) => {
-    const t = byFrame.get(m[0]);
+    const t = byFrame.get(m[0]) ?? between(theirs, m[6]);
     return t ? [{ m, t }] : [];
   });
+  // At least one frame read in both: interpolated positions alone never make a rider.
+  if (!pairs.some(({ m }) => byFrame.has(m[0]))) return [];
   if (pairs.length < 2) return [];
   const offsets = pairs.map(({ m, t }) => ({ x: (m[1] - t[1]) / t[3], y: (m[2] - t[2]) / t[3] }));
   const mx = offsets.reduce((a, o) => a + o.x, 0) / offsets.length;
@@ -282,6 +291,27 @@ function ridingFrames(mine: readonly TrackPoint[], theirs: readonly TrackPoint[]
   if (gap <= 0) return [];
   if (mean(pairs.map(({ m, t }) => m[4] / t[4])) > RIDER_MAX_HEIGHT && gap < confGap) return [];
   return pairs.map(({ m }) => m[0]);
+}
+
+/**
+ * Where the vehicle's plate was at capture time `ts` in a frame it was not read in (hidden by a post, a
+ * misdetection): linear between the two reads around `ts` when they are at most RIDER_MAX_INTERPOLATE
+ * apart; undefined outside the track or across a longer gap.
+ */
+function between(track: readonly TrackPoint[], ts: number | undefined): TrackPoint | undefined {
+  if (ts === undefined) return undefined;
+  for (let i = 1; i < track.length; i++) {
+    const a = track[i - 1]!;
+    const b = track[i]!;
+    const ta = a[6];
+    const tb = b[6];
+    if (ta === undefined || tb === undefined || !(ta < ts && ts < tb)) continue;
+    if (tb - ta > RIDER_MAX_INTERPOLATE) return undefined;
+    const k = (ts - ta) / (tb - ta);
+    const at = (j: 1 | 2 | 3 | 4 | 5) => a[j] + (b[j] - a[j]) * k;
+    return ['', at(1), at(2), at(3), at(4), at(5), ts];
+  }
+  return undefined;
 }
 
 /**

@@ -247,6 +247,14 @@ describe('passToEvent', () => {
     );
     const onFirstOnly: OpenPass = { id: 'b3', reads: [...badge.reads.slice(0, 2), ...onBoth.reads.slice(8)] };
     expect(dominated(onFirstOnly, [summarise(platePass)], 0.2, 0.3)).toBe(false); // 2 of 8 frames riding
+    // The plate read in one of the badge's frames only (a post hid it in the others): its place in those
+    // frames is interpolated between its reads around them (150 ms apart here).
+    const gappy: OpenPass = { id: 'g', reads: plate.filter((_, i) => i === 0 || i === 3 || i === 7) };
+    const badgeMid: OpenPass = { id: 'bm', reads: badge.reads.slice(2, 5) };
+    expect(dominated(badgeMid, [summarise(gappy)], 0.2, 0.3)).toBe(true);
+    // Interpolated places alone (no frame read in both) never make a rider.
+    const noShared: OpenPass = { id: 'ns', reads: [badge.reads[1]!, badge.reads[2]!, badge.reads[5]!] };
+    expect(dominated(noShared, [summarise(gappy)], 0.2, 0.3)).toBe(false);
   });
 
   it('measures how far the plate travelled, in plate widths', () => {

@@ -18,8 +18,8 @@ import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import type { StreamKeys } from '../shared/redis/keys.ts';
 import { partitionsOf } from '../shared/redis/partitions.ts';
-import { type MergedEntry, parsePartitionedId, partitionedId } from '../shared/redis/stream/merged.ts';
-import { tailPartitions } from '../shared/redis/stream/partitioned-tail.ts';
+import { parsePartitionedId, partitionedId } from '../shared/redis/stream/merged.ts';
+import { printPartitionsTail } from '../shared/cli/partitions-tail.ts';
 import {
   BlockingReader,
   compareIds,
@@ -131,25 +131,17 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   };
   if (parts.count > 1) {
     // Every partition's events stream: merged by (id, partition), ids shown as <id>@<p>.
-    const redis = await openRedis(config, { name: 'events-tail' });
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const decode = (e: MergedEntry) => decodeEvent(partitionedId(e.id, e.partition, parts.count), e.fields);
-    try {
-      for await (const e of tailPartitions(
-        config,
-        redis,
-        parts.all.map((k) => k.events),
-        { from, to, limit, follow, keep: (e) => keep(decode(e)), signal: stop.signal },
-      ))
-        print(decode(e));
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await closeRedis(redis);
-    }
+    await printPartitionsTail(config, {
+      name: 'events-tail',
+      streams: parts.all.map((k) => k.events),
+      from,
+      to,
+      limit,
+      follow,
+      decode: (e) => decodeEvent(partitionedId(e.id, e.partition, parts.count), e.fields),
+      keep,
+      print,
+    });
     return finishTail(io, config, keys, values, printed);
   }
   // --limit N: like `tail -n N`, the newest N matching events already written (oldest first); then new ones

@@ -15,8 +15,8 @@ import { readRedisConfig } from '../shared/config/redis-config.ts';
 import { normalisePlate } from '../shared/plate-text.ts';
 import { closeRedis } from '../shared/redis/connection.ts';
 import { partitionsOf } from '../shared/redis/partitions.ts';
-import { type MergedEntry, partitionedId } from '../shared/redis/stream/merged.ts';
-import { tailPartitions } from '../shared/redis/stream/partitioned-tail.ts';
+import { partitionedId } from '../shared/redis/stream/merged.ts';
+import { printPartitionsTail } from '../shared/cli/partitions-tail.ts';
 import { readSightings, readSightingsMatching } from '../shared/redis/plate-index.ts';
 import {
   BlockingReader,
@@ -123,25 +123,17 @@ async function tail(argv: string[], io: CliIO): Promise<number> {
   if (!values.json) io.stdout.write(`${formatResultHeader()}\n`);
   if (parts.count > 1) {
     // Every partition's results stream: merged by (id, partition), ids shown as <id>@<p>.
-    const redis = await openRedis(config, { name: 'results-tail' });
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const decode = (e: MergedEntry) => decodeResult(partitionedId(e.id, e.partition, parts.count), e.fields);
-    try {
-      for await (const e of tailPartitions(
-        config,
-        redis,
-        parts.all.map((k) => k.results),
-        { from, to, limit, follow, keep: (e) => keep(decode(e)), signal: stop.signal },
-      ))
-        print(decode(e));
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await closeRedis(redis);
-    }
+    await printPartitionsTail(config, {
+      name: 'results-tail',
+      streams: parts.all.map((k) => k.results),
+      from,
+      to,
+      limit,
+      follow,
+      decode: (e) => decodeResult(partitionedId(e.id, e.partition, parts.count), e.fields),
+      keep,
+      print,
+    });
     await audit();
     return 0;
   }

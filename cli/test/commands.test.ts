@@ -51,6 +51,7 @@ function commandPath(name: string): string {
     worker: 'worker/cli.ts',
     stats: 'worker/stats-cli.ts',
     dlq: 'worker/dlq-cli.ts',
+    partitions: 'worker/partitions-cli.ts',
     results: 'results/cli.ts',
     annotate: 'results/annotate-cli.ts',
     models: 'models/cli.ts',

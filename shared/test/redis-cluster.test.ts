@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canOwnCluster, type TestRedisCluster, useRedisCluster } from '../../test/harness/index.ts';
+import { describe, expect, it } from 'vitest';
+import { canOwnCluster, clusterPerFile } from '../../test/harness/index.ts';
 import { EnvReader } from '../config/env-reader.ts';
 import { readRedisConfig } from '../config/redis-config.ts';
 import { clusterUrlFrom, parseClusterUrl } from '../redis/cluster-url.ts';
@@ -78,13 +78,7 @@ describe('Redis Cluster configuration', () => {
 });
 
 describe.skipIf(!canOwnCluster())('connections on a local Redis Cluster', () => {
-  let t: TestRedisCluster;
-  beforeAll(async () => {
-    t = await useRedisCluster();
-  }, 60_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = clusterPerFile();
 
   it('createRedis builds a Cluster client for every role; SCAN helpers visit every master', async () => {
     const config = t.config();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventStage } from '../../events/stage.ts';
 import { testStage } from '../../events/test/helpers.ts';
 import { INGEST_DEFAULTS } from '../../ingest/config.ts';
@@ -13,7 +13,7 @@ import { partitionsOf } from '../../shared/redis/partitions.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { TINY_JPEG, testWorker } from '../../worker/test/helpers.ts';
 import type { Worker } from '../../worker/worker.ts';
-import { canOwnCluster, type TestRedisCluster, uniquePrefix, useRedisCluster } from '../harness/index.ts';
+import { canOwnCluster, uniquePrefix, clusterPerFile } from '../harness/index.ts';
 
 const T0 = 1_760_000_000_000;
 
@@ -24,13 +24,7 @@ const T0 = 1_760_000_000_000;
  * exactly one result and every car exactly one event, each camera's events in the order its cars passed.
  */
 describe.skipIf(!canOwnCluster())('failover with events on a Redis Cluster', () => {
-  let t: TestRedisCluster;
-  beforeAll(async () => {
-    t = await useRedisCluster();
-  }, 60_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = clusterPerFile();
 
   it('a master SIGKILLed mid-run: one result per admitted frame, one event per car, per-camera order kept', async () => {
     const config = { ...t.config(uniquePrefix('foe')), partitions: 6 };

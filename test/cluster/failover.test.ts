@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { makeImage } from '../../ingest/test/helpers.ts';
 import { decodeResult } from '../../shared/codec/result-codec.ts';
 import { WORKER_GROUP } from '../../shared/redis/keys.ts';
@@ -10,9 +10,8 @@ import {
   freePort,
   killChildren,
   spawnPlatestream,
-  type TestRedisCluster,
   uniquePrefix,
-  useRedisCluster,
+  clusterPerFile,
 } from '../harness/index.ts';
 
 /**
@@ -24,15 +23,11 @@ import {
  * failover, in every partition, have their results).
  */
 describe.skipIf(!canOwnCluster())('failover on a Redis Cluster', () => {
-  let t: TestRedisCluster;
   const children: Child[] = [];
-  beforeAll(async () => {
-    t = await useRedisCluster();
-  }, 60_000);
   afterAll(async () => {
     await killChildren(children);
-    await t?.close();
   });
+  const t = clusterPerFile();
 
   it('a master and a worker SIGKILLed mid-run: every 202 frame gets exactly one result, no process restarted', async () => {
     const prefix = uniquePrefix('fo');

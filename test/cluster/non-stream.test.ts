@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alertFieldList } from '../../alerts/alert-codec.ts';
 import { Notifier } from '../../alerts/notifier.ts';
 import { NOTIFIER_DEFAULTS } from '../../alerts/notifier-config.ts';
@@ -15,9 +15,8 @@ import {
   canOwnCluster,
   freePort,
   silentLogger,
-  type TestRedisCluster,
   uniquePrefix,
-  useRedisCluster,
+  clusterPerFile,
 } from '../harness/index.ts';
 
 /**
@@ -26,13 +25,7 @@ import {
  * on a cluster before (SCAN on one node, CROSSSLOT multi-key commands, BullMQ keys in many slots).
  */
 describe.skipIf(!canOwnCluster())('non-stream parts on a Redis Cluster', () => {
-  let t: TestRedisCluster;
-  beforeAll(async () => {
-    t = await useRedisCluster();
-  }, 60_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = clusterPerFile();
 
   it('watchlist change: generation bump, cache keys of many slots deleted, announcement received', async () => {
     const config = { ...t.config(uniquePrefix('wl')), partitions: 6 };

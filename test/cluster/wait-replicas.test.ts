@@ -13,10 +13,9 @@ import {
   canOwnServer,
   silentLogger,
   type TestRedis,
-  type TestRedisCluster,
   uniquePrefix,
   useRedis,
-  useRedisCluster,
+  clusterPerFile,
 } from '../harness/index.ts';
 
 type Answer = {
@@ -118,13 +117,7 @@ describe.skipIf(!canOwnServer())('LPR_WAIT_REPLICAS on one server', () => {
 });
 
 describe.skipIf(!canOwnCluster())('LPR_WAIT_REPLICAS on a Redis Cluster', () => {
-  let t: TestRedisCluster;
-  beforeAll(async () => {
-    t = await useRedisCluster();
-  }, 60_000);
-  afterAll(async () => {
-    await t?.close();
-  });
+  const t = clusterPerFile();
 
   it('every 202 frame is already on the replica of its partition master', async () => {
     const config = ingestEnv(t.url, { LPR_PARTITIONS: '6' });

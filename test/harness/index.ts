@@ -22,7 +22,7 @@ export {
 } from './child-process.ts';
 export { canOwnPostgres, type TestPostgres, usePostgres } from './postgres.ts';
 export { canOwnServer, type TestRedis, uniquePrefix, useRedis } from './redis.ts';
-export { canOwnCluster, type TestRedisCluster, useRedisCluster } from './redis-cluster.ts';
+export { canOwnCluster, clusterPerFile, type TestRedisCluster, useRedisCluster } from './redis-cluster.ts';
 
 /** The logger tests hand to components: silent unless TEST_LOG_LEVEL is set. */
 export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

@@ -1,4 +1,5 @@
 import { Cluster } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { REDIS_DEFAULTS, type RedisConfig } from '../../shared/config/redis-config.ts';
 import { deleteKeysOfPrefix } from '../../shared/redis/delete-prefix.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
@@ -56,5 +57,42 @@ export async function useRedisCluster(opts: RedisClusterOptions = {}): Promise<T
       client.disconnect();
       await cluster.destroy();
     },
+  };
+}
+
+/**
+ * One local cluster for the test file (or describe block) that calls it: started in beforeAll (60 s limit),
+ * destroyed in afterAll. The returned object forwards to it, so tests read `t.client`, `t.config()` ... as
+ * with useRedisCluster; touching it outside a test (before beforeAll ran) throws.
+ */
+export function clusterPerFile(opts: RedisClusterOptions = {}): TestRedisCluster {
+  let current: TestRedisCluster | undefined;
+  beforeAll(async () => {
+    current = await useRedisCluster(opts);
+  }, 60_000);
+  afterAll(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const t = (): TestRedisCluster => {
+    if (!current) throw new Error('clusterPerFile: the cluster exists only inside tests (after beforeAll)');
+    return current;
+  };
+  return {
+    get cluster() {
+      return t().cluster;
+    },
+    get url() {
+      return t().url;
+    },
+    get nodeList() {
+      return t().nodeList;
+    },
+    get client() {
+      return t().client;
+    },
+    config: (prefix) => t().config(prefix),
+    cleanup: (prefix) => t().cleanup(prefix),
+    close: () => t().close(),
   };
 }

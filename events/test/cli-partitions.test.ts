@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../shared/cli/index.ts';
 import { encodeEvent } from '../../shared/codec/event-codec.ts';
 import { cameraPartition, partitionsOf } from '../../shared/redis/partitions.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/index.ts';
-import { run } from '../cli.ts';
+import { runEventsCli } from './helpers.ts';
 
 const P = 3;
 let redis: TestRedis;
@@ -43,17 +42,7 @@ afterAll(async () => {
   await redis?.close();
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    env: { REDIS_URL: redis.url, LPR_PREFIX: prefix, LPR_PARTITIONS: String(P) },
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-  } as unknown as CliIO;
-  const code = await run(args, io);
-  return { code, out, err };
-}
+const cli = (args: string[]) => runEventsCli({ REDIS_URL: redis.url, LPR_PREFIX: prefix, LPR_PARTITIONS: String(P) }, args);
 
 const jsonLines = (out: string) =>
   out

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../shared/cli/index.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { type TestRedis, uniquePrefix, useRedis } from '../../test/harness/index.ts';
-import { run } from '../cli.ts';
-import { carResults, pushResults, readEvents, T0, testStage } from './helpers.ts';
+import { carResults, pushResults, readEvents, runEventsCli, T0, testStage } from './helpers.ts';
 
 let redis: TestRedis;
 let prefix: string;
@@ -27,17 +25,7 @@ afterAll(async () => {
   await redis?.close();
 });
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = {
-    env: { REDIS_URL: redis.url, LPR_PREFIX: prefix },
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-  } as unknown as CliIO;
-  const code = await run(args, io);
-  return { code, out, err };
-}
+const cli = (args: string[]) => runEventsCli({ REDIS_URL: redis.url, LPR_PREFIX: prefix }, args);
 
 describe('platestream events tail | show | plate', () => {
   it('tail prints one line per vehicle, filtered by camera and plate glob', async () => {

@@ -1,10 +1,12 @@
 import type { RedisClient } from '../../shared/redis/connection.ts';
 import { ALERT_DEFAULTS } from '../../alerts/index.ts';
+import type { CliIO } from '../../shared/cli/index.ts';
 import { decodeEvent, type EventRecord } from '../../shared/codec/event-codec.ts';
 import { encodeResult, type ResultRecord } from '../../shared/codec/result-codec.ts';
 import type { RedisConfig } from '../../shared/config/redis-config.ts';
 import { StreamKeys } from '../../shared/redis/keys.ts';
 import { silentLogger } from '../../test/harness/index.ts';
+import { run } from '../cli.ts';
 import { EVENTS_DEFAULTS, type EventsOptions } from '../config.ts';
 import { EventStage, type EventStageDeps } from '../stage.ts';
 
@@ -155,4 +157,20 @@ export function sameFrames(results: readonly ResultRecord[]): ResultRecord[] {
     }
   }
   return [...byFrame.values()];
+}
+
+/** Runs `platestream events ARGS` in process with the given environment; returns its exit code and output. */
+export async function runEventsCli(
+  env: Record<string, string>,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = {
+    env,
+    stdout: { write: (s: string) => (out += s) },
+    stderr: { write: (s: string) => (err += s) },
+  } as unknown as CliIO;
+  const code = await run(args, io);
+  return { code, out, err };
 }

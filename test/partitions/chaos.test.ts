@@ -5,7 +5,13 @@ import { partitionsOf } from '../../shared/redis/partitions.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { INGEST_DEFAULTS } from '../../ingest/config.ts';
 import { FrameRouter } from '../../ingest/frame-router.ts';
-import { removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from '../../worker/test/child.ts';
+import {
+  removeWorkerBundle,
+  spawnWorker,
+  WorkerChaos,
+  type WorkerChild,
+  workerCommand,
+} from '../../worker/test/child.ts';
 import { TINY_JPEG } from '../../worker/test/helpers.ts';
 import { canOwnServer, killChildren, type TestRedis, useRedis } from '../harness/index.ts';
 
@@ -36,28 +42,13 @@ describe.skipIf(!canOwnServer())('partitioned workers killed mid-frame', () => {
       WORKER_CONCURRENCY: '8',
       WORKER_MAX_DELIVERIES: '50',
     };
-    let seq = 0;
-    const working = new Set<WorkerChild>();
-    const start = () => {
-      const c = spawnWorker(cmd, config, `pchaos-${seq++}`, env);
-      children.push(c);
-      c.started.then(
-        () => working.add(c),
-        () => {},
-      );
-      return c;
-    };
-    let live = [start(), start(), start()];
-    let kills = 0;
-    const killer = setInterval(() => {
-      const candidates = live.filter((c) => working.has(c));
-      if (candidates.length < 2) return;
-      const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
-      victim.proc.kill('SIGKILL');
-      working.delete(victim);
-      kills++;
-      live = live.filter((c) => c !== victim).concat(start());
-    }, 600);
+    const chaos = new WorkerChaos({
+      start: (name) => spawnWorker(cmd, config, name, env),
+      namePrefix: 'pchaos',
+      count: 3,
+      everyMs: 600,
+      children,
+    });
 
     const router = new FrameRouter(t.client, parts, INGEST_DEFAULTS.backpressure);
     await router.ensureGroups();
@@ -83,7 +74,7 @@ describe.skipIf(!canOwnServer())('partitioned workers killed mid-frame', () => {
         }
       }
     } finally {
-      clearInterval(killer);
+      chaos.stop();
     }
     const pending = async () => {
       let n = 0;
@@ -95,7 +86,7 @@ describe.skipIf(!canOwnServer())('partitioned workers killed mid-frame', () => {
       what: 'every frame completed after the kills',
       timeoutMs: 60_000,
     });
-    expect(kills).toBeGreaterThanOrEqual(5);
+    expect(chaos.kills).toBeGreaterThanOrEqual(5);
     const seen = new Map<string, number>();
     for (const [p, k] of parts.all.entries())
       for (const [rid, f] of (await t.client.xrange(k.results, '-', '+')) as [string, string[]][]) {
@@ -109,7 +100,7 @@ describe.skipIf(!canOwnServer())('partitioned workers killed mid-frame', () => {
     let reclaimed = 0;
     for (const k of parts.all) reclaimed += Number((await t.client.hget(k.counters, COUNTER.reclaimed)) ?? 0);
     expect(reclaimed).toBeGreaterThan(0);
-    for (const c of live) c.proc.kill('SIGTERM');
+    for (const c of chaos.workers) c.proc.kill('SIGTERM');
     await t.cleanup(config.prefix);
   }, 180_000);
 });

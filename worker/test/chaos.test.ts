@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COUNTER, StreamKeys } from '../../shared/redis/keys.ts';
 import { waitFor } from '../../shared/util/wait.ts';
 import { canOwnServer, killChildren, type TestRedis, useRedis } from '../../test/harness/index.ts';
-import { removeWorkerBundle, spawnWorker, type WorkerChild, workerCommand } from './child.ts';
+import { removeWorkerBundle, spawnWorker, WorkerChaos, type WorkerChild, workerCommand } from './child.ts';
 import { frame, groupPending, pushFrames, readStream, resultCounts } from './helpers.ts';
 
 /**
@@ -45,31 +45,14 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     const keys = new StreamKeys(config.prefix);
     // 20 ms per frame: most kills hit frames in flight, which must then be reclaimed by another worker.
     const env = { TEST_RECOGNIZER_DELAY_MS: '20', WORKER_CONCURRENCY: '8', WORKER_MAX_DELIVERIES: '50' };
-    let seq = 0;
-    const working = new Set<WorkerChild>();
-    const start = () => {
-      const c = spawnWorker(cmd, config, `chaos-${seq++}`, env);
-      children.push(c);
-      c.started.then(
-        () => working.add(c),
-        () => {},
-      );
-      return c;
-    };
-    let live = [start(), start(), start()];
-
-    // Every ~500 ms one working worker dies, as long as another one is working: on a loaded machine a
-    // start can take seconds, and killing only workers still starting would test nothing.
-    let kills = 0;
-    const killer = setInterval(() => {
-      const candidates = live.filter((c) => working.has(c));
-      if (candidates.length < 2) return;
-      const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
-      victim.proc.kill('SIGKILL');
-      working.delete(victim);
-      kills++;
-      live = live.filter((c) => c !== victim).concat(start());
-    }, 500);
+    // Every ~500 ms one working worker dies, as long as another one is working.
+    const chaos = new WorkerChaos({
+      start: (name) => spawnWorker(cmd, config, name, env),
+      namePrefix: 'chaos',
+      count: 3,
+      everyMs: 500,
+      children,
+    });
 
     const expected = new Map<string, string>();
     const total = 2000;
@@ -85,7 +68,7 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
-      clearInterval(killer);
+      chaos.stop();
     }
     await waitFor(
       async () =>
@@ -93,12 +76,13 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
         (await groupPending(t.client, config.prefix)) === 0,
       { what: 'all frames completed after the chaos', timeoutMs: 30_000 },
     );
-    expect(kills).toBeGreaterThanOrEqual(10);
+    expect(chaos.kills).toBeGreaterThanOrEqual(10);
     await assertExactlyOnce(config.prefix, expected);
     // The kills really interrupted work: entries of dead consumers were taken over.
     expect(Number(await t.client.hget(keys.counters, COUNTER.reclaimed))).toBeGreaterThan(0);
     // The survivors shut down gracefully once they are up (a process killed before it installed its
     // handlers would just die).
+    const live = chaos.workers;
     await Promise.all(live.map((c) => c.started));
     for (const c of live) c.proc.kill('SIGTERM');
     const exits = await Promise.all(live.map((c) => c.exited));

@@ -88,3 +88,60 @@ export function spawnWorker(
   started.catch(() => {}); // a worker killed before it started is not an error by itself
   return { ...child, started };
 }
+
+/**
+ * Chaos for worker processes: keeps `count` workers running and every `everyMs` SIGKILLs a random one that
+ * has started, as long as another started one remains (on a loaded machine a start can take seconds, and
+ * killing only workers still starting would test nothing); a replacement starts at once. Every process
+ * started is pushed to `children` so the file's afterAll can reap it.
+ */
+export class WorkerChaos {
+  kills = 0;
+  private live: WorkerChild[] = [];
+  private readonly working = new Set<WorkerChild>();
+  private seq = 0;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly o: {
+      start: (name: string) => WorkerChild;
+      namePrefix: string;
+      count: number;
+      everyMs: number;
+      children: Child[];
+    },
+  ) {
+    for (let i = 0; i < o.count; i++) this.live.push(this.startOne());
+    this.timer = setInterval(() => this.killOne(), o.everyMs);
+  }
+
+  /** The workers now running (the last ones started, after stop()). */
+  get workers(): readonly WorkerChild[] {
+    return this.live;
+  }
+
+  /** Stops killing; the workers keep running. */
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private startOne(): WorkerChild {
+    const c = this.o.start(`${this.o.namePrefix}-${this.seq++}`);
+    this.o.children.push(c);
+    c.started.then(
+      () => this.working.add(c),
+      () => {},
+    );
+    return c;
+  }
+
+  private killOne(): void {
+    const candidates = this.live.filter((c) => this.working.has(c));
+    if (candidates.length < 2) return;
+    const victim = candidates[Math.floor(Math.random() * candidates.length)]!;
+    victim.proc.kill('SIGKILL');
+    this.working.delete(victim);
+    this.kills++;
+    this.live = this.live.filter((c) => c !== victim).concat(this.startOne());
+  }
+}

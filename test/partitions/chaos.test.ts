@@ -33,12 +33,12 @@ describe.skipIf(!canOwnServer())('partitioned workers killed mid-frame', () => {
     removeWorkerBundle();
   });
 
-  it('1200 frames over 6 partitions while a worker is SIGKILLed every ~600 ms: one result per frame', async () => {
+  it('2000 frames over 6 partitions while a worker is SIGKILLed every ~600 ms: one result per frame', async () => {
     const config = { ...t.config(), partitions: 6 };
     const parts = partitionsOf(config);
     const env = {
       LPR_PARTITIONS: '6',
-      TEST_RECOGNIZER_DELAY_MS: '20',
+      TEST_RECOGNIZER_DELAY_MS: '40',
       WORKER_CONCURRENCY: '8',
       WORKER_MAX_DELIVERIES: '50',
     };
@@ -53,7 +53,7 @@ describe.skipIf(!canOwnServer())('partitioned workers killed mid-frame', () => {
     const router = new FrameRouter(t.client, parts, INGEST_DEFAULTS.backpressure);
     await router.ensureGroups();
     const expected = new Map<string, string>(); // "<p>/<frame id>" → plate
-    const total = 1200;
+    const total = 2000;
     const results = async () =>
       (await Promise.all(parts.all.map((k) => t.client.xlen(k.results)))).reduce((a, b) => a + b, 0);
     try {

@@ -14,9 +14,7 @@
  * spends, and from it the projected capacity of one node: 1000 / (node CPU ms per frame) frames/s while
  * the node's main thread is busy 100 % of the time (Redis runs commands on one thread).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { RedisConfig } from '../shared/config/redis-config.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
@@ -29,8 +27,7 @@ import { deleteKeysOfPrefix } from '../shared/redis/delete-prefix.ts';
 import { partitionsOf } from '../shared/redis/partitions.ts';
 import { entryIdMs } from '../shared/redis/stream/index.ts';
 import { percentile } from '../shared/util/percentile.ts';
-
-const BIN = fileURLToPath(new URL('../bin/platestream.js', import.meta.url));
+import { spawnBenchWorker } from './bench-worker.ts';
 
 export interface ClusterBenchOptions {
   frames: number;
@@ -78,39 +75,6 @@ async function cpuSeconds(port: number): Promise<number> {
   }
 }
 
-function spawnWorker(
-  config: RedisConfig,
-  i: number,
-  concurrency: number,
-): { proc: ChildProcess; started: Promise<void> } {
-  const proc = spawn(process.execPath, [BIN, 'worker'], {
-    env: {
-      ...process.env,
-      REDIS_URL: config.url,
-      LPR_PREFIX: config.prefix,
-      LPR_PARTITIONS: String(config.partitions),
-      LPR_RECOGNIZER: 'noop',
-      WORKER_CONSUMER: `bench-${i}`,
-      WORKER_CONCURRENCY: String(concurrency),
-      WORKER_HTTP_PORT: '0',
-      WORKER_HOUSEKEEPING_INTERVAL_MS: '1000',
-      WORKER_LOCK_TTL_MS: '5000',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let out = '';
-  const started = new Promise<void>((resolve, reject) => {
-    proc.stderr?.on('data', (b: Buffer) => {
-      out = (out + b.toString()).slice(-4000);
-      if (out.includes('"msg":"worker started"')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`worker ${i} exited with ${code}: ${out}`)));
-  });
-  started.catch(() => {});
-  return { proc, started };
-}
-
 /** One run: P partitions on `url`, o.workers workers, o.frames frames; CPU of `ports` measured around it. */
 async function run(
   o: ClusterBenchOptions,
@@ -131,7 +95,7 @@ async function run(
   const admin: RedisClient = createRedis(config, 'consumer', { name: 'bench-admin' });
   const producer = createRedis(config, 'producer', { name: 'bench-producer' });
   await Promise.all([waitReady(admin, 10_000), waitReady(producer, 10_000)]);
-  const workers = Array.from({ length: o.workers }, (_, i) => spawnWorker(config, i, o.concurrency));
+  const workers = Array.from({ length: o.workers }, (_, i) => spawnBenchWorker(config, i, o.concurrency));
   try {
     await Promise.all(workers.map((w) => w.started));
     const router = new FrameRouter(producer, parts, {

@@ -26,6 +26,7 @@ import { Redis } from 'ioredis';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import sharp from 'sharp';
 import { encodeFrame } from '../shared/codec/frame-codec.ts';
+import { spawnBenchWorker } from './bench-worker.ts';
 import { percentile } from '../shared/util/percentile.ts';
 import { freePort } from '../shared/util/free-port.ts';
 import { deleteKeysOfPrefix } from '../shared/redis/delete-prefix.ts';
@@ -211,37 +212,9 @@ async function rawLoop(url: string, payload: Buffer): Promise<number> {
   return N / ((ended - started) / 1000);
 }
 
-function spawnWorker(url: string, prefix: string, i: number): { proc: ChildProcess; started: Promise<void> } {
-  const proc = spawn(process.execPath, [BIN, 'worker'], {
-    env: {
-      ...process.env,
-      REDIS_URL: url,
-      LPR_PREFIX: prefix,
-      LPR_RECOGNIZER: 'noop',
-      WORKER_CONSUMER: `bench-${i}`,
-      WORKER_CONCURRENCY: String(CONCURRENCY),
-      WORKER_HTTP_PORT: '0',
-      WORKER_HOUSEKEEPING_INTERVAL_MS: '1000',
-      WORKER_LOCK_TTL_MS: '5000',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let out = '';
-  const started = new Promise<void>((resolve, reject) => {
-    proc.stderr?.on('data', (b: Buffer) => {
-      out = (out + b.toString()).slice(-4000);
-      if (out.includes('"msg":"worker started"')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`worker ${i} exited with ${code}: ${out}`)));
-  });
-  started.catch(() => {});
-  return { proc, started };
-}
-
 async function workerRun(url: string, admin: Redis, payload: Buffer, n: number) {
   const keys = new StreamKeys(`bench-${n}w-${randomUUID().slice(0, 8)}`);
-  const workers = Array.from({ length: n }, (_, i) => spawnWorker(url, keys.prefix, i));
+  const workers = Array.from({ length: n }, (_, i) => spawnBenchWorker({ url, prefix: keys.prefix }, i, CONCURRENCY));
   await Promise.all(workers.map((w) => w.started));
   const producer = new Redis(url);
   let ingest: ChildProcess | undefined;

@@ -15,12 +15,22 @@ import { SOURCES } from '../../web/sources.ts';
 import { listDlq, requeueDlqEntry } from '../../worker/dlq.ts';
 import { collectStats } from '../../worker/stats.ts';
 import { waitFor } from '../../shared/util/wait.ts';
-import { INGEST_DEFAULTS } from '../../ingest/config.ts';
+import { type BackpressureOptions, INGEST_DEFAULTS } from '../../ingest/config.ts';
 import { FrameRouter } from '../../ingest/frame-router.ts';
 import { testStage } from '../../events/test/helpers.ts';
 import { TINY_JPEG, testWorker } from '../../worker/test/helpers.ts';
 import type { Worker } from '../../worker/worker.ts';
 import type { EventStage } from '../../events/stage.ts';
+
+/** The default admission: every frame once, in order. */
+async function admitInOrder(router: FrameRouter, frames: readonly ScenarioFrame[]): Promise<Map<string, string>> {
+  const ids = new Map<string, string>(); // "<partition>/<frame id>" → camera
+  for (const { car: _car, key: _key, ...frame } of frames) {
+    const { id } = await router.add(frame);
+    ids.set(`${router.parts.index(frame.camera)}/${id}`, frame.camera);
+  }
+  return ids;
+}
 
 /** Capture time of the first frame (fixed: the events stage works on capture time). */
 const T0 = 1_760_000_000_000;
@@ -31,13 +41,27 @@ export interface ScenarioOptions {
   workers: number;
   /** Frames per car (one event each). */
   framesPerCar?: number;
+  /** A camera quiet this long has its passes closed (default 2000 ms). */
+  idleFlushMs?: number;
+  /** FrameRouter backpressure settings over the defaults (e.g. waitReplicas). */
+  backpressure?: Partial<BackpressureOptions>;
+  /**
+   * Writes the frames (default: one router.add each, in order) and returns what was admitted,
+   * "<partition>/<frame id>" → camera. A failover test admits with retries while it kills a master.
+   */
+  admit?: (router: FrameRouter, frames: readonly ScenarioFrame[]) => Promise<Map<string, string>>;
 }
+
+/** A frame of the scenario: its car's plate and an idempotency key unique to the frame. */
+export type ScenarioFrame = Frame & { car: string; key: string };
 
 export interface ScenarioResult {
   frames: number;
   events: number;
   /** Results per partition (index = partition). */
   resultsPerPartition: number[];
+  /** Frames read into each event. */
+  framesPerEvent: number[];
 }
 
 /**
@@ -57,7 +81,7 @@ export async function runPartitionedPipeline(
   const perCar = o.framesPerCar ?? 8;
   const cameras = Array.from({ length: o.cameras }, (_, i) => `cam-${String(i + 1).padStart(2, '0')}`);
   // Cars round-robin over the cameras; a camera's cars are 3 s apart in capture time, frames 150 ms apart.
-  const frames: (Frame & { car: string })[] = [];
+  const frames: ScenarioFrame[] = [];
   const cars = Math.ceil(o.frames / perCar);
   const carsOf = new Map<string, string[]>();
   for (let c = 0; c < cars; c++) {
@@ -73,6 +97,7 @@ export async function runPartitionedPipeline(
         img: TINY_JPEG,
         meta: { plate },
         car: plate,
+        key: `${camera}-${k}-${i}`,
       });
   }
   frames.sort((a, b) => a.ts - b.ts || a.camera.localeCompare(b.camera));
@@ -89,7 +114,7 @@ export async function runPartitionedPipeline(
       stages.push(
         testStage(
           config,
-          { partitions: parts.count, idleFlushMs: 2000, minTravel: 0 },
+          { partitions: parts.count, idleFlushMs: o.idleFlushMs ?? 2000, minTravel: 0 },
           { partition: { index: p, count: parts.count } },
         ),
       );
@@ -98,14 +123,10 @@ export async function runPartitionedPipeline(
       ...INGEST_DEFAULTS.backpressure,
       maxBacklog: 1_000_000,
       memoryBudgetBytes: 1024 ** 3,
+      ...o.backpressure,
     });
     await router.ensureGroups();
-    const ids = new Map<string, string>(); // "<partition>/<frame id>" → camera
-    for (const f of frames) {
-      const { car: _car, ...frame } = f;
-      const { id } = await router.add(frame);
-      ids.set(`${parts.index(f.camera)}/${id}`, f.camera);
-    }
+    const ids = await (o.admit ?? admitInOrder)(router, frames);
     expect(ids.size).toBe(o.frames);
 
     // Exactly one result per frame, each in its camera's partition; nothing pending in any group.
@@ -156,7 +177,7 @@ export async function runPartitionedPipeline(
       const pending = (await redis.xpending(k.frames, WORKER_GROUP)) as [number];
       expect(Number(pending[0])).toBe(0);
     }
-    return { frames: o.frames, events: events.length, resultsPerPartition };
+    return { frames: o.frames, events: events.length, resultsPerPartition, framesPerEvent: events.map((e) => e.frames) };
   } finally {
     await Promise.allSettled([...workers.map((w) => w.close()), ...stages.map((s) => s.close())]);
     await closeRedis(producer);

@@ -11,10 +11,18 @@ export interface RecognizerOptions {
   /** Folder of optional model files (LPR_MODEL_DIR). */
   modelDir: string;
   /**
-   * onnxruntime intra-op threads per session (LPR_THREADS); 0 = onnxruntime's choice. onnxruntime-node runs
-   * inference on the event-loop thread (run() is synchronous under its promise), so one worker process
-   * reads one frame's models at a time whatever WORKER_CONCURRENCY is: threads are how one process uses
-   * several cores. Worker processes = cores with LPR_THREADS=1 spend ~10 % less CPU per frame (MODEL_CARD.md).
+   * Recogniser threads of one process (LPR_RECOGNIZER_THREADS): worker threads, each with its own ONNX
+   * sessions, reading frames side by side (models/pool). onnxruntime-node runs inference synchronously on the
+   * calling thread, so frames in flight (WORKER_CONCURRENCY) use several cores only through these threads.
+   * Default: the cores (availableParallelism), at most 8, and at most the frames in flight when those are
+   * set lower. 1 = no threads: the recogniser runs on the event loop, as before (use LPR_THREADS then).
+   */
+  recognizerThreads: number;
+  /**
+   * onnxruntime intra-op threads per session (LPR_THREADS); 0 = onnxruntime's choice. With a pool, per
+   * recogniser thread: default 1 (intra-op threads cost ~40 % more CPU per frame for ~10 % less latency,
+   * MODEL_CARD.md); without a pool (LPR_RECOGNIZER_THREADS=1) default min(4, cores), the only way that one
+   * recogniser uses several cores.
    */
   threads: number;
   /** Let idle onnxruntime threads spin-wait (LPR_SPIN): a little lower latency on a dedicated machine, much
@@ -72,9 +80,20 @@ export interface RecognizerOptions {
   cameraRoi: Readonly<Record<string, Roi>>;
 }
 
+/** Recogniser threads by default: one per core, at most this many (each holds its own sessions). */
+const MAX_DEFAULT_RECOGNIZER_THREADS = 8;
+
+/** LPR_THREADS by default: 1 per recogniser thread of a pool; without a pool, min(4, cores). */
+function defaultIntraOpThreads(recognizerThreads: number): number {
+  return recognizerThreads > 1 ? 1 : Math.min(4, availableParallelism());
+}
+
+const DEFAULT_RECOGNIZER_THREADS = Math.min(MAX_DEFAULT_RECOGNIZER_THREADS, availableParallelism());
+
 export const RECOGNIZER_DEFAULTS: RecognizerOptions = {
   modelDir: defaultModelDir(),
-  threads: Math.min(4, availableParallelism()),
+  recognizerThreads: DEFAULT_RECOGNIZER_THREADS,
+  threads: defaultIntraOpThreads(DEFAULT_RECOGNIZER_THREADS),
   spin: false,
   detSize: 960,
   detCoarseSize: 'auto',
@@ -165,13 +184,23 @@ export function parseCameraFormats(
   return out;
 }
 
-/** Reads recogniser options from the environment; all problems reported together; result frozen. */
+/**
+ * Reads recogniser options from the environment; all problems reported together; result frozen.
+ * `framesInFlight`: the frames the caller will have in flight at most when it set that explicitly
+ * (WORKER_CONCURRENCY); the default number of recogniser threads is not above it (more could never work).
+ */
 export function readRecognizerConfig(
   r: EnvReader,
   env: Env = process.env,
   hints: CameraHints = readCameraHints(r, env),
+  framesInFlight?: number,
 ): Readonly<RecognizerOptions> {
   const d = RECOGNIZER_DEFAULTS;
+  const recognizerThreads = r.int(
+    'LPR_RECOGNIZER_THREADS',
+    Math.min(d.recognizerThreads, framesInFlight ?? d.recognizerThreads),
+    { min: 1, max: 64 },
+  );
   const formats = list(r.optionalString('LPR_PLATE_FORMATS'));
   const { unknown } = expandFormats(formats);
   if (unknown.length) {
@@ -182,7 +211,8 @@ export function readRecognizerConfig(
   }
   const opts: RecognizerOptions = {
     modelDir: r.string('LPR_MODEL_DIR', defaultModelDir(env)),
-    threads: r.int('LPR_THREADS', d.threads, { min: 0, max: 64 }),
+    recognizerThreads,
+    threads: r.int('LPR_THREADS', defaultIntraOpThreads(recognizerThreads), { min: 0, max: 64 }),
     spin: r.bool('LPR_SPIN', d.spin),
     detSize: r.int('LPR_DET_SIZE', d.detSize, { min: 320, max: 2560 }),
     detCoarseSize: parseCoarseSize(r, 'LPR_DET_COARSE_SIZE', r.optionalString('LPR_DET_COARSE_SIZE'), d),

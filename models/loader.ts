@@ -87,9 +87,11 @@ function checkTensor(
  * onnxruntime-node 1.29+ starts Microsoft's 1DS telemetry on Linux and macOS when its environment is created
  * (at the first session): it uploads usage events, keeps a device id under ~/.cache/Microsoft, and leaves an
  * empty /tmp/mat-debug-<pid>.log behind every process. Recognition is local, so it is off unless the operator
- * set ORT_DISABLE_TELEMETRY themselves (ORT_DISABLE_TELEMETRY=0 leaves onnxruntime's default).
+ * set ORT_DISABLE_TELEMETRY themselves (ORT_DISABLE_TELEMETRY=0 leaves onnxruntime's default). onnxruntime
+ * reads the process environment; a worker thread's process.env is its own copy, so a recogniser pool calls
+ * this on the main thread before it starts its threads.
  */
-function disableOnnxruntimeTelemetry(): void {
+export function disableOnnxruntimeTelemetry(): void {
   process.env.ORT_DISABLE_TELEMETRY ??= '1';
 }
 

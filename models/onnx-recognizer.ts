@@ -84,14 +84,7 @@ export class OnnxRecognizer implements Recognizer {
     logger?: Logger,
     private readonly plugins: RecognizerPlugins = {},
   ) {
-    const coarse =
-      opts.detCoarseSize === 'auto'
-        ? `auto${Math.round(opts.plateMinChar * 1000) / 10}%>`
-        : opts.detCoarseSize > 0
-          ? `${opts.detCoarseSize}>`
-          : '';
-    const det = plugins.detector?.id ?? `ppocr-v4-det@${coarse}${opts.detSize}`;
-    this.id = `${det}+${plugins.reader?.id ?? readerId}`;
+    this.id = onnxRecognizerId(opts, readerId, plugins);
     this.log = logger ?? moduleLogger('models');
     this.defaultPatterns = expandFormats(opts.formats).patterns;
     this.cameraPatterns = new Map(
@@ -374,6 +367,22 @@ export class OnnxRecognizer implements Recognizer {
     })();
     return this.closed;
   }
+}
+
+/** The model id a recogniser with these options writes into its results, e.g. `ppocr-v4-det@auto2%>960+cct-xs-v1-global`. */
+export function onnxRecognizerId(
+  opts: Readonly<RecognizerOptions>,
+  readerId: string,
+  plugins: RecognizerPlugins = {},
+): string {
+  const coarse =
+    opts.detCoarseSize === 'auto'
+      ? `auto${Math.round(opts.plateMinChar * 1000) / 10}%>`
+      : opts.detCoarseSize > 0
+        ? `${opts.detCoarseSize}>`
+        : '';
+  const det = plugins.detector?.id ?? `ppocr-v4-det@${coarse}${opts.detSize}`;
+  return `${det}+${plugins.reader?.id ?? readerId}`;
 }
 
 /** Which reader the options select: cct when asked for (or `auto` and its file is present), else ppocr. */

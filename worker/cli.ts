@@ -15,7 +15,8 @@ reading, completes frames in flight, exits 0; a second signal exits at once).
 Configuration (environment; defaults in parentheses):
   REDIS_URL (redis://127.0.0.1:6379)   LPR_PREFIX (lpr)
   LPR_RECOGNIZER (onnx)                onnx | noop (benchmarks: finds nothing)
-  WORKER_CONSUMER (<hostname>-<pid>)   WORKER_CONCURRENCY (4)       WORKER_READ_COUNT (16)
+  WORKER_CONSUMER (<hostname>-<pid>)   WORKER_READ_COUNT (16)
+  WORKER_CONCURRENCY (4, at least 2 x LPR_RECOGNIZER_THREADS)
   WORKER_BLOCK_MS (2000)               WORKER_WATCHDOG_MARGIN_MS (3000)
   WORKER_PROCESSING_TIMEOUT_MS (10000) WORKER_CLAIM_IDLE_MS (30000, >= 2 x processing timeout)
   WORKER_CLAIM_INTERVAL_MS (5000)      WORKER_MAX_DELIVERIES (5)
@@ -26,7 +27,8 @@ Configuration (environment; defaults in parentheses):
   WORKER_SHUTDOWN_TIMEOUT_MS (30000)
   LOG_LEVEL (info)                     LOG_PLATES (false)
   DATABASE_URL (unset = no watchlist)  ALERT_WINDOW_MS (60000)      WATCHLIST_* (see docs/watchlist.md)
-  LPR_MODEL_DIR, LPR_READER, LPR_THREADS, ... (recognition, see docs/models.md)
+  LPR_RECOGNIZER_THREADS (cores, at most 8; 1 = no recogniser threads)   LPR_THREADS (1 per thread)
+  LPR_MODEL_DIR, LPR_READER, ... (recognition, see docs/models.md)
 See docs/worker.md.
 `;
 

@@ -19,7 +19,11 @@ export interface WorkerOptions extends StaticFrameOptions {
   recognizer: RecognizerName;
   /** Consumer name in the `workers` group; unique per process. Default `<hostname>-<pid>`. */
   consumer: string;
-  /** Frames processed at the same time by this process. */
+  /**
+   * Frames processed at the same time by this process (WORKER_CONCURRENCY). Default: 4, and with the ONNX
+   * recogniser at least 2 per recogniser thread (LPR_RECOGNIZER_THREADS), so every thread has its next frame
+   * waiting while it reads one; set lower, it caps the default number of recogniser threads.
+   */
   concurrency: number;
   /** Most entries asked for per XREADGROUP (never more than free slots). */
   readCount: number;
@@ -97,6 +101,11 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   cameraStatic: {},
 };
 
+/** WORKER_CONCURRENCY by default: 4, and at least 2 frames per recogniser thread of the ONNX recogniser. */
+function defaultConcurrency(recognizer: Pick<RecognizerOptions, 'recognizerThreads'> | undefined): number {
+  return Math.max(WORKER_DEFAULTS.concurrency, 2 * (recognizer?.recognizerThreads ?? 1));
+}
+
 /** Smallest ratio claimIdleMs / processingTimeoutMs accepted: a live worker's frame must never be reclaimed. */
 export const CLAIM_IDLE_FACTOR = 2;
 
@@ -111,7 +120,7 @@ export interface WorkerConfig {
   /** Watchlist enrichment (off without DATABASE_URL). */
   watchlist: WatchlistConfig;
   alerts: AlertOptions;
-  /** Recogniser settings (LPR_MODEL_DIR, LPR_THREADS, ...); undefined unless LPR_RECOGNIZER=onnx. */
+  /** Recogniser settings (LPR_MODEL_DIR, LPR_RECOGNIZER_THREADS, LPR_THREADS, ...); undefined unless LPR_RECOGNIZER=onnx. */
   recognizer: RecognizerOptions | undefined;
   log: LogOptions;
 }
@@ -124,13 +133,20 @@ export interface WorkerConfig {
 export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly<WorkerConfig> {
   const d = WORKER_DEFAULTS;
   const hints = readCameraHints(r, env);
+  const recognizerName = r.oneOf('LPR_RECOGNIZER', d.recognizer, RECOGNIZER_NAMES);
+  const concurrencySet =
+    r.optionalString('WORKER_CONCURRENCY') === undefined
+      ? undefined
+      : r.int('WORKER_CONCURRENCY', d.concurrency, { min: 1, max: 1024 });
+  const recognizer =
+    recognizerName === 'onnx' ? readRecognizerConfig(r, env, hints, concurrencySet) : undefined;
   const worker: WorkerOptions = {
-    recognizer: r.oneOf('LPR_RECOGNIZER', d.recognizer, RECOGNIZER_NAMES),
+    recognizer: recognizerName,
     consumer: r.string('WORKER_CONSUMER', defaultConsumerName(), {
       pattern: /^[A-Za-z0-9_.:-]{1,128}$/,
       hint: '1-128 characters of A-Z a-z 0-9 _ . : -',
     }),
-    concurrency: r.int('WORKER_CONCURRENCY', d.concurrency, { min: 1, max: 1024 }),
+    concurrency: concurrencySet ?? defaultConcurrency(recognizer),
     readCount: r.int('WORKER_READ_COUNT', d.readCount, { min: 1, max: 10_000 }),
     blockMs: r.int('WORKER_BLOCK_MS', d.blockMs, { min: 10, max: 60_000 }),
     watchdogMarginMs: r.int('WORKER_WATCHDOG_MARGIN_MS', d.watchdogMarginMs, { min: 100, max: 120_000 }),
@@ -174,12 +190,17 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
     },
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
+  if (recognizer && recognizer.recognizerThreads > worker.concurrency)
+    r.problem(
+      'WORKER_CONCURRENCY',
+      `${worker.concurrency} frames in flight cannot keep LPR_RECOGNIZER_THREADS=${recognizer.recognizerThreads} recogniser threads busy; set it to at least ${recognizer.recognizerThreads}, or fewer recogniser threads`,
+    );
   const config: WorkerConfig = {
     redis: readRedisConfig(r),
     worker,
     watchlist: readWatchlistConfig(r),
     alerts: readAlertConfig(r),
-    recognizer: worker.recognizer === 'onnx' ? readRecognizerConfig(r, env, hints) : undefined,
+    recognizer,
     log: readLogConfig(r),
   };
   r.finish();

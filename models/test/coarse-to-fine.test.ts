@@ -20,7 +20,7 @@ describe('coarse-to-fine detection (LPR_DET_COARSE_SIZE)', () => {
   let single: Recognizer;
   let c2f: Recognizer;
   beforeAll(async () => {
-    const env = { ...process.env, LPR_THREADS: '1', LPR_READER: 'ppocr' };
+    const env = { ...process.env, LPR_RECOGNIZER_THREADS: '1', LPR_THREADS: '1', LPR_READER: 'ppocr' };
     single = await createOnnxRecognizer(env);
     c2f = await createOnnxRecognizer({ ...env, LPR_DET_COARSE_SIZE: '640' });
     await Promise.all([single.warmup(), c2f.warmup()]);
@@ -69,7 +69,13 @@ describe('coarse-to-fine detection (LPR_DET_COARSE_SIZE)', () => {
     // Characters of 22-26 px in 1080p: with LPR_PLATE_MIN_CHAR=0.2 the coarse input is 320 px wide (4 px
     // characters): the detector misses this plate there (it finds some others even so).
     const scene = await renderScene({ seed: 'c2f-4', width: 1920, height: 1080, charHeight: [22, 26] });
-    const env = { ...process.env, LPR_THREADS: '1', LPR_READER: 'ppocr', LPR_PLATE_MIN_CHAR: '0.2' };
+    const env = {
+      ...process.env,
+      LPR_RECOGNIZER_THREADS: '1',
+      LPR_THREADS: '1',
+      LPR_READER: 'ppocr',
+      LPR_PLATE_MIN_CHAR: '0.2',
+    };
     const withFallback = await createOnnxRecognizer(env);
     const without = await createOnnxRecognizer({ ...env, LPR_DET_FALLBACK_BELOW: '0' });
     try {
@@ -107,7 +113,7 @@ describe('plate crops per line (LPR_PLATE_CROPS_TOP)', () => {
     for (const top of ['0', '1', '100']) {
       const reader = new CountingReader();
       const r = await createOnnxRecognizer(
-        { ...process.env, LPR_THREADS: '1', LPR_PLATE_CROPS_TOP: top },
+        { ...process.env, LPR_RECOGNIZER_THREADS: '1', LPR_THREADS: '1', LPR_PLATE_CROPS_TOP: top },
         {},
         undefined,
         { reader },

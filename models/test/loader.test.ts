@@ -1,5 +1,5 @@
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPlatestreamError } from '../../shared/errors.ts';
@@ -64,11 +64,22 @@ describe('recogniser configuration', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('runs one intra-op thread per recogniser thread, and min(4, cores) without recogniser threads', () => {
+    const cores = availableParallelism();
+    const pooled = recognizerConfigFromEnv({ LPR_RECOGNIZER_THREADS: '2' });
+    expect(pooled).toMatchObject({ recognizerThreads: 2, threads: 1 });
+    const single = recognizerConfigFromEnv({ LPR_RECOGNIZER_THREADS: '1' });
+    expect(single).toMatchObject({ recognizerThreads: 1, threads: Math.min(4, cores) });
+    expect(recognizerConfigFromEnv({}).recognizerThreads).toBe(Math.min(8, cores));
+    expect(recognizerConfigFromEnv({ LPR_RECOGNIZER_THREADS: '2', LPR_THREADS: '3' }).threads).toBe(3);
+  });
+
   it('reports every bad variable at once', () => {
     let err: unknown;
     try {
       recognizerConfigFromEnv({
         LPR_THREADS: 'many',
+        LPR_RECOGNIZER_THREADS: '0',
         LPR_DET_SIZE: '10',
         LPR_READER: 'tesseract',
         LPR_PLATE_FORMATS: 'gb,??',
@@ -86,6 +97,7 @@ describe('recogniser configuration', () => {
     const msg = (err as Error).message;
     for (const name of [
       'LPR_THREADS',
+      'LPR_RECOGNIZER_THREADS',
       'LPR_DET_SIZE',
       'LPR_READER',
       'LPR_PLATE_FORMATS',

@@ -10,7 +10,7 @@ import { craftPlateJpeg } from './crafted.ts';
 
 const modelDir = process.env.LPR_MODEL_DIR ?? '';
 const hasCct = modelDir !== '' && existsSync(join(modelDir, 'cct_xs_v1_global.onnx'));
-const env = { ...process.env, LPR_THREADS: '1' };
+const env = { ...process.env, LPR_RECOGNIZER_THREADS: '1', LPR_THREADS: '1' };
 
 const frame = (id: string, img: Buffer, camera = 'cam-test') => ({
   id,

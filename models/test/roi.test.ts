@@ -3,7 +3,13 @@ import type { Recognizer } from '../../shared/recognizer.ts';
 import { createOnnxRecognizer } from '../index.ts';
 import { craftPlateJpeg } from './crafted.ts';
 
-const frame = (id: string, img: Buffer, camera: string) => ({ id, camera, ts: 0, mime: 'image/jpeg' as const, img });
+const frame = (id: string, img: Buffer, camera: string) => ({
+  id,
+  camera,
+  ts: 0,
+  mime: 'image/jpeg' as const,
+  img,
+});
 
 /** LPR_CAMERA_ROI: detection on the region's crop only, plates outside it dropped, boxes in frame pixels. */
 describe('per-camera region of interest (LPR_CAMERA_ROI)', () => {
@@ -11,6 +17,7 @@ describe('per-camera region of interest (LPR_CAMERA_ROI)', () => {
   beforeAll(async () => {
     r = await createOnnxRecognizer({
       ...process.env,
+      LPR_RECOGNIZER_THREADS: '1',
       LPR_THREADS: '1',
       LPR_READER: 'ppocr',
       // The crafted plate sits at x 215-425, y 300-346 of a 640x480 frame.

@@ -43,7 +43,12 @@ describe.each([
   let r: Recognizer;
   beforeAll(async () => {
     if (skip) return;
-    r = await createOnnxRecognizer({ ...process.env, LPR_READER: reader, LPR_THREADS: '1' });
+    r = await createOnnxRecognizer({
+      ...process.env,
+      LPR_READER: reader,
+      LPR_RECOGNIZER_THREADS: '1',
+      LPR_THREADS: '1',
+    });
     await r.warmup();
   }, 60_000);
   afterAll(() => r?.close());

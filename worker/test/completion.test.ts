@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EnvReader } from '../../shared/config/env-reader.ts';
 import { isPlatestreamError } from '../../shared/errors.ts';
@@ -144,5 +145,25 @@ describe('completion script, alerts, watchdog and config', () => {
     expect(msg).toMatch(/RESULTS_RETENTION/);
     expect(msg).toMatch(/WORKER_CLAIM_IDLE_MS: 30000 ms is not comfortably above/);
     expect(msg).toMatch(/WORKER_SHUTDOWN_TIMEOUT_MS: 25000 ms must be at least WORKER_BLOCK_MS/);
+  });
+
+  it('sizes frames in flight and recogniser threads together', () => {
+    const cfg = (env: Record<string, string>) => readWorkerConfig(new EnvReader(env));
+    const three = cfg({ LPR_RECOGNIZER_THREADS: '3' });
+    expect(three.worker.concurrency).toBe(6);
+    expect(three.recognizer).toMatchObject({ recognizerThreads: 3, threads: 1 });
+    const cores = availableParallelism();
+    const byDefault = cfg({});
+    expect(byDefault.recognizer?.recognizerThreads).toBe(Math.min(8, cores));
+    expect(byDefault.worker.concurrency).toBe(Math.max(4, 2 * Math.min(8, cores)));
+    // One frame in flight, set explicitly: one recogniser on the event loop with intra-op threads, as before.
+    expect(cfg({ WORKER_CONCURRENCY: '1' }).recognizer).toMatchObject({
+      recognizerThreads: 1,
+      threads: Math.min(4, cores),
+    });
+    expect(cfg({ LPR_RECOGNIZER: 'noop' }).worker.concurrency).toBe(4);
+    expect(() => cfg({ LPR_RECOGNIZER_THREADS: '4', WORKER_CONCURRENCY: '2' })).toThrow(
+      /WORKER_CONCURRENCY: 2 frames in flight cannot keep LPR_RECOGNIZER_THREADS=4/,
+    );
   });
 });

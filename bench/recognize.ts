@@ -16,18 +16,21 @@
  *   (new scenes, read in full; so is the first parked frame after a pass), the rest the parked scene again
  *   (skipped); framesPerCoreSecond = frames / CPU seconds, streamFps =
  *   frames / wall seconds with the frames read one after another.
- * - In flight: the same stream again with --inflight frames at once (default: one per core) through the same
- *   recogniser, as WORKER_CONCURRENCY does: streamFpsInflight = frames / wall seconds, inflightScaling = that /
- *   streamFps. onnxruntime-node runs inference on the event-loop thread, so frames in flight in one process
- *   only overlap decoding and Redis with inference (scaling stays near 1); a machine's cores are used by
- *   LPR_THREADS or by one worker process per core, whose frames per second is framesPerCoreSecond x cores on
- *   an otherwise idle machine. loadAverage says how busy the machine was (other processes take wall time).
+ * - In flight: the same stream again with --inflight frames at once through the same recogniser, as
+ *   WORKER_CONCURRENCY does in a worker: streamFpsInflight = frames / wall seconds, inflightScaling = that /
+ *   streamFps. Default --inflight: the recogniser threads (LPR_RECOGNIZER_THREADS, default one per core), or
+ *   the cores without a pool. onnxruntime-node runs inference synchronously on the calling thread, so a
+ *   recogniser pool (models/pool) is how one process reads frames side by side: inflightScaling is about the
+ *   cores on an otherwise idle machine with the default pool, and about 1 with LPR_RECOGNIZER_THREADS=1 (then
+ *   only LPR_THREADS intra-op threads use more cores). loadAverage says how busy the machine was.
+ * - Threads: recognizerThreads / intraOpThreads are the LPR_RECOGNIZER_THREADS / LPR_THREADS in effect. Compare
+ *   the defaults with the old ones: LPR_RECOGNIZER_THREADS=1 LPR_THREADS=2 (on 2 cores).
  * Uses REDIS_URL when set, else a private redis-server (the static references live in Redis).
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { createOnnxRecognizer } from '../models/index.ts';
+import { createOnnxRecognizer, recognizerConfigFromEnv } from '../models/index.ts';
 import { renderScene } from '../models/synthetic/index.ts';
 import { REDIS_DEFAULTS } from '../shared/config/redis-config.ts';
 import { closeRedis, createRedis, waitReady } from '../shared/redis/connection.ts';
@@ -45,7 +48,7 @@ const { values } = parseArgs({
     stream: { type: 'string', default: '200' },
     moving: { type: 'string', default: '0.2' },
     pass: { type: 'string', default: '5' },
-    inflight: { type: 'string', default: String(cpus().length) },
+    inflight: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
   strict: true,
@@ -55,7 +58,10 @@ const STATIC = Number(values.static);
 const STREAM = Number(values.stream);
 const MOVING = Number(values.moving);
 const PASS = Number(values.pass);
-const INFLIGHT = Number(values.inflight);
+const RECOGNIZER = recognizerConfigFromEnv(process.env);
+const INFLIGHT = Number(
+  values.inflight ?? (RECOGNIZER.recognizerThreads > 1 ? RECOGNIZER.recognizerThreads : cpus().length),
+);
 {
   const bad: string[] = [];
   for (const [k, v] of Object.entries({
@@ -136,7 +142,7 @@ async function main(): Promise<void> {
   const keys = new StreamKeys(prefix);
   const redis = createRedis({ ...REDIS_DEFAULTS, url, prefix }, 'consumer', { name: 'bench-recognize' });
   await waitReady(redis, 5000);
-  const inner: Recognizer = await createOnnxRecognizer({ ...process.env, LOG_LEVEL: 'warn' });
+  const inner: Recognizer = await createOnnxRecognizer({}, RECOGNIZER);
   const gate = new StaticGate(inner, {
     redis,
     keys,
@@ -149,8 +155,11 @@ async function main(): Promise<void> {
     );
     await gate.warmup();
     const hd = await Promise.all(Array.from({ length: HD }, (_, i) => hdFrame(i, 'bench-hd')));
-    // Warm-up: the first runs of a session allocate its arenas.
-    for (const f of hd.slice(0, 2)) await inner.recognize(input('warm', f.img));
+    // Warm-up: the first runs of a session allocate its arenas (every recogniser thread's sessions).
+    for (let round = 0; round < 2; round++)
+      await Promise.all(
+        Array.from({ length: INFLIGHT }, (_, i) => inner.recognize(input('warm', hd[i % hd.length]!.img))),
+      );
 
     // 1. HD frames, each read in full.
     const hdRuns: { cpuMs: number; wallMs: number; exact: boolean; none: boolean; big: boolean }[] = [];
@@ -222,6 +231,8 @@ async function main(): Promise<void> {
     const out = {
       model: inner.id,
       cores: cpus().length,
+      recognizerThreads: RECOGNIZER.recognizerThreads,
+      intraOpThreads: RECOGNIZER.threads,
       hdFrames: HD,
       hdCpuMsMedian: round(median(hdCpu)),
       hdCpuMsP95: round(percentile(hdCpu, 95)),
@@ -254,7 +265,7 @@ async function main(): Promise<void> {
     } else {
       process.stdout.write(
         [
-          `model ${out.model}, ${out.cores} cores`,
+          `model ${out.model}, ${out.cores} cores, ${out.recognizerThreads} recogniser thread(s) x ${out.intraOpThreads} intra-op thread(s)`,
           `HD frames (${HD}, read in full)   CPU median ${out.hdCpuMsMedian} ms (720p ${out.hd720CpuMsMedian}, 1080p ${out.hd1080CpuMsMedian}), p95 ${out.hdCpuMsP95} ms; exact ${out.hdExactFrames}/${HD}, no plate ${out.hdNoPlateFrames}`,
           `static 1080p frames (${STATIC})       CPU median ${out.staticCpuMsMedian} ms, p95 ${out.staticCpuMsP95} ms; ${skipped}/${STATIC} skipped`,
           `camera stream (${STREAM} frames, ${(MOVING * 100).toFixed(0)} % vehicles) ${out.streamFps} frames/s wall, ${out.framesPerCoreSecond} frames per CPU-second (${out.streamCpuMsPerFrame} ms/frame), ${run.value} skipped`,

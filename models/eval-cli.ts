@@ -9,7 +9,8 @@ const HELP = `usage: npm run eval -- <dir> [--json] [--verbose] [--limit N] [--d
 
 Evaluates the recogniser on a folder in the OpenALPR benchmark layout (NAME.jpg + NAME.txt with
 tab-separated "file x y w h PLATE" lines). An image counts as correct only when the chosen best plate
-equals the truth. Models and options come from the environment (LPR_MODEL_DIR, LPR_THREADS, ...).`;
+equals the truth. Models and options come from the environment (LPR_MODEL_DIR, LPR_RECOGNIZER_THREADS,
+LPR_THREADS, ...). Photos are read one at a time (CPU per photo counts every thread of the process).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({

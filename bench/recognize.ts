@@ -22,7 +22,10 @@
  *   the cores without a pool. onnxruntime-node runs inference synchronously on the calling thread, so a
  *   recogniser pool (models/pool) is how one process reads frames side by side: inflightScaling is about the
  *   cores on an otherwise idle machine with the default pool, and about 1 with LPR_RECOGNIZER_THREADS=1 (then
- *   only LPR_THREADS intra-op threads use more cores). loadAverage says how busy the machine was.
+ *   only LPR_THREADS intra-op threads use more cores). streamCoresUsed / inflightCoresUsed = process CPU / wall
+ *   seconds of each run: on 2 cores the in-flight run is CPU-bound (the static gate's thumbnails on the main
+ *   thread and libuv share the cores with the recogniser threads), so cores used shows the pool at work better
+ *   than inflightScaling there. loadAverage says how busy the machine was (this process's threads count too).
  * - Threads: recognizerThreads / intraOpThreads are the LPR_RECOGNIZER_THREADS / LPR_THREADS in effect. Compare
  *   the defaults with the old ones: LPR_RECOGNIZER_THREADS=1 LPR_THREADS=2 (on 2 cores).
  * Uses REDIS_URL when set, else a private redis-server (the static references live in Redis).
@@ -257,6 +260,8 @@ async function main(): Promise<void> {
       streamFpsInflight: round(STREAM / (parallel.wallMs / 1000)),
       inflightScaling: round(run.wallMs / parallel.wallMs),
       inflightFramesPerCoreSecond: round(STREAM / (parallel.cpuMs / 1000)),
+      streamCoresUsed: round(run.cpuMs / run.wallMs),
+      inflightCoresUsed: round(parallel.cpuMs / parallel.wallMs),
       inflightSkipped: parallel.value,
       loadAverage: round(load),
     };
@@ -269,7 +274,7 @@ async function main(): Promise<void> {
           `HD frames (${HD}, read in full)   CPU median ${out.hdCpuMsMedian} ms (720p ${out.hd720CpuMsMedian}, 1080p ${out.hd1080CpuMsMedian}), p95 ${out.hdCpuMsP95} ms; exact ${out.hdExactFrames}/${HD}, no plate ${out.hdNoPlateFrames}`,
           `static 1080p frames (${STATIC})       CPU median ${out.staticCpuMsMedian} ms, p95 ${out.staticCpuMsP95} ms; ${skipped}/${STATIC} skipped`,
           `camera stream (${STREAM} frames, ${(MOVING * 100).toFixed(0)} % vehicles) ${out.streamFps} frames/s wall, ${out.framesPerCoreSecond} frames per CPU-second (${out.streamCpuMsPerFrame} ms/frame), ${run.value} skipped`,
-          `same stream, ${INFLIGHT} in flight      ${out.streamFpsInflight} frames/s wall (x${out.inflightScaling} of one at a time), ${out.inflightFramesPerCoreSecond} frames per CPU-second, ${parallel.value} skipped; load average ${out.loadAverage} on ${out.cores} cores`,
+          `same stream, ${INFLIGHT} in flight      ${out.streamFpsInflight} frames/s wall (x${out.inflightScaling} of one at a time), ${out.inflightFramesPerCoreSecond} frames per CPU-second, ${out.inflightCoresUsed} cores used (${out.streamCoresUsed} one at a time), ${parallel.value} skipped; load average ${out.loadAverage} on ${out.cores} cores`,
         ].join('\n') + '\n',
       );
     }

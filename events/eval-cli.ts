@@ -5,6 +5,7 @@ import { readRecognizerConfig } from '../models/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { RedisServerProcess } from '../shared/redis/local-redis-server.ts';
 import { createRecognizer } from '../worker/recognizers.ts';
+import { readTrackOptions } from '../worker/track-gate.ts';
 import { evaluateEvents, evalRedisConfig } from './eval.ts';
 
 const HELP = `usage: npm run eval:events -- <dir> [--json] [--details] [--no-pace] [--concurrency N]
@@ -13,7 +14,8 @@ Runs the real recogniser (LPR_MODEL_DIR, LPR_READER, ... as for the worker) and 
 sequence set written by "platestream synth <dir> --sequences N", through Redis as in production (REDIS_URL,
 else a private redis-server), and prints vehicles, events, eventExact (passes whose single event carries the
 true plate), frameExact (frames read exactly, for comparison), duplicateEvents, missedVehicles, falseEvents and
-medianEventLatencyMs. Frames are sent at the set's frame rate unless --no-pace. --details also prints every
+medianEventLatencyMs, with cpuMsPerFrame (this process's CPU per frame) and regionReads (frames read from a
+tracked plate's predicted region: LPR_TRACK_REGION=true). Frames are sent at the set's frame rate unless --no-pace. --details also prints every
 pass not read exactly (missed, wrong, duplicate) and every false event with the reads of its events (frame,
 text, confidence; "-" = a frame of no vehicle); the JSON always has them under "problems".`;
 
@@ -35,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const r = new EnvReader(process.env);
   const recognizerOptions = readRecognizerConfig(r, process.env);
+  const track = readTrackOptions(r);
   r.finish();
   const server = process.env.REDIS_URL ? undefined : await RedisServerProcess.start();
   const url = process.env.REDIS_URL ?? server!.url;
@@ -46,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       redis: evalRedisConfig(url, `eval-events-${randomUUID().slice(0, 8)}`),
       recognizer,
       pace: !values['no-pace'],
+      track,
       ...(values.concurrency && { concurrency: Number(values.concurrency) }),
       logger,
       onProgress: values.json
@@ -64,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
       `vehicles ${report.vehicles}, events ${report.events}, frames ${report.frames}\n` +
         `eventExact ${pct(report.eventExact)}  frameExact ${pct(report.frameExact)}\n` +
         `duplicateEvents ${report.duplicateEvents}  missedVehicles ${report.missedVehicles}  falseEvents ${report.falseEvents}\n` +
-        `medianEventLatencyMs ${report.medianEventLatencyMs}\n`,
+        `medianEventLatencyMs ${report.medianEventLatencyMs}\n` +
+        `cpuMsPerFrame ${report.cpuMsPerFrame}  regionReads ${report.regionReads}\n`,
     );
     if (values.details) {
       for (const p of report.problems) {

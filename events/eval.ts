@@ -15,6 +15,7 @@ import { entryIdMs } from '../shared/redis/stream/index.ts';
 import { median } from '../shared/util/percentile.ts';
 import { delay, waitFor } from '../shared/util/wait.ts';
 import { WORKER_DEFAULTS } from '../worker/config.ts';
+import { TrackGate, type TrackOptions } from '../worker/track-gate.ts';
 import { Worker } from '../worker/worker.ts';
 import { EVENTS_DEFAULTS, type EventsOptions } from './config.ts';
 import { type EmittedEvent, EventStage } from './stage.ts';
@@ -40,6 +41,10 @@ export interface EventEvalReport {
   falseEvents: number;
   medianEventLatencyMs: number;
   frames: number;
+  /** CPU ms of this process (recogniser, worker, events stage) per frame: the run's cost. */
+  cpuMsPerFrame: number;
+  /** Frames answered from a tracked plate's predicted region (LPR_TRACK_REGION; 0 when off). */
+  regionReads: number;
   /** Per pass: truth plate and the plates of the events matched to it. */
   passes: { camera: string; plate: string; events: string[] }[];
   /**
@@ -72,6 +77,8 @@ export interface EventEvalOptions {
   /** Frames recognised at once (default: available cores). */
   concurrency?: number;
   events?: Partial<EventsOptions>;
+  /** Read tracked plates from their predicted region (worker/track-gate.ts) when `trackRegion` is on. */
+  track?: TrackOptions;
   logger?: Logger;
   /** Give up after this long (default 1 h). */
   timeoutMs?: number;
@@ -87,6 +94,20 @@ export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalR
   const keys = new StreamKeys(opts.redis.prefix);
   // A consumer connection: no per-command deadline (a loaded machine must not end the run).
   const redis = createRedis(opts.redis, 'consumer', { name: 'eval-events' });
+  let regionReads = 0;
+  const tracked = opts.track?.trackRegion
+    ? new TrackGate(opts.recognizer, { redis, keys, options: opts.track, logger: opts.logger })
+    : opts.recognizer;
+  const recognizer: Recognizer = {
+    id: tracked.id,
+    warmup: () => tracked.warmup(),
+    close: () => tracked.close(),
+    recognize: async (input, signal) => {
+      const r = await tracked.recognize(input, signal);
+      if (r.timings.region) regionReads++;
+      return r;
+    },
+  };
   const worker = new Worker({
     redis: opts.redis,
     options: {
@@ -96,7 +117,7 @@ export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalR
       httpPort: 0,
       plateIndexRetentionMs: 0,
     },
-    recognizer: opts.recognizer,
+    recognizer,
     logger: opts.logger,
   });
   const stage = new EventStage({
@@ -115,6 +136,8 @@ export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalR
   stage.on('event', (e: EmittedEvent) => emitted.push({ ...e, writtenAt: entryIdMs(e.id) }));
   const frameIndex = new Map<string, number>(); // frames stream id → index into truth.frames
   const captureTs: number[] = new Array(truth.frames.length);
+  const cpu0 = process.cpuUsage();
+  let cpuMs = 0;
   try {
     await stage.start();
     await worker.start();
@@ -153,12 +176,18 @@ export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalR
     );
     // The stage acknowledges and closes in one script; give its last 'event' callbacks a turn.
     await delay(50);
+    const c = process.cpuUsage(cpu0);
+    cpuMs = (c.user + c.system) / 1000;
   } finally {
     await Promise.allSettled([worker.close(), stage.close()]);
     await deleteKeysOfPrefix(redis, keys).catch(() => {});
     await closeRedis(redis);
   }
-  return score(truth, frameIndex, results, emitted, captureTs);
+  return {
+    ...score(truth, frameIndex, results, emitted, captureTs),
+    cpuMsPerFrame: Math.round((cpuMs / Math.max(1, truth.frames.length)) * 10) / 10,
+    regionReads,
+  };
 }
 
 function score(
@@ -167,7 +196,7 @@ function score(
   results: ReadonlyMap<string, string>,
   events: readonly (EmittedEvent & { writtenAt: number })[],
   captureTs: readonly number[],
-): EventEvalReport {
+): Omit<EventEvalReport, 'cpuMsPerFrame' | 'regionReads'> {
   let visible = 0;
   let frameOk = 0;
   for (const [id, i] of frameIndex) {

@@ -5,6 +5,7 @@ import { PlatestreamError, toPlatestreamError } from '../shared/errors.ts';
 import { insidePolygon } from '../shared/image/static-scene.ts';
 import { type Logger, moduleLogger } from '../shared/logger.ts';
 import type {
+  PlateBox,
   PlateCandidate,
   RecognitionInput,
   RecognitionResult,
@@ -169,15 +170,22 @@ export class OnnxRecognizer implements Recognizer {
     const t1 = performance.now();
     signal?.throwIfAborted();
     try {
-      const roi = this.opts.cameraRoi[input.camera];
+      const cameraRoi = this.opts.cameraRoi[input.camera];
+      // A predicted plate region is read alone (the caller reads the whole frame when it finds nothing).
+      const roi = input.region ? regionPolygon(input.region, img) : cameraRoi;
       const patterns = this.patternsFor(input.camera);
-      const first = await this.pass(detector, reader, img, roi, patterns, signal, false);
+      const first = await this.pass(detector, reader, img, roi, patterns, signal, Boolean(input.region));
       let { candidates } = first;
+      if (input.region && cameraRoi)
+        candidates = candidates.filter((c) =>
+          insidePolygon(c.box.x + c.box.w / 2, c.box.y + c.box.h / 2, cameraRoi),
+        );
       const timings: Record<string, number> = { decode: round(t1 - t0), ...first.timings };
       // A coarse pass that found no confident plate may have missed a small or oddly scaled one: one pass
       // at detSize decides, and the better best candidate wins.
       const region = roi ? roiBounds(roi, img.width, img.height) : { w: img.width, h: img.height };
       if (
+        !input.region &&
         detector instanceof CoarseToFineDetector &&
         detector.isCoarse(region.w, region.h) &&
         (candidates[0]?.confidence ?? 0) < this.opts.detFallbackBelow
@@ -386,6 +394,20 @@ export function onnxRecognizerId(
 }
 
 /** Which reader the options select: cct when asked for (or `auto` and its file is present), else ppocr. */
+/** A rectangle in frame pixels as a region-of-interest polygon, clipped to the frame. */
+function regionPolygon(r: PlateBox, img: Pick<RgbImage, 'width' | 'height'>): Roi {
+  const x0 = Math.max(0, Math.floor(r.x));
+  const y0 = Math.max(0, Math.floor(r.y));
+  const x1 = Math.min(img.width, Math.ceil(r.x + r.w));
+  const y1 = Math.min(img.height, Math.ceil(r.y + r.h));
+  return [
+    [x0, y0],
+    [x1, y0],
+    [x1, y1],
+    [x0, y1],
+  ];
+}
+
 export function selectReader(opts: Readonly<RecognizerOptions>): string {
   if (opts.reader === 'ppocr') return 'ppocr-v4-rec';
   if (opts.reader === 'cct') return 'cct-xs-v1-global';

@@ -37,6 +37,12 @@ export interface RecognitionInput {
   mime: ImageMime;
   img: Buffer;
   meta?: Record<string, unknown>;
+  /**
+   * Read only this rectangle of the frame (frame pixels): the region where a tracked plate is expected
+   * (worker/track-gate.ts). Detection runs on it alone, in one pass, and plates outside the camera's region
+   * of interest are still dropped. Absent: the whole frame (or the camera's region of interest).
+   */
+  region?: PlateBox;
 }
 
 export interface RecognitionResult {

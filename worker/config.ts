@@ -11,10 +11,11 @@ import { PLATE_INDEX_DEFAULTS } from '../shared/redis/plate-index.ts';
 import { readWatchlistConfig, type WatchlistConfig } from '../watchlist/index.ts';
 import { RECOGNIZER_NAMES, type RecognizerName } from './recognizers.ts';
 import { parseCameraStatic, type StaticFrameOptions } from './static-gate.ts';
+import { readTrackOptions, TRACK_DEFAULTS, type TrackOptions } from './track-gate.ts';
 
 export type ResultRetention = 'maxlen' | 'minid';
 
-export interface WorkerOptions extends StaticFrameOptions {
+export interface WorkerOptions extends StaticFrameOptions, TrackOptions {
   /** Which recogniser to run: onnx (default) or noop (benchmarks); tests inject their own. */
   recognizer: RecognizerName;
   /** Consumer name in the `workers` group; unique per process. Default `<hostname>-<pid>`. */
@@ -99,6 +100,7 @@ export const WORKER_DEFAULTS: Omit<WorkerOptions, 'consumer'> = {
   staticThreshold: DEFAULT_STATIC_THRESHOLD,
   staticMaxAgeMs: 30_000,
   cameraStatic: {},
+  ...TRACK_DEFAULTS,
 };
 
 /** WORKER_CONCURRENCY by default: 4, and at least 2 frames per recogniser thread of the ONNX recogniser. */
@@ -188,6 +190,7 @@ export function readWorkerConfig(r: EnvReader, env: Env = process.env): Readonly
       ...hints.staticThresholds,
       ...parseCameraStatic(r, 'LPR_CAMERA_STATIC', r.optionalString('LPR_CAMERA_STATIC')),
     },
+    ...readTrackOptions(r, d),
   };
   for (const problem of checkWorkerOptions(worker)) r.problem(problem.name, problem.message);
   if (recognizer && recognizer.recognizerThreads > worker.concurrency)

@@ -10,6 +10,7 @@ import { closeServer, listenOrExplain } from '../shared/http/listener.ts';
 import { createWorkerHttpServer } from './http-server.ts';
 import { WorkerMetrics } from './metrics.ts';
 import { createRecognizer } from './recognizers.ts';
+import { TrackGate } from './track-gate.ts';
 import { StaticGate, skipsAnyCamera, staticSettingsLookup } from './static-gate.ts';
 import { watchlistEnrichHook } from './watchlist-hook.ts';
 import { Worker } from './worker.ts';
@@ -57,6 +58,15 @@ export async function startWorker(
   } catch (err) {
     await lookup?.close();
     throw err;
+  }
+  if (o.trackRegion) {
+    recognizer = new TrackGate(recognizer, {
+      redis: createRedis(config.redis, 'consumer', { name: `${o.consumer}:track`, logger: log }),
+      ownsRedis: true,
+      keys: partitionsOf(config.redis),
+      options: o,
+      logger: moduleLogger('track-gate'),
+    });
   }
   if (skipsAnyCamera(o)) {
     recognizer = new StaticGate(recognizer, {

@@ -15,6 +15,9 @@ import { COUNTER, type StreamKeys } from '../shared/redis/keys.ts';
 import { Partitions } from '../shared/redis/partitions.ts';
 import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
 
+/** How long skipped frames are counted in memory before they are added to Redis's counters. */
+const SKIP_COUNT_FLUSH_MS = 1000;
+
 /** Static-frame skipping of one camera. */
 export interface StaticSettings {
   /** Share of changed thumbnail pixels (0..1) below which a frame is the same scene as the reference. */
@@ -96,6 +99,10 @@ export function parseCameraStatic(
 export class StaticGate implements Recognizer {
   private readonly masks = new Map<string, Uint8Array | undefined>();
   private readonly warn: RateLimitedWarning;
+  /** Skipped frames not yet added to their partition's counters hash (key → count): see countSkip. */
+  private readonly unflushedSkips = new Map<string, number>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly inner: Recognizer,
@@ -116,6 +123,9 @@ export class StaticGate implements Recognizer {
     try {
       await this.inner.close();
     } finally {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      await this.flushSkips();
       if (this.opts.ownsRedis) await closeRedis(this.opts.redis);
     }
   }
@@ -167,8 +177,7 @@ export class StaticGate implements Recognizer {
     t0: number,
     changed: number,
   ): Promise<RecognitionResult> {
-    // A statistic for `stats`: counted when decided (a frame retried after a crash may count twice).
-    await this.opts.redis.hincrby(keys.counters, COUNTER.skippedStatic, 1).catch(() => undefined);
+    this.countSkip(keys.counters);
     const ms = Math.round((performance.now() - t0) * 10) / 10;
     return {
       plate: '',
@@ -180,6 +189,33 @@ export class StaticGate implements Recognizer {
       height: thumb.frameHeight,
       skipped: 'static',
     };
+  }
+
+  /**
+   * A statistic for `stats`, counted when decided (a frame retried after a crash may count twice) and
+   * added to Redis at most once a second and at close: one HINCRBY per skipped frame was a tenth of a
+   * static frame's CPU. A process killed outright loses up to a second of counts, never a result.
+   */
+  private countSkip(countersKey: string): void {
+    this.unflushedSkips.set(countersKey, (this.unflushedSkips.get(countersKey) ?? 0) + 1);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flushSkips();
+    }, SKIP_COUNT_FLUSH_MS).unref();
+  }
+
+  private flushSkips(): Promise<void> {
+    const counts = [...this.unflushedSkips];
+    this.unflushedSkips.clear();
+    if (counts.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      for (const [key, n] of counts) {
+        await this.opts.redis.hincrby(key, COUNTER.skippedStatic, n).catch((err: unknown) => {
+          this.warn.warn({ err }, 'static gate: cannot count skipped frames');
+        });
+      }
+    });
+    return this.flushing;
   }
 
   /** The ROI mask of a camera at this thumbnail size (cached; cameras rarely change resolution). */

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { frameSharp as sharp } from '../../shared/image/frame-sharp.ts';
 import { PlatestreamError } from '../../shared/errors.ts';
 import { MAX_IMAGE_PIXELS } from '../../shared/image-limits.ts';
 

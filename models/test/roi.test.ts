@@ -41,4 +41,24 @@ describe('per-camera region of interest (LPR_CAMERA_ROI)', () => {
     expect(outside.plate).toBe('');
     expect(outside.candidates).toEqual([]);
   });
+
+  it('reads only a given region of the frame (a predicted plate region), still inside the camera ROI', async () => {
+    const { img } = await craftPlateJpeg({ text: 'KX58 PLT', sign: 'Parking Exit 3' });
+    const whole = await r.recognize(frame('4-0', img, 'no-roi'));
+    const b = whole.box!;
+    const around = { x: b.x - 0.6 * b.w, y: b.y - 1.5 * b.h, w: 2.2 * b.w, h: 4 * b.h };
+    const near = await r.recognize({ ...frame('5-0', img, 'no-roi'), region: around });
+    expect(near.plate).toBe('KX58PLT');
+    expect(Math.abs(near.box!.x - b.x)).toBeLessThanOrEqual(2);
+    expect(Math.abs(near.box!.y - b.y)).toBeLessThanOrEqual(2);
+    // A region where the plate is not: nothing, and no fallback to the whole frame.
+    const away = await r.recognize({
+      ...frame('6-0', img, 'no-roi'),
+      region: { x: 0, y: 0, w: 200, h: 120 },
+    });
+    expect(away.plate).toBe('');
+    // The camera's region of interest still applies: the plate lies outside camera "upper"'s.
+    const outside = await r.recognize({ ...frame('7-0', img, 'upper'), region: around });
+    expect(outside.plate).toBe('');
+  });
 });

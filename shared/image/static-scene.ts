@@ -8,7 +8,7 @@
  * Used by the worker's static gate (reference in Redis, shared by all workers) and by capture/replay's
  * `--skip-static` (reference in memory, per camera).
  */
-import sharp from 'sharp';
+import { frameSharp as sharp } from './frame-sharp.ts';
 
 /** A frame reduced to THUMB_WIDTH columns of 8-bit grey, aspect kept. */
 export interface Thumbnail {

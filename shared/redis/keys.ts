@@ -138,6 +138,13 @@ export class StreamKeys {
   staticReference(camera: string): string {
     return `${this.base}:static:${camera}`;
   }
+  /**
+   * A camera's plate track for reading from the predicted region (worker/track-gate.ts): JSON of the last
+   * confident plate box, its capture time and velocity; no plate text; with a TTL of 2 x LPR_TRACK_MAX_GAP_MS.
+   */
+  plateTrack(camera: string): string {
+    return `${this.base}:track:${camera}`;
+  }
   /** Stream of vehicle events, one per pass (written by the events stage; see shared/codec/event-codec.ts). */
   get events(): string {
     return `${this.base}:events`;

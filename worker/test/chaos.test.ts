@@ -40,7 +40,7 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
     expect(await t.client.xlen(keys.dlq)).toBe(0);
   }
 
-  it('2000 frames while a random worker is SIGKILLed every ~500 ms: one result per frame, none pending', async () => {
+  it('2000+ frames (until 10 kills) while a random worker is SIGKILLed every ~500 ms: one result per frame, none pending', async () => {
     const config = t.config();
     const keys = new StreamKeys(config.prefix);
     // 20 ms per frame: most kills hit frames in flight, which must then be reclaimed by another worker.
@@ -56,8 +56,11 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
 
     const expected = new Map<string, string>();
     const total = 2000;
+    const minKills = 10;
     try {
-      for (let i = 0; i < total; i += 25) {
+      // At least `total` frames, and more (up to 3x) until `minKills` kills happened: on a loaded machine
+      // restarted workers take longer to come up, fewer are killable, and the kills would thin out.
+      for (let i = 0; i < total || (chaos.kills < minKills && i < 3 * total); i += 25) {
         const batch = Array.from({ length: 25 }, (_, j) => frame({ plate: `C${i + j}` }));
         const ids = await pushFrames(t.client, config.prefix, batch);
         ids.forEach((id, j) => {
@@ -76,7 +79,7 @@ describe.skipIf(!canOwnServer())('chaos (real worker processes)', () => {
         (await groupPending(t.client, config.prefix)) === 0,
       { what: 'all frames completed after the chaos', timeoutMs: 30_000 },
     );
-    expect(chaos.kills).toBeGreaterThanOrEqual(10);
+    expect(chaos.kills).toBeGreaterThanOrEqual(minKills);
     await assertExactlyOnce(config.prefix, expected);
     // The kills really interrupted work: entries of dead consumers were taken over.
     expect(Number(await t.client.hget(keys.counters, COUNTER.reclaimed))).toBeGreaterThan(0);

@@ -1,4 +1,3 @@
-import type { RedisClient } from '../shared/redis/connection.ts';
 import type { Roi } from '../shared/config/camera-roi.ts';
 import {
   changedFraction,
@@ -8,12 +7,9 @@ import {
   regionMask,
   thumbnail,
 } from '../shared/image/static-scene.ts';
-import type { Logger } from '../shared/logger.ts';
-import type { RecognitionInput, RecognitionResult, Recognizer } from '../shared/recognizer.ts';
-import { closeRedis } from '../shared/redis/connection.ts';
+import type { RecognitionInput, RecognitionResult } from '../shared/recognizer.ts';
 import { COUNTER, type StreamKeys } from '../shared/redis/keys.ts';
-import { Partitions } from '../shared/redis/partitions.ts';
-import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
+import { type GateOptions, RecognizerGate } from './recognizer-gate.ts';
 
 /** How long skipped frames are counted in memory before they are added to Redis's counters. */
 const SKIP_COUNT_FLUSH_MS = 1000;
@@ -31,15 +27,9 @@ export interface StaticSettings {
   roi?: Roi;
 }
 
-export interface StaticGateOptions {
-  redis: RedisClient;
-  /** Keys of the single partition, or the partitions (LPR_PARTITIONS): each camera's reference and counter in its own. */
-  keys: StreamKeys | Partitions;
+export interface StaticGateOptions extends GateOptions {
   /** The settings of a camera, or undefined when its frames are never skipped. */
   settingsFor: (camera: string) => StaticSettings | undefined;
-  logger?: Logger;
-  /** Close `redis` with the gate (it was opened for it). */
-  ownsRedis?: boolean;
 }
 
 /** True when some camera's frames may be skipped (the gate is worth putting in front of the recogniser). */
@@ -96,38 +86,17 @@ export function parseCameraStatic(
  * detection at all; any other frame is recognised by the inner recogniser and becomes the reference.
  * When Redis or the thumbnail fails, the frame is simply read in full.
  */
-export class StaticGate implements Recognizer {
+export class StaticGate extends RecognizerGate<StaticGateOptions> {
   private readonly masks = new Map<string, Uint8Array | undefined>();
-  private readonly warn: RateLimitedWarning;
   /** Skipped frames not yet added to their partition's counters hash (key → count): see countSkip. */
   private readonly unflushedSkips = new Map<string, number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly inner: Recognizer,
-    private readonly opts: StaticGateOptions,
-  ) {
-    this.warn = new RateLimitedWarning(60_000, (obj, msg) => opts.logger?.warn(obj, msg));
-  }
-
-  get id(): string {
-    return this.inner.id;
-  }
-
-  warmup(): Promise<void> {
-    return this.inner.warmup();
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.inner.close();
-    } finally {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      await this.flushSkips();
-      if (this.opts.ownsRedis) await closeRedis(this.opts.redis);
-    }
+  protected override beforeRedisCloses(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    return this.flushSkips();
   }
 
   async recognize(input: RecognitionInput, signal?: AbortSignal): Promise<RecognitionResult> {
@@ -164,11 +133,6 @@ export class StaticGate implements Recognizer {
         this.warn.warn({ err, camera: input.camera }, 'static gate: cannot store the reference'),
       );
     return result;
-  }
-
-  private keysOf(camera: string): StreamKeys {
-    const k = this.opts.keys;
-    return k instanceof Partitions ? k.of(camera) : k;
   }
 
   private async skip(

@@ -1,10 +1,6 @@
 import type { EnvReader } from '../shared/config/env-reader.ts';
-import type { Logger } from '../shared/logger.ts';
-import type { PlateBox, RecognitionInput, RecognitionResult, Recognizer } from '../shared/recognizer.ts';
-import { closeRedis, type RedisClient } from '../shared/redis/connection.ts';
-import type { StreamKeys } from '../shared/redis/keys.ts';
-import { Partitions } from '../shared/redis/partitions.ts';
-import { RateLimitedWarning } from '../shared/util/rate-limited-warning.ts';
+import type { PlateBox, RecognitionInput, RecognitionResult } from '../shared/recognizer.ts';
+import { type GateOptions, RecognizerGate } from './recognizer-gate.ts';
 
 /**
  * Reading the frames of a vehicle pass from the predicted plate region only.
@@ -56,13 +52,8 @@ interface Track {
   n: number;
 }
 
-export interface TrackGateOptions {
-  redis: RedisClient;
-  keys: StreamKeys | Partitions;
+export interface TrackGateOptions extends GateOptions {
   options: TrackOptions;
-  logger?: Logger;
-  /** Close `redis` with the gate (it was opened for it). */
-  ownsRedis?: boolean;
 }
 
 /** Margins of the predicted region round the plate's last box, in plate widths and heights. */
@@ -71,32 +62,7 @@ const MARGIN_H = 1.5;
 /** Plus this many pixels each side, and half the distance the plate moved since. */
 const MARGIN_PX = 16;
 
-export class TrackGate implements Recognizer {
-  private readonly warn: RateLimitedWarning;
-
-  constructor(
-    private readonly inner: Recognizer,
-    private readonly opts: TrackGateOptions,
-  ) {
-    this.warn = new RateLimitedWarning(60_000, (obj, msg) => opts.logger?.warn(obj, msg));
-  }
-
-  get id(): string {
-    return this.inner.id;
-  }
-
-  warmup(): Promise<void> {
-    return this.inner.warmup();
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.inner.close();
-    } finally {
-      if (this.opts.ownsRedis) await closeRedis(this.opts.redis);
-    }
-  }
-
+export class TrackGate extends RecognizerGate<TrackGateOptions> {
   async recognize(input: RecognitionInput, signal?: AbortSignal): Promise<RecognitionResult> {
     const o = this.opts.options;
     if (!o.trackRegion || input.region) return this.inner.recognize(input, signal);
@@ -142,11 +108,6 @@ export class TrackGate implements Recognizer {
     await this.opts.redis
       .set(key, JSON.stringify(t), 'PX', 2 * this.opts.options.trackMaxGapMs)
       .catch((err: unknown) => this.warn.warn({ err }, 'track gate: cannot store the track'));
-  }
-
-  private keysOf(camera: string): StreamKeys {
-    const k = this.opts.keys;
-    return k instanceof Partitions ? k.of(camera) : k;
   }
 }
 

@@ -150,6 +150,7 @@ export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalR
       const f = truth.frames[i]!;
       if (opts.pace !== false && at > Date.now()) await delay(at - Date.now());
       const img = await readFile(join(opts.dir, f.file));
+      const sentAt = Date.now();
       const id = String(
         await redis.xadd(
           keys.frames,
@@ -158,7 +159,9 @@ export async function evaluateEvents(opts: EventEvalOptions): Promise<EventEvalR
         ),
       );
       frameIndex.set(id, i);
-      captureTs[i] = at;
+      // Latency counts from when the frame entered the pipeline: its capture time when paced; unpaced, the
+      // synthetic capture clock runs ahead of the wall clock, so the wall time it was sent is used instead.
+      captureTs[i] = Math.min(at, sentAt);
     }
     await waitFor(
       async () => {

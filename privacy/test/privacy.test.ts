@@ -420,6 +420,13 @@ describe('erase after the real worker', () => {
         timeoutMs: 60_000,
         what: '7 results',
       });
+      // Sightings are indexed just after their results are written (worker.indexSighting): wait for them.
+      await waitFor(
+        async () =>
+          (await t.client.zcard(keys.plateIndex('GONE77'))) === 3 &&
+          (await t.client.zcard(keys.plateIndex('STAY77'))) === 3,
+        { timeoutMs: 10_000, what: '6 sightings indexed' },
+      );
       await worker.housekeepOnce(); // frames are kept (LPR_FRAME_RETENTION_MS), as annotate needs them
       expect((await traces(t, keys, 'GONE77')).length).toBeGreaterThanOrEqual(9); // 3 frames, 3 results, 3 sightings
 
@@ -470,6 +477,11 @@ describe('erase after the real worker', () => {
       await waitFor(async () => (await t.client.xlen(keys.results)) === 3, {
         timeoutMs: 60_000,
         what: '3 results',
+      });
+      // The sighting is indexed just after its result is written (worker.indexSighting): wait for both.
+      await waitFor(async () => (await t.client.zcard(keys.plateIndex('PSEU01'))) === 2, {
+        timeoutMs: 10_000,
+        what: 'both PSEU01 sightings indexed',
       });
       const names: string[] = [];
       let cursor = '0';

@@ -174,6 +174,18 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
       closed.push(p);
     else open.push(p);
   }
+  // A closing pass that is a fragment of another (same vehicle, reads interleaved in time) joins it.
+  for (let i = 0; i < closed.length; ) {
+    const p = closed[i]!;
+    const into =
+      open.find((q) => sameVehicle(p, q, opts)) ?? closed.find((q, k) => k > i && sameVehicle(p, q, opts));
+    if (!into) {
+      i++;
+      continue;
+    }
+    mergeInto(into, p);
+    closed.splice(i, 1);
+  }
   state.passes = open;
   closed.sort((a, b) => firstTs(a) - firstTs(b) || (a.id < b.id ? -1 : 1));
   // Kept while a pass that overlapped them may still be open (text riding on a car can stay in view, on the
@@ -268,7 +280,8 @@ const RIDER_MAX_INTERPOLATE = 1000;
 const RIDER_MAX_HEIGHT = 0.8;
 
 /**
- * The frames in which `mine` rides on `theirs`: they share at least two boxed frames, `mine`'s centre keeps
+ * The frames in which `mine` rides on `theirs`: they share one boxed frame where `mine` sits near the plate
+ * (see nearOnce), or they share at least two (one read in both, others interpolated), `mine`'s centre keeps
  * one offset from `theirs` (in `theirs`'s box widths, within RIDER_MAX_SPREAD of the mean), its box is at
  * at most RIDER_MAX_HEIGHT of `theirs`'s height or its confidence lower by `confGap`, and it was read less
  * confidently there in any case. Else none.
@@ -281,7 +294,7 @@ function ridingFrames(mine: readonly TrackPoint[], theirs: readonly TrackPoint[]
   });
   // At least one frame read in both: interpolated positions alone never make a rider.
   if (!pairs.some(({ m }) => byFrame.has(m[0]))) return [];
-  if (pairs.length < 2) return [];
+  if (pairs.length === 1) return nearOnce(pairs[0]!.m, pairs[0]!.t) ? [pairs[0]!.m[0]] : [];
   const offsets = pairs.map(({ m, t }) => ({ x: (m[1] - t[1]) / t[3], y: (m[2] - t[2]) / t[3] }));
   const mx = offsets.reduce((a, o) => a + o.x, 0) / offsets.length;
   const my = offsets.reduce((a, o) => a + o.y, 0) / offsets.length;
@@ -292,6 +305,30 @@ function ridingFrames(mine: readonly TrackPoint[], theirs: readonly TrackPoint[]
   if (mean(pairs.map(({ m, t }) => m[4] / t[4])) > RIDER_MAX_HEIGHT && gap < confGap) return [];
   return pairs.map(({ m }) => m[0]);
 }
+
+/**
+ * One frame alone shows no common motion, so a single shared frame counts as riding only when the text sits
+ * where a vehicle's own lettering would (on its rear or front, within RIDER_NEAR_X plate widths either side
+ * of the plate, RIDER_NEAR_UP above to RIDER_NEAR_DOWN below) and is both smaller than the plate and read
+ * less confidently: a badge seen on several cars, one frame each (the pass must still have at least two
+ * riding frames, half of its frames, to be dropped).
+ */
+function nearOnce(m: TrackPoint, t: TrackPoint): boolean {
+  const dx = (m[1] - t[1]) / t[3];
+  const dy = (m[2] - t[2]) / t[3];
+  return (
+    Math.abs(dx) <= RIDER_NEAR_X &&
+    dy >= -RIDER_NEAR_UP &&
+    dy <= RIDER_NEAR_DOWN &&
+    m[4] <= RIDER_MAX_HEIGHT * t[4] &&
+    m[5] < t[5]
+  );
+}
+
+/** A rider seen in one frame of a vehicle: how far from the plate's centre, in plate widths (see nearOnce). */
+const RIDER_NEAR_X = 1.75;
+const RIDER_NEAR_UP = 1.5;
+const RIDER_NEAR_DOWN = 0.75;
 
 /**
  * Where the vehicle's plate was at capture time `ts` in a frame it was not read in (hidden by a post, a
@@ -315,19 +352,90 @@ function between(track: readonly TrackPoint[], ts: number | undefined): TrackPoi
 }
 
 /**
- * How far the plate moved over the pass, in plate widths: the largest distance of a read's box centre from
- * the first boxed read's, over the median box width. Vehicles pass through the view; text fixed in the
- * picture (a sign, a sticker on the wall, a burnt-in time stamp) does not. Undefined with fewer than two boxes.
+ * How far the plate moved over the pass, in plate widths: for each of three anchors of the box (its centre,
+ * the middle of its left edge, the middle of its right edge), the largest distance of a read's anchor from
+ * the first boxed read's; the smallest of the three, over the median box width. Vehicles pass through the
+ * view; text fixed in the picture (a sign, a sticker on the wall, a burnt-in time stamp) does not — and when
+ * a passing vehicle hides part of a sign, its reads cover less or more of the text and their centres shift,
+ * but one end of the box stays put. Undefined with fewer than two boxes.
  */
 export function travel(reads: readonly PassRead[]): number | undefined {
   const boxes = reads.filter((r) => r.box && r.box.w > 0).map((r) => r.box!);
   if (boxes.length < 2) return undefined;
-  const c = (b: (typeof boxes)[number]) => ({ x: b.x + b.w / 2, y: b.y + b.h / 2 });
-  const first = c(boxes[0]!);
-  let far = 0;
-  for (const b of boxes) far = Math.max(far, Math.hypot(c(b).x - first.x, c(b).y - first.y));
+  const anchors = [0, 0.5, 1].map((k) => boxes.map((b) => ({ x: b.x + b.w * k, y: b.y + b.h / 2 })));
+  const far = Math.min(
+    ...anchors.map((pts) => Math.max(...pts.map((p) => Math.hypot(p.x - pts[0]!.x, p.y - pts[0]!.y)))),
+  );
   const widths = boxes.map((b) => b.w).sort((a, b) => a - b);
   return far / widths[Math.floor(widths.length / 2)]!;
+}
+
+/**
+ * True when two passes are fragments of one vehicle pass: a read misread badly enough (two look-alikes and a
+ * cut-off end: "OIJ0" for "01J009") opened a pass of its own and the next few reads, nearer to it in time,
+ * followed it. Their frames never coincide, their capture times interleave, their plate texts are within
+ * half a plate of each other once look-alike characters are folded together (O/0, I/1, S/5, ...), and every
+ * boxed read of one is where the other's nearest read in time could have moved to (EVENTS_MAX_SPEED). Two
+ * vehicles in view at once are read in common frames, or far apart, or with unlike plates: never all three.
+ */
+export function sameVehicle(a: OpenPass, b: OpenPass, opts: PassOptions): boolean {
+  if (firstTs(a) > lastTs(b) || firstTs(b) > lastTs(a)) return false;
+  const frames = new Set(a.reads.map((r) => r.frame));
+  if (b.reads.some((r) => frames.has(r.frame))) return false;
+  const textsA = [...new Set(a.reads.map((r) => foldLookAlikes(r.plate)))];
+  const textsB = [...new Set(b.reads.map((r) => foldLookAlikes(r.plate)))];
+  let dist = Number.POSITIVE_INFINITY;
+  let shortest = Number.POSITIVE_INFINITY;
+  for (const x of textsA)
+    for (const y of textsB) {
+      const d = levenshtein(x, y, Math.max(x.length, y.length));
+      if (d < dist || (d === dist && Math.min(x.length, y.length) < shortest)) {
+        dist = d;
+        shortest = Math.min(x.length, y.length);
+      }
+    }
+  if (dist > Math.max(opts.maxEditDistance, Math.floor(Math.max(shortest, 1) / 2))) return false;
+  const [small, large] = a.reads.length <= b.reads.length ? [a, b] : [b, a];
+  const boxed = large.reads.filter((r) => r.box && r.box.w > 0);
+  let compared = 0;
+  for (const r of small.reads) {
+    if (!r.box || r.box.w <= 0 || boxed.length === 0) continue;
+    let near = boxed[0]!;
+    for (const q of boxed) if (Math.abs(q.ts - r.ts) < Math.abs(near.ts - r.ts)) near = q;
+    const dt = Math.abs(near.ts - r.ts);
+    if (dt > opts.maxGapMs) return false;
+    const size = Math.max(near.box!.w, r.box.w, 1);
+    const moved = Math.hypot(centre(r.box).x - centre(near.box!).x, centre(r.box).y - centre(near.box!).y);
+    if (moved > size * (1 + (opts.maxSpeed * dt) / 1000)) return false;
+    compared++;
+  }
+  return compared > 0;
+}
+
+/** Look-alike characters a plate reader confuses, folded onto one (for comparing readings, never shown). */
+const LOOK_ALIKES: Readonly<Record<string, string>> = {
+  O: '0',
+  Q: '0',
+  D: '0',
+  I: '1',
+  Z: '2',
+  S: '5',
+  G: '6',
+  B: '8',
+};
+
+function foldLookAlikes(text: string): string {
+  let out = '';
+  for (const ch of text) out += LOOK_ALIKES[ch] ?? ch;
+  return out;
+}
+
+/** Moves `from`'s reads into `into` (capture order); the merged pass keeps the id of the one begun first. */
+function mergeInto(into: OpenPass, from: OpenPass): void {
+  if (firstTs(from) < firstTs(into)) into.id = from.id;
+  into.reads = [...into.reads, ...from.reads].sort(
+    (x, y) => x.ts - y.ts || compareIds(x.result, y.result) || cmp(x.plate, y.plate),
+  );
 }
 
 function firstTs(p: OpenPass): number {

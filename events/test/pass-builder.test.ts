@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { PlateBox } from '../../shared/recognizer.ts';
 import {
   type CameraState,
+  dominated,
   emptyCameraState,
   isIdle,
   type OpenPass,
   PASS_DEFAULTS,
   type PassRead,
-  dominated,
   stepCamera,
   summarise,
   travel,
@@ -88,6 +88,27 @@ describe('stepCamera', () => {
     const { passes } = run([reads]);
     expect(passes).toHaveLength(1);
     expect(passToEvent('cam-1', passes[0]!, { patterns: [] }).plate).toBe('AB123CD');
+  });
+
+  it('joins the fragment a run of look-alike misreads split off its vehicle', () => {
+    // frames 4-6 read "OIJ0" (cut off), "OIJ009", "O1J009": too far from 01J009 to join it, so they opened a
+    // pass of their own and followed it; frames 7-9 read 01J009 again.
+    const reads = car('01J009', T0, 9).map((r, i) => {
+      const plate = ['01J009', '01J009', '01J009', 'OIJ0', 'OIJ009', 'O1J009'][i] ?? '01J009';
+      return i === 3 ? { ...r, plate, box: { ...r.box!, w: r.box!.w * 0.6 } } : { ...r, plate };
+    });
+    const { passes } = run([reads]);
+    expect(passes).toHaveLength(1);
+    expect(passes[0]!.reads.map((r) => r.plate)).toEqual(reads.map((r) => r.plate));
+    expect(passes[0]!.id).toBe(`cam-1:${T0}:0`);
+    expect(passToEvent('cam-1', passes[0]!, { patterns: [] }).plate).toBe('01J009');
+    // The same reads split in space (two vehicles, one read per frame each) or with unlike plates stay apart.
+    const apart = reads.map((r, i) =>
+      i >= 3 && i <= 5 ? { ...r, box: { ...r.box!, y: r.box!.y + 600 } } : r,
+    );
+    expect(run([apart]).passes).toHaveLength(2);
+    const unlike = reads.map((r, i) => (i >= 3 && i <= 5 ? { ...r, plate: 'XY77KLM' } : r));
+    expect(run([unlike]).passes).toHaveLength(2);
   });
 
   it('closes a pass after a gap longer than maxGapMs, not on frames without a plate', () => {
@@ -255,14 +276,49 @@ describe('passToEvent', () => {
     // Interpolated places alone (no frame read in both) never make a rider.
     const noShared: OpenPass = { id: 'ns', reads: [badge.reads[1]!, badge.reads[2]!, badge.reads[5]!] };
     expect(dominated(noShared, [summarise(gappy)], 0.2, 0.3)).toBe(false);
+    // A badge read once on each of three cars (one frame each, no common motion to see): near each plate,
+    // smaller and less confident there, so riding.
+    const cars = [0, 1, 2].map((k) =>
+      car(`CAR${k}`, T0 + 5000 + k * 2000, 6).map((r) => ({ ...r, conf: 0.99, box: { ...r.box!, h: 30 } })),
+    );
+    const once = (k: number, i: number, dx: number, dy: number, h = 14, conf = 0.92) => {
+      const r = cars[k]![i]!;
+      return { ...r, plate: 'HYBR1D', conf, box: { x: r.box!.x + dx, y: r.box!.y + dy, w: 45, h } };
+    };
+    const summaries = cars.map((c, k) => summarise({ id: `car${k}`, reads: c }));
+    const hops: OpenPass = {
+      id: 'h',
+      reads: [once(0, 2, 110, -20), once(1, 4, -90, -25), once(2, 1, 20, 40)],
+    };
+    expect(dominated(hops, summaries, 0.2, 0.3)).toBe(true);
+    // The same single-frame sightings but as large as the plates, or read better, or far from them: a
+    // vehicle of its own.
+    const big: OpenPass = { id: 'h2', reads: hops.reads.map((r) => ({ ...r, box: { ...r.box!, h: 30 } })) };
+    expect(dominated(big, summaries, 0.2, 0.3)).toBe(false);
+    const surer: OpenPass = { id: 'h3', reads: hops.reads.map((r) => ({ ...r, conf: 0.995 })) };
+    expect(dominated(surer, summaries, 0.2, 0.3)).toBe(false);
+    const far: OpenPass = { id: 'h4', reads: [once(0, 2, 400, 0), once(1, 4, -90, 250), once(2, 1, 20, 40)] };
+    expect(dominated(far, summaries, 0.2, 0.3)).toBe(false); // 1 of 3 frames riding
   });
 
   it('measures how far the plate travelled, in plate widths', () => {
-    expect(travel(car('AB123CD', T0, 5))).toBeCloseTo(128 / 88, 5); // centre moves 4 x 32 px; median width 88
+    // centre moves 4 x 32 px, the left end 4 x 30 (the least-moving anchor counts); median width 88
+    expect(travel(car('AB123CD', T0, 5))).toBeCloseTo(120 / 88, 5);
     const still = Array.from({ length: 5 }, (_, i) =>
       read(T0 + i, 'LEVEL1', { x: 400 + (i % 2), y: 40, w: 170, h: 30 }),
     );
     expect(travel(still)).toBeLessThan(0.01);
+    // A sign that passing vehicles partly hide: its reads cover more or less of the text, so their centres
+    // shift by up to half a plate width, but the left end of the box stays put.
+    const sign = [70, 72, 111, 136, 71].map((w, i) =>
+      read(T0 + i, 'CITY', { x: 103 + (i % 2), y: 80, w, h: 28 }),
+    );
+    expect(travel(sign)).toBeLessThan(0.05);
+    // An approaching plate grows while it moves down: every anchor moves.
+    const near = [60, 75, 90, 105].map((w, i) =>
+      read(T0 + i, 'AB123CD', { x: 300 - i * 7, y: 200 + i * 30, w, h: w / 4 }),
+    );
+    expect(travel(near)).toBeGreaterThan(1);
     expect(travel([read(T0, 'X')])).toBeUndefined();
   });
 

@@ -375,8 +375,8 @@ export function travel(reads: readonly PassRead[]): number | undefined {
  * cut-off end: "OIJ0" for "01J009") opened a pass of its own and the next few reads, nearer to it in time,
  * followed it. Their frames never coincide, their capture times interleave, their plate texts are within
  * half a plate of each other once look-alike characters are folded together (O/0, I/1, S/5, ...), and every
- * boxed read of one is where the other's nearest read in time could have moved to (EVENTS_MAX_SPEED). Two
- * vehicles in view at once are read in common frames, or far apart, or with unlike plates: never all three.
+ * boxed read of the smaller is on the other's track (within one box width of its place at that time,
+ * interpolated between its reads around it). Two vehicles in view at once are read in common frames, or far apart, or with unlike plates: never all three.
  */
 export function sameVehicle(a: OpenPass, b: OpenPass, opts: PassOptions): boolean {
   if (firstTs(a) > lastTs(b) || firstTs(b) > lastTs(a)) return false;
@@ -396,20 +396,40 @@ export function sameVehicle(a: OpenPass, b: OpenPass, opts: PassOptions): boolea
     }
   if (dist > Math.max(opts.maxEditDistance, Math.floor(Math.max(shortest, 1) / 2))) return false;
   const [small, large] = a.reads.length <= b.reads.length ? [a, b] : [b, a];
-  const boxed = large.reads.filter((r) => r.box && r.box.w > 0);
+  const track = large.reads.filter((r) => r.box && r.box.w > 0).sort((x, y) => x.ts - y.ts);
+  if (track.length === 0) return false;
   let compared = 0;
   for (const r of small.reads) {
-    if (!r.box || r.box.w <= 0 || boxed.length === 0) continue;
-    let near = boxed[0]!;
-    for (const q of boxed) if (Math.abs(q.ts - r.ts) < Math.abs(near.ts - r.ts)) near = q;
-    const dt = Math.abs(near.ts - r.ts);
+    if (!r.box || r.box.w <= 0) continue;
+    const at = placeAt(track, r.ts);
+    const dt = Math.abs(at.ts - r.ts);
     if (dt > opts.maxGapMs) return false;
-    const size = Math.max(near.box!.w, r.box.w, 1);
-    const moved = Math.hypot(centre(r.box).x - centre(near.box!).x, centre(r.box).y - centre(near.box!).y);
+    // On the other's track: within one box width of where it was then (interpolated between its reads
+    // around that time); before or after its span, within what EVENTS_MAX_SPEED allows from its end.
+    const size = Math.max(at.w, r.box.w, 1);
+    const moved = Math.hypot(centre(r.box).x - at.x, centre(r.box).y - at.y);
     if (moved > size * (1 + (opts.maxSpeed * dt) / 1000)) return false;
     compared++;
   }
   return compared > 0;
+}
+
+/**
+ * Where a pass's plate was at capture time `ts`: its box centre and width interpolated between the reads
+ * around `ts` (`ts` = the asked time), or its first or last read outside its span (`ts` = that read's time).
+ */
+function placeAt(track: readonly PassRead[], ts: number): { x: number; y: number; w: number; ts: number } {
+  const first = track[0]!;
+  const last = track[track.length - 1]!;
+  const of = (r: PassRead) => ({ ...centre(r.box!), w: r.box!.w, ts: r.ts });
+  if (ts <= first.ts) return of(first);
+  if (ts >= last.ts) return of(last);
+  let i = 1;
+  while (track[i]!.ts < ts) i++;
+  const a = of(track[i - 1]!);
+  const b = of(track[i]!);
+  const k = b.ts > a.ts ? (ts - a.ts) / (b.ts - a.ts) : 0;
+  return { x: a.x + (b.x - a.x) * k, y: a.y + (b.y - a.y) * k, w: a.w + (b.w - a.w) * k, ts };
 }
 
 /** Look-alike characters a plate reader confuses, folded onto one (for comparing readings, never shown). */

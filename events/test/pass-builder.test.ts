@@ -109,6 +109,11 @@ describe('stepCamera', () => {
     expect(run([apart]).passes).toHaveLength(2);
     const unlike = reads.map((r, i) => (i >= 3 && i <= 5 ? { ...r, plate: 'XY77KLM' } : r));
     expect(run([unlike]).passes).toHaveLength(2);
+    // Two signs with one word, fixed 3 widths apart, read in turns: interleaved, but each off the other's track.
+    const signs = Array.from({ length: 12 }, (_, i) =>
+      read(T0 + i * 150, 'SPEED', { x: i % 4 < 2 ? 100 : 400, y: 50, w: 100, h: 25 }),
+    );
+    expect(run([signs]).passes).toHaveLength(2);
   });
 
   it('closes a pass after a gap longer than maxGapMs, not on frames without a plate', () => {

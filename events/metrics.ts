@@ -9,6 +9,7 @@ export class EventsMetrics {
   readonly consumed: Counter;
   readonly late: Counter;
   readonly droppedPasses: Counter;
+  readonly mergedPasses: Counter;
   readonly alerts: Counter;
   readonly leaseLost: Counter;
   readonly openPasses: Gauge<'partition'>;
@@ -47,6 +48,11 @@ export class EventsMetrics {
     this.droppedPasses = new Counter({
       name: 'platestream_events_dropped_passes_total',
       help: 'Passes closed with fewer reads than EVENTS_MIN_READS (no event)',
+      registers,
+    });
+    this.mergedPasses = new Counter({
+      name: 'platestream_events_merged_passes_total',
+      help: 'Closing passes joined to another pass as fragments of one vehicle (no event of their own)',
       registers,
     });
     this.alerts = new Counter({

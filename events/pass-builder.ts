@@ -127,6 +127,8 @@ export interface StepOutput {
   closed: OpenPass[];
   /** Reads that arrived after their camera's watermark had passed them. */
   late: number;
+  /** Closing passes joined to another as fragments of one vehicle (see sameVehicle). */
+  merged: number;
 }
 
 export function emptyCameraState(camera: string): CameraState {
@@ -174,6 +176,7 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
       closed.push(p);
     else open.push(p);
   }
+  let merged = 0;
   // A closing pass that is a fragment of another (same vehicle, reads interleaved in time) joins it.
   for (let i = 0; i < closed.length; ) {
     const p = closed[i]!;
@@ -185,6 +188,7 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
     }
     mergeInto(into, p);
     closed.splice(i, 1);
+    merged++;
   }
   state.passes = open;
   closed.sort((a, b) => firstTs(a) - firstTs(b) || (a.id < b.id ? -1 : 1));
@@ -201,7 +205,7 @@ export function stepCamera(prev: CameraState, input: StepInput, opts: PassOption
     .filter((r) => r.last >= keepAfter)
     .slice(-12);
   if (state.recent.length === 0) delete state.recent;
-  return { state, closed, late };
+  return { state, closed, late, merged };
 }
 
 export function summarise(pass: OpenPass): PassSummary {

@@ -420,10 +420,12 @@ export class EventStage extends EventEmitter {
     const closed: { camera: string; pass: OpenPass }[] = [];
     let late = 0;
     let dropped = 0;
+    let merged = 0;
     for (const [camera, input] of steps) {
       const prev = this.cache.get(camera) ?? emptyCameraState(camera);
       const out = stepCamera(prev, { ...input, now }, this.options);
       late += out.late;
+      merged += out.merged;
       next.set(camera, out.state);
       states.set(camera, isIdle(out.state) ? '' : JSON.stringify(out.state));
       const others = [...out.state.passes.map(summarise), ...(out.state.recent ?? [])];
@@ -439,6 +441,7 @@ export class EventStage extends EventEmitter {
     const counters = new Map<string, number>();
     if (late > 0) counters.set(COUNTER.lateResults, late);
     if (dropped > 0) counters.set(COUNTER.droppedPasses, dropped);
+    if (merged > 0) counters.set(COUNTER.mergedPasses, merged);
     if (events.length > 0) counters.set(COUNTER.eventsEmitted, events.length);
     let out: Awaited<ReturnType<typeof emitEvents>>;
     try {
@@ -471,6 +474,7 @@ export class EventStage extends EventEmitter {
     this.metrics.consumed.inc(ack.length);
     if (late > 0) this.metrics.late.inc(late);
     if (dropped > 0) this.metrics.droppedPasses.inc(dropped);
+    if (merged > 0) this.metrics.mergedPasses.inc(merged);
     events.forEach((e, i) => {
       const emitted: EmittedEvent = { ...e, id: out.eventIds[i] ?? '' };
       if (out.alertIds[i]) {

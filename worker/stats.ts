@@ -97,6 +97,8 @@ export interface EventsStats {
   /** Results that arrived after their camera's watermark (`events:late`); passes dropped (`events:dropped-passes`). */
   lateResults: number;
   droppedPasses: number;
+  /** Pass fragments joined to their vehicle's pass (`events:merged-passes`). */
+  mergedPasses: number;
   /** Running events processes (heartbeat in `events:alive`). */
   processes: number;
   /** One per partition: its consumer group on the results stream, open passes and cameras, lease holder. */
@@ -242,6 +244,7 @@ function mergeEvents(each: readonly EventsStats[]): EventsStats {
     emitted: sum((e) => e.emitted),
     lateResults: sum((e) => e.lateResults),
     droppedPasses: sum((e) => e.droppedPasses),
+    mergedPasses: sum((e) => e.mergedPasses),
     processes: Math.max(0, ...each.map((e) => e.processes)),
     partitions: each.flatMap((e, p) => e.partitions.map((x) => ({ ...x, index: p }))),
   };
@@ -339,6 +342,7 @@ export async function collectEventsStats(
     emitted: counters[COUNTER.eventsEmitted] ?? 0,
     lateResults: counters[COUNTER.lateResults] ?? 0,
     droppedPasses: counters[COUNTER.droppedPasses] ?? 0,
+    mergedPasses: counters[COUNTER.mergedPasses] ?? 0,
     processes,
     partitions,
   };
@@ -415,7 +419,7 @@ function formatEvents(e: EventsStats): string[] {
   if (e.partitions.length === 0 && e.length === 0)
     return ['events stage: not started (no events group on results)'];
   const lines = [
-    `events stage: ${e.processes} process${e.processes === 1 ? '' : 'es'} alive; events ${e.length} entries, last minute ${e.lastMinute}; emitted ${e.emitted}, late results ${e.lateResults}, dropped passes ${e.droppedPasses}`,
+    `events stage: ${e.processes} process${e.processes === 1 ? '' : 'es'} alive; events ${e.length} entries, last minute ${e.lastMinute}; emitted ${e.emitted}, late results ${e.lateResults}, dropped passes ${e.droppedPasses}, merged fragments ${e.mergedPasses}`,
   ];
   for (const p of e.partitions) {
     lines.push(

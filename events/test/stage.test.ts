@@ -88,6 +88,16 @@ describe('events stage', () => {
     expect(events[0]!.alternatives).toEqual([{ plate: 'AB128CD', votes: 0.9 }]);
   });
 
+  it('joins a run of look-alike misreads that split off its vehicle, and counts the merge', async () => {
+    const prefix = uniquePrefix('ev');
+    const misread = { 3: 'OIJ0', 4: 'OIJ009', 5: 'O1J009' };
+    await pushResults(redis.client, prefix, carResults('cam-1', '01J009', T0, 10, { misread }));
+    await start(prefix);
+    const events = await settled(prefix, 1);
+    expect(events.map((e) => [e.plate, e.frames])).toEqual([['01J009', 10]]);
+    expect(await redis.client.hget(new StreamKeys(prefix).counters, 'events:merged-passes')).toBe('1');
+  });
+
   it('writes no event for fixed text (a sign), weak reads or text riding on the car (badges)', async () => {
     const prefix = uniquePrefix('ev');
     const car = carResults('cam-1', 'AB123CD', T0, 8);

@@ -240,6 +240,8 @@ export const COUNTER = {
   lateResults: 'events:late',
   /** Passes closed with fewer reads than EVENTS_MIN_READS (no event written). */
   droppedPasses: 'events:dropped-passes',
+  /** Closing passes joined to another pass as fragments of one vehicle (events/pass-builder.ts sameVehicle). */
+  mergedPasses: 'events:merged-passes',
   /** Events written by the events stage (in the same script as the events themselves). */
   eventsEmitted: 'events:emitted',
 } as const;

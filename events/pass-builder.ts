@@ -285,8 +285,9 @@ const RIDER_MAX_HEIGHT = 0.8;
 
 /**
  * The frames in which `mine` rides on `theirs`: they share one boxed frame where `mine` sits near the plate
- * (see nearOnce), or they share at least two (one read in both, others interpolated), `mine`'s centre keeps
- * one offset from `theirs` (in `theirs`'s box widths, within RIDER_MAX_SPREAD of the mean), its box is at
+ * (see nearOnce), or at least two of the frames they share (one read in both, others interpolated) keep
+ * one offset of `mine`'s centre from `theirs` (in `theirs`'s box widths, within RIDER_MAX_SPREAD of the
+ * median offset; only those frames ride), its box is at
  * at most RIDER_MAX_HEIGHT of `theirs`'s height or its confidence lower by `confGap`, and it was read less
  * confidently there in any case. Else none.
  */
@@ -299,10 +300,24 @@ function ridingFrames(mine: readonly TrackPoint[], theirs: readonly TrackPoint[]
   // At least one frame read in both: interpolated positions alone never make a rider.
   if (!pairs.some(({ m }) => byFrame.has(m[0]))) return [];
   if (pairs.length === 1) return nearOnce(pairs[0]!.m, pairs[0]!.t) ? [pairs[0]!.m[0]] : [];
+  // The frames that keep the pass's usual offset (the median; a box cut by the frame's edge or a partial
+  // read shifts one or two): those ride, the others do not count.
   const offsets = pairs.map(({ m, t }) => ({ x: (m[1] - t[1]) / t[3], y: (m[2] - t[2]) / t[3] }));
-  const mx = offsets.reduce((a, o) => a + o.x, 0) / offsets.length;
-  const my = offsets.reduce((a, o) => a + o.y, 0) / offsets.length;
-  if (offsets.some((o) => Math.hypot(o.x - mx, o.y - my) > RIDER_MAX_SPREAD)) return [];
+  const mx = medianOf(offsets.map((o) => o.x));
+  const my = medianOf(offsets.map((o) => o.y));
+  const kept = pairs.filter((_, i) => Math.hypot(offsets[i]!.x - mx, offsets[i]!.y - my) <= RIDER_MAX_SPREAD);
+  if (kept.length < 2 || !kept.some(({ m }) => byFrame.has(m[0]))) return [];
+  return steadyRider(kept, confGap);
+}
+
+function medianOf(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The frames of `pairs` (one offset from the vehicle's plate) when the text is smaller or less confident. */
+function steadyRider(pairs: readonly { m: TrackPoint; t: TrackPoint }[], confGap: number): string[] {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const gap = mean(pairs.map(({ t }) => t[5])) - mean(pairs.map(({ m }) => m[5]));
   if (gap <= 0) return [];

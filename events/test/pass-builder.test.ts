@@ -198,6 +198,13 @@ describe('passToEvent', () => {
     expect(summarise(platePass).frames).toEqual(frames);
     expect(dominated(badge, [summarise(platePass)], 0.2, 0.3)).toBe(true);
     expect(dominated(platePass, [summarise(badge)], 0.2, 0.3)).toBe(false);
+    // The badge's box cut by the frame's edge in its first frame (offset off by 0.6 plate widths): that
+    // frame does not ride, the other seven still do.
+    const cut: OpenPass = {
+      id: 'bc',
+      reads: badge.reads.map((r, i) => (i === 0 ? { ...r, box: { ...r.box!, x: r.box!.x - 0.6 * 80 } } : r)),
+    };
+    expect(dominated(cut, [summarise(platePass)], 0.2, 0.3)).toBe(true);
     expect(dominated(other, [summarise(platePass)], 0.2, 0.3)).toBe(false); // a second plate reads about as well
     expect(dominated(badge, [summarise(platePass)], 0, 0.3)).toBe(false); // rule off
     // The same badge text read on other cars after this one left: still riding on this car where they overlap.
@@ -229,6 +236,13 @@ describe('passToEvent', () => {
     };
     expect(dominated(badge, [summarise(platePass)], 0.2, 0.3)).toBe(true);
     expect(dominated(platePass, [summarise(badge)], 0.2, 0.3)).toBe(false);
+    // The badge's box cut by the frame's edge in its first frame (offset off by 0.6 plate widths): that
+    // frame does not ride, the other seven still do.
+    const cut: OpenPass = {
+      id: 'bc',
+      reads: badge.reads.map((r, i) => (i === 0 ? { ...r, box: { ...r.box!, x: r.box!.x - 0.6 * 80 } } : r)),
+    };
+    expect(dominated(cut, [summarise(platePass)], 0.2, 0.3)).toBe(true);
     expect(dominated(badge, [summarise(platePass)], 0, 0.3)).toBe(false); // rule off
     // A second vehicle in the next lane at the same speed: same offset, but a plate of the same size read as
     // well — two vehicles.

@@ -1,4 +1,5 @@
-import { dominated, type OpenPass, type PassSummary, travel } from './pass-builder.ts';
+import { type OpenPass, type PassSummary, travel } from './pass-builder.ts';
+import { dominated } from './riders.ts';
 
 /** The settings that decide whether a closed pass becomes an event (a subset of EventsOptions). */
 export interface PassFilterOptions {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { PlateBox } from '../../shared/recognizer.ts';
 import {
   type CameraState,
-  dominated,
   emptyCameraState,
   isIdle,
   type OpenPass,
@@ -14,6 +13,7 @@ import {
 } from '../pass-builder.ts';
 import { direction, passToEvent } from '../pass-event.ts';
 import { readsOfResult } from '../result-reads.ts';
+import { dominated } from '../riders.ts';
 
 const T0 = 1_700_000_000_000;
 let seq = 0;

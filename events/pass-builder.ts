@@ -261,7 +261,8 @@ export function travel(reads: readonly PassRead[]): number | undefined {
  * True when two passes are fragments of one vehicle pass: a read misread badly enough (two look-alikes and a
  * cut-off end: "OIJ0" for "01J009") opened a pass of its own and the next few reads, nearer to it in time,
  * followed it. Their frames never coincide, their capture times interleave, their plate texts are within
- * half a plate of each other once look-alike characters are folded together (O/0, I/1, S/5, ...), and every
+ * half a plate of each other once look-alike characters are folded together (O/0, I/1, S/5, ...) and a
+ * cut-off end is not counted (see likeTexts), and every
  * boxed read of the smaller is on the other's track (within one box width of its place at that time,
  * interpolated between its reads around it). Two vehicles in view at once are read in common frames, or far
  * apart, or with unlike plates: never all three.
@@ -270,19 +271,7 @@ function sameVehicle(a: OpenPass, b: OpenPass, opts: PassOptions): boolean {
   if (firstTs(a) > lastTs(b) || firstTs(b) > lastTs(a)) return false;
   const frames = new Set(a.reads.map((r) => r.frame));
   if (b.reads.some((r) => frames.has(r.frame))) return false;
-  const textsA = [...new Set(a.reads.map((r) => foldLookAlikes(r.plate)))];
-  const textsB = [...new Set(b.reads.map((r) => foldLookAlikes(r.plate)))];
-  let dist = Number.POSITIVE_INFINITY;
-  let shortest = Number.POSITIVE_INFINITY;
-  for (const x of textsA)
-    for (const y of textsB) {
-      const d = levenshtein(x, y, Math.max(x.length, y.length));
-      if (d < dist || (d === dist && Math.min(x.length, y.length) < shortest)) {
-        dist = d;
-        shortest = Math.min(x.length, y.length);
-      }
-    }
-  if (dist > Math.max(opts.maxEditDistance, Math.floor(Math.max(shortest, 1) / 2))) return false;
+  if (!likeTexts(a, b, opts.maxEditDistance)) return false;
   const [small, large] = a.reads.length <= b.reads.length ? [a, b] : [b, a];
   const track = large.reads.filter((r) => r.box && r.box.w > 0).sort((x, y) => x.ts - y.ts);
   if (track.length === 0) return false;
@@ -301,6 +290,27 @@ function sameVehicle(a: OpenPass, b: OpenPass, opts: PassOptions): boolean {
   }
   return compared > 0;
 }
+
+/**
+ * Whether some reading of `a` and some reading of `b` can be one plate: after folding look-alikes, the
+ * edits beyond a cut-off end (a partial read, "YX40" for YX405SJ, costs nothing for the missing "5SJ") are
+ * at most `maxEdit` or half the shorter text, which must hold at least MIN_FRAGMENT characters.
+ */
+function likeTexts(a: OpenPass, b: OpenPass, maxEdit: number): boolean {
+  const textsA = [...new Set(a.reads.map((r) => foldLookAlikes(r.plate)))];
+  const textsB = [...new Set(b.reads.map((r) => foldLookAlikes(r.plate)))];
+  for (const x of textsA)
+    for (const y of textsB) {
+      const shorter = Math.min(x.length, y.length);
+      if (shorter < MIN_FRAGMENT) continue;
+      const extra = levenshtein(x, y, Math.max(x.length, y.length)) - Math.abs(x.length - y.length);
+      if (extra <= Math.max(maxEdit, Math.floor(shorter / 2))) return true;
+    }
+  return false;
+}
+
+/** Fewest characters a reading must have to be compared as a fragment of another. */
+const MIN_FRAGMENT = 3;
 
 /**
  * Where a pass's plate was at capture time `ts`: its box centre and width interpolated between the reads

@@ -107,6 +107,11 @@ describe('stepCamera', () => {
       i >= 3 && i <= 5 ? { ...r, box: { ...r.box!, y: r.box!.y + 600 } } : r,
     );
     expect(run([apart]).passes).toHaveLength(2);
+    // A partial read ("YX40": the rest hidden) in two frames between reads of YX405SJ joins it too.
+    const partial = car('YX405SJ', T0, 8).map((r, i) => (i === 2 || i === 5 ? { ...r, plate: 'YX40' } : r));
+    const joined = run([partial]).passes;
+    expect(joined.map((p) => p.reads.length)).toEqual([8]);
+    expect(passToEvent('cam-1', joined[0]!, { patterns: [] }).plate).toBe('YX405SJ');
     const unlike = reads.map((r, i) => (i >= 3 && i <= 5 ? { ...r, plate: 'XY77KLM' } : r));
     expect(run([unlike]).passes).toHaveLength(2);
     // Two signs with one word, fixed 3 widths apart, read in turns: interleaved, but each off the other's track.

@@ -1,5 +1,6 @@
 import type { PlateBox } from '../shared/recognizer.ts';
 import { compareIds } from '../shared/redis/stream/index.ts';
+import { foldToDigits } from '../models/plate/formats.ts';
 import { levenshtein } from '../watchlist/fuzzy-index.ts';
 
 /**
@@ -262,9 +263,8 @@ export function travel(reads: readonly PassRead[]): number | undefined {
  * cut-off end: "OIJ0" for "01J009") opened a pass of its own and the next few reads, nearer to it in time,
  * followed it. Their frames never coincide, their capture times interleave, their plate texts are within
  * half a plate of each other once look-alike characters are folded together (O/0, I/1, S/5, ...) and a
- * cut-off end is not counted (see likeTexts), and every
- * boxed read of the smaller is on the other's track (within one box width of its place at that time,
- * interpolated between its reads around it). Two vehicles in view at once are read in common frames, or far
+ * cut-off end is not counted (see likeTexts), and every boxed read of the smaller is on the other's track
+ * (within one box width of its place at that time, interpolated between its reads around it). Two vehicles in view at once are read in common frames, or far
  * apart, or with unlike plates: never all three.
  */
 function sameVehicle(a: OpenPass, b: OpenPass, opts: PassOptions): boolean {
@@ -297,8 +297,8 @@ function sameVehicle(a: OpenPass, b: OpenPass, opts: PassOptions): boolean {
  * at most `maxEdit` or half the shorter text, which must hold at least MIN_FRAGMENT characters.
  */
 function likeTexts(a: OpenPass, b: OpenPass, maxEdit: number): boolean {
-  const textsA = [...new Set(a.reads.map((r) => foldLookAlikes(r.plate)))];
-  const textsB = [...new Set(b.reads.map((r) => foldLookAlikes(r.plate)))];
+  const textsA = [...new Set(a.reads.map((r) => foldToDigits(r.plate)))];
+  const textsB = [...new Set(b.reads.map((r) => foldToDigits(r.plate)))];
   for (const x of textsA)
     for (const y of textsB) {
       const shorter = Math.min(x.length, y.length);
@@ -330,30 +330,10 @@ function placeAt(track: readonly PassRead[], ts: number): { x: number; y: number
   return { x: a.x + (b.x - a.x) * k, y: a.y + (b.y - a.y) * k, w: a.w + (b.w - a.w) * k, ts };
 }
 
-/** Look-alike characters a plate reader confuses, folded onto one (for comparing readings, never shown). */
-const LOOK_ALIKES: Readonly<Record<string, string>> = {
-  O: '0',
-  Q: '0',
-  D: '0',
-  I: '1',
-  Z: '2',
-  S: '5',
-  G: '6',
-  B: '8',
-};
-
-function foldLookAlikes(text: string): string {
-  let out = '';
-  for (const ch of text) out += LOOK_ALIKES[ch] ?? ch;
-  return out;
-}
-
 /** Moves `from`'s reads into `into` (capture order); the merged pass keeps the id of the one begun first. */
 function mergeInto(into: OpenPass, from: OpenPass): void {
   if (firstTs(from) < firstTs(into)) into.id = from.id;
-  into.reads = [...into.reads, ...from.reads].sort(
-    (x, y) => x.ts - y.ts || compareIds(x.result, y.result) || cmp(x.plate, y.plate),
-  );
+  into.reads = [...into.reads, ...from.reads].sort(byCapture);
 }
 
 function firstTs(p: OpenPass): number {
@@ -364,11 +344,14 @@ function lastTs(p: OpenPass): number {
   return Math.max(...p.reads.map((r) => r.ts));
 }
 
+/** Capture order: ts, then result id, then plate text (one order whatever order the reads arrived in). */
+function byCapture(a: PassRead, b: PassRead): number {
+  return a.ts - b.ts || compareIds(a.result, b.result) || cmp(a.plate, b.plate);
+}
+
 /** Assigns reads frame by frame in (ts, result id) order. */
 function assignInOrder(state: CameraState, reads: PassRead[], opts: PassOptions): void {
-  const sorted = [...reads].sort(
-    (a, b) => a.ts - b.ts || compareIds(a.result, b.result) || cmp(a.plate, b.plate),
-  );
+  const sorted = [...reads].sort(byCapture);
   for (let i = 0; i < sorted.length; ) {
     let j = i + 1;
     while (j < sorted.length && sorted[j]!.result === sorted[i]!.result) j++;

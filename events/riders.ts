@@ -1,3 +1,4 @@
+import { median } from '../shared/util/percentile.ts';
 import { type OpenPass, type PassSummary, summarise, type TrackPoint } from './pass-builder.ts';
 
 /**
@@ -71,17 +72,11 @@ function ridingFrames(mine: readonly TrackPoint[], theirs: readonly TrackPoint[]
   // The frames that keep the pass's usual offset (the median; a box cut by the frame's edge or a partial
   // read shifts one or two): those ride, the others do not count.
   const offsets = pairs.map(({ m, t }) => ({ x: (m[1] - t[1]) / t[3], y: (m[2] - t[2]) / t[3] }));
-  const mx = medianOf(offsets.map((o) => o.x));
-  const my = medianOf(offsets.map((o) => o.y));
+  const mx = median(offsets.map((o) => o.x));
+  const my = median(offsets.map((o) => o.y));
   const kept = pairs.filter((_, i) => Math.hypot(offsets[i]!.x - mx, offsets[i]!.y - my) <= RIDER_MAX_SPREAD);
   if (kept.length < 2 || !kept.some(({ m }) => byFrame.has(m[0]))) return [];
   return steadyRider(kept, confGap);
-}
-
-function medianOf(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** The frames of `pairs` (one offset from the vehicle's plate) when the text is smaller or less confident. */

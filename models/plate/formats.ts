@@ -48,6 +48,13 @@ const TO_LETTER: Readonly<Record<string, string>> = {
 
 export const PATTERN_RE = /^[A-Z0-9]{2,10}$/;
 
+/** `text` with every letter that looks like a digit written as that digit (O→0, I→1, B→8, ...): for comparing readings. */
+export function foldToDigits(text: string): string {
+  let out = '';
+  for (const ch of text) out += TO_DIGIT[ch] ?? ch;
+  return out;
+}
+
 /** Expands region names and validates patterns; unknown tokens are reported by the caller. */
 export function expandFormats(names: readonly string[]): { patterns: string[]; unknown: string[] } {
   const patterns: string[] = [];
